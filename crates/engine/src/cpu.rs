@@ -1,0 +1,220 @@
+//! The machine's cores: processor sharing, as the OS scheduler approximates it.
+//!
+//! Every runnable CPU job (a GIL holder running Python, a free-threaded thread, a process-pool
+//! worker) progresses at rate `min(1, K / n)` for `n` runnable jobs on `K` cores. Progress is
+//! tracked in "virtual time" `V` (dV/dt = rate), so a job of `w` ns started at `V0` ends when
+//! `V = V0 + w`; changing `n` changes only the rate, not the jobs.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use crate::time::Nanos;
+
+#[derive(Clone, Copy, Debug)]
+struct Job {
+    finish_v: f64,
+    thread: u32,
+    epoch: u32,
+}
+
+impl PartialEq for Job {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Job {}
+impl PartialOrd for Job {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Job {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Min-heap on finish, ties by thread id.
+        other
+            .finish_v
+            .total_cmp(&self.finish_v)
+            .then(other.thread.cmp(&self.thread))
+    }
+}
+
+pub(crate) struct Cores {
+    k: usize,
+    n: usize,
+    v: f64,
+    last: Nanos,
+    heap: BinaryHeap<Job>,
+    /// Per thread: the epoch of its current job (stale heap entries are skipped) and its finish.
+    epoch: Vec<u32>,
+    finish: Vec<f64>,
+    running: Vec<bool>,
+    /// Core-nanoseconds of work done (integral of min(n, K) dt).
+    pub busy: f64,
+    /// Generation of the scheduled tick; older ticks are ignored.
+    pub gen: u64,
+    /// Time of the currently scheduled tick, if any.
+    pub scheduled: Option<Nanos>,
+}
+
+impl Cores {
+    pub fn new(k: u32) -> Cores {
+        Cores {
+            k: k as usize,
+            n: 0,
+            v: 0.0,
+            last: 0,
+            heap: BinaryHeap::new(),
+            epoch: Vec::new(),
+            finish: Vec::new(),
+            running: Vec::new(),
+            busy: 0.0,
+            gen: 0,
+            scheduled: None,
+        }
+    }
+
+    fn rate(&self) -> f64 {
+        if self.n <= self.k {
+            1.0
+        } else {
+            self.k as f64 / self.n as f64
+        }
+    }
+
+    /// Brings virtual time up to `now`.
+    pub fn advance(&mut self, now: Nanos) {
+        if now > self.last {
+            let dt = (now - self.last) as f64;
+            self.v += dt * self.rate();
+            self.busy += dt * self.n.min(self.k) as f64;
+            self.last = now;
+        }
+    }
+
+    fn ensure(&mut self, thread: u32) {
+        let t = thread as usize;
+        if t >= self.epoch.len() {
+            self.epoch.resize(t + 1, 0);
+            self.finish.resize(t + 1, 0.0);
+            self.running.resize(t + 1, false);
+        }
+    }
+
+    /// Starts `work` ns of CPU for `thread`.
+    pub fn add(&mut self, now: Nanos, thread: u32, work: Nanos) {
+        self.advance(now);
+        self.ensure(thread);
+        let t = thread as usize;
+        debug_assert!(!self.running[t], "thread {thread} already on a core");
+        self.epoch[t] = self.epoch[t].wrapping_add(1);
+        let finish_v = self.v + work as f64;
+        self.finish[t] = finish_v;
+        self.running[t] = true;
+        self.heap.push(Job {
+            finish_v,
+            thread,
+            epoch: self.epoch[t],
+        });
+        self.n += 1;
+    }
+
+    /// Takes `thread` off the cores (preempted or killed); returns its remaining work.
+    pub fn remove(&mut self, now: Nanos, thread: u32) -> Nanos {
+        self.advance(now);
+        self.ensure(thread);
+        let t = thread as usize;
+        if !self.running[t] {
+            return 0;
+        }
+        self.running[t] = false;
+        self.epoch[t] = self.epoch[t].wrapping_add(1);
+        self.n -= 1;
+        (self.finish[t] - self.v).max(0.0).round() as Nanos
+    }
+
+    pub fn is_running(&self, thread: u32) -> bool {
+        self.running.get(thread as usize).copied().unwrap_or(false)
+    }
+
+    fn clean_top(&mut self) {
+        while let Some(top) = self.heap.peek() {
+            let t = top.thread as usize;
+            if self.running[t] && self.epoch[t] == top.epoch {
+                break;
+            }
+            self.heap.pop();
+        }
+    }
+
+    /// Pops every job finished by `now` (call after `advance(now)`), earliest first.
+    pub fn finished(&mut self, now: Nanos, out: &mut Vec<u32>) {
+        self.advance(now);
+        loop {
+            self.clean_top();
+            match self.heap.peek() {
+                Some(top) if top.finish_v <= self.v + 1e-3 => {
+                    let t = top.thread;
+                    self.heap.pop();
+                    self.running[t as usize] = false;
+                    self.epoch[t as usize] = self.epoch[t as usize].wrapping_add(1);
+                    self.n -= 1;
+                    out.push(t);
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// When the earliest running job will finish at the current rate.
+    pub fn next_finish(&mut self) -> Option<Nanos> {
+        self.clean_top();
+        let top = self.heap.peek()?;
+        let dv = (top.finish_v - self.v).max(0.0);
+        let dt = (dv / self.rate() - 1e-6).ceil().max(0.0) as Nanos;
+        Some(self.last + dt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(c: &mut Cores) -> Vec<(Nanos, u32)> {
+        let mut out = Vec::new();
+        while let Some(t) = c.next_finish() {
+            let mut done = Vec::new();
+            c.finished(t, &mut done);
+            out.extend(done.into_iter().map(|th| (t, th)));
+        }
+        out
+    }
+
+    #[test]
+    fn under_capacity_runs_at_full_speed() {
+        let mut c = Cores::new(2);
+        c.add(0, 0, 100);
+        c.add(0, 1, 300);
+        assert_eq!(drain(&mut c), vec![(100, 0), (300, 1)]);
+        assert_eq!(c.busy, 400.0);
+    }
+
+    #[test]
+    fn over_capacity_shares() {
+        // 3 jobs of 100 on 1 core: all progress at 1/3; the first ends at 300.
+        let mut c = Cores::new(1);
+        c.add(0, 0, 100);
+        c.add(0, 1, 100);
+        c.add(0, 2, 200);
+        assert_eq!(drain(&mut c), vec![(300, 0), (300, 1), (400, 2)]);
+        assert_eq!(c.busy, 400.0);
+    }
+
+    #[test]
+    fn preemption_keeps_remaining_work() {
+        let mut c = Cores::new(1);
+        c.add(0, 0, 100);
+        assert_eq!(c.remove(40, 0), 60);
+        c.add(50, 0, 60);
+        assert_eq!(drain(&mut c), vec![(110, 0)]);
+    }
+}

@@ -1,0 +1,202 @@
+//! The asyncio event loop of a uvicorn worker, iteration by iteration as `_run_once` does it:
+//! poll (select) for I/O and due timers, append their callbacks to the ready queue, then run
+//! exactly the callbacks that were ready at that moment; callbacks they schedule run in the
+//! next iteration. One thread runs all of it, so a callback that blocks (`time.sleep` in an
+//! `async def`) stops every other request of the process, and nothing is accepted meanwhile.
+
+use crate::queue::Ev;
+use crate::record::{LaneKind, ACT_ACCEPT, ACT_PARSE};
+use crate::sim::{Cat, Cb, Role, Simulation, NONE};
+
+impl Simulation {
+    pub(crate) fn loop_start(&mut self, p: u32) {
+        let lane = self.lane(p, LaneKind::EventLoop, 0);
+        let gil = self.procs[p as usize].gil;
+        let t = self.spawn_thread(p, Role::Loop, lane, gil);
+        let lp = &mut self.procs[p as usize].lp;
+        lp.thread = t;
+        lp.idle = true;
+        self.procs[p as usize].acceptor_idle = true;
+    }
+
+    /// Schedules a callback from the loop itself (`call_soon`).
+    pub(crate) fn loop_ready(&mut self, p: u32, cb: Cb) {
+        if let Cb::Run(s) | Cb::Read(s) | Cb::Wake(s) = cb {
+            self.req_cat(s, Cat::Queued);
+        }
+        let now = self.now;
+        self.procs[p as usize].lp.ready.push_back((cb, now));
+        if self.procs[p as usize].lp.idle {
+            self.loop_schedule_wake(p);
+        }
+    }
+
+    /// An I/O event, due timer or thread-safe callback for the loop: seen at its next poll.
+    pub(crate) fn loop_pending(&mut self, p: u32, cb: Cb) {
+        if let Cb::Run(s) | Cb::Read(s) | Cb::Wake(s) = cb {
+            self.req_cat(s, Cat::Queued);
+        }
+        let now = self.now;
+        self.procs[p as usize].lp.pending.push_back((cb, now));
+        if self.procs[p as usize].lp.idle {
+            self.loop_schedule_wake(p);
+        }
+    }
+
+    pub(crate) fn loop_schedule_wake(&mut self, p: u32) {
+        let proc = &mut self.procs[p as usize];
+        if !proc.lp.wake_scheduled {
+            proc.lp.wake_scheduled = true;
+            let gen = proc.gen;
+            self.q.push(self.now, Ev::LoopWake { proc: p, gen });
+        }
+    }
+
+    /// `select` returns in an idle loop.
+    pub(crate) fn loop_wake(&mut self, p: u32) {
+        let proc = &mut self.procs[p as usize];
+        proc.lp.wake_scheduled = false;
+        if !proc.lp.idle || !proc.alive {
+            return;
+        }
+        proc.lp.idle = false;
+        proc.acceptor_idle = false;
+        proc.busy = true;
+        proc.heartbeat = self.now;
+        self.watchdog_arm(p);
+        self.loop_next(p);
+    }
+
+    /// Runs ready callbacks until one starts an op, polling between iterations.
+    pub(crate) fn loop_next(&mut self, p: u32) {
+        loop {
+            if self.procs[p as usize].lp.batch_left == 0 {
+                // Poll: I/O events and due timers become ready, then the listening socket.
+                let now = self.now;
+                let can_accept = !self.listener.is_empty() && self.can_accept(p);
+                let proc = &mut self.procs[p as usize];
+                proc.heartbeat = now;
+                let lp = &mut proc.lp;
+                lp.ready.extend(lp.pending.drain(..));
+                if can_accept {
+                    lp.ready.push_back((Cb::Accept, now));
+                }
+                lp.batch_left = lp.ready.len();
+                if lp.batch_left == 0 {
+                    lp.idle = true;
+                    lp.cur = None;
+                    proc.acceptor_idle = true;
+                    proc.busy = false;
+                    let t = lp.thread;
+                    self.thread_idle(t);
+                    return;
+                }
+            }
+            let lp = &mut self.procs[p as usize].lp;
+            let (cb, since) = lp
+                .ready
+                .pop_front()
+                .expect("batch_left counts ready callbacks");
+            lp.batch_left -= 1;
+            lp.cur = Some(cb);
+            if cb != Cb::Accept {
+                let lag = self.now - since;
+                let ps = &mut self.pstats[p as usize];
+                ps.loop_callbacks += 1;
+                ps.loop_lag_total += lag;
+                ps.loop_lag_max = ps.loop_lag_max.max(lag);
+            }
+            if self.loop_run(p, cb) {
+                return;
+            }
+        }
+    }
+
+    /// Starts a callback; `true` if it started an op (the loop thread is busy with it).
+    fn loop_run(&mut self, p: u32, cb: Cb) -> bool {
+        let t = self.procs[p as usize].lp.thread;
+        match cb {
+            Cb::Accept => {
+                let room = self.accept_room(p);
+                let k = self.cfg.accept_batch.min(room);
+                let mut accepted = std::mem::take(&mut self.procs[p as usize].lp.accepting);
+                accepted.clear();
+                for _ in 0..k {
+                    match self.accept_one(p) {
+                        Some(slot) => accepted.push(slot),
+                        None => break,
+                    }
+                }
+                let n = accepted.len() as u64;
+                self.procs[p as usize].lp.accepting = accepted;
+                if !self.listener.is_empty() {
+                    self.notify_acceptors();
+                }
+                if n == 0 {
+                    return false;
+                }
+                let cost = self.cfg.accept * n;
+                if cost == 0 {
+                    self.loop_accepted(p);
+                    return false;
+                }
+                self.thread_cpu(t, cost, ACT_ACCEPT, NONE);
+                true
+            }
+            Cb::Read(slot) => {
+                if self.cfg.parse == 0 {
+                    self.loop_ready(p, Cb::Run(slot));
+                    return false;
+                }
+                self.thread_cpu(t, self.cfg.parse, ACT_PARSE, slot);
+                true
+            }
+            Cb::Wake(slot) => {
+                self.loop_ready(p, Cb::Run(slot));
+                false
+            }
+            Cb::Run(slot) => self.loop_task(slot),
+        }
+    }
+
+    fn loop_accepted(&mut self, p: u32) {
+        let accepted = std::mem::take(&mut self.procs[p as usize].lp.accepting);
+        for &slot in &accepted {
+            // The request bytes are already there: readable at the next poll.
+            self.loop_pending(p, Cb::Read(slot));
+        }
+        self.procs[p as usize].lp.accepting = accepted;
+    }
+
+    fn loop_task(&mut self, slot: u32) -> bool {
+        match self.advance(slot) {
+            crate::program::Flow::Op => true,
+            crate::program::Flow::End => {
+                self.server_done(slot);
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// The loop thread's op finished: the current callback goes on or ends.
+    pub(crate) fn loop_op_done(&mut self, p: u32) {
+        let cur = self.procs[p as usize].lp.cur;
+        let busy = match cur {
+            Some(Cb::Accept) => {
+                self.loop_accepted(p);
+                false
+            }
+            Some(Cb::Read(slot)) => {
+                // uvicorn creates the request task: its first step runs next iteration.
+                self.loop_ready(p, Cb::Run(slot));
+                false
+            }
+            Some(Cb::Run(slot)) => self.loop_task(slot),
+            Some(Cb::Wake(_)) | None => unreachable!("loop op without a callback"),
+        };
+        if !busy {
+            self.loop_next(p);
+        }
+    }
+}

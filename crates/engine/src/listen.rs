@@ -1,0 +1,145 @@
+//! The listen socket shared by every worker: the kernel's accept queue (backlog), SYN drops and
+//! the client's retransmissions, and which idle worker takes a new connection.
+//!
+//! Linux completes the handshake in the kernel and queues the connection until a worker calls
+//! `accept()`. When the queue is full (more than `backlog` waiting), the SYN is dropped and the
+//! client retransmits it 1, 3, 7, 15, 31 and 63 s after the first try, then gives up at 127 s
+//! (`tcp_syn_retries = 6`). Every idle worker polling the socket is woken; the first to run
+//! takes what is queued (an asyncio loop up to 100 at a time), so a burst tends to land on one
+//! worker. loopsim wakes idle workers in index order, one per batch of queued connections.
+
+use std::collections::VecDeque;
+
+use crate::queue::Ev;
+use crate::record::Status;
+use crate::scenario::Runtime;
+use crate::sim::{Cat, Simulation};
+use crate::time::NS_PER_S;
+
+/// When the client retransmits a dropped SYN, measured from its first try (seconds).
+pub const SYN_RETRY_S: [u64; 6] = [1, 3, 7, 15, 31, 63];
+/// When the client gives up connecting (seconds after the first try).
+pub const SYN_GIVE_UP_S: u64 = 127;
+
+pub(crate) struct Listener {
+    /// The accept queue holds up to backlog + 1 connections (Linux's `>` check).
+    cap: usize,
+    queue: VecDeque<u32>,
+    pub dropped: u64,
+    pub peak: usize,
+}
+
+impl Listener {
+    pub fn new(backlog: u32) -> Listener {
+        Listener {
+            cap: backlog as usize + 1,
+            queue: VecDeque::new(),
+            dropped: 0,
+            peak: 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+impl Simulation {
+    /// A SYN from request `slot` reaches the socket.
+    pub(crate) fn syn(&mut self, slot: u32) {
+        let r = &self.reqs[slot as usize];
+        if r.client_done {
+            return;
+        }
+        if r.syn_retries as usize > SYN_RETRY_S.len() {
+            self.client_fail(slot, Status::ConnectFailed);
+            return;
+        }
+        if self.listener.queue.len() < self.listener.cap {
+            self.listener.queue.push_back(slot);
+            self.listener.peak = self.listener.peak.max(self.listener.queue.len());
+            let r = &mut self.reqs[slot as usize];
+            r.connected = self.now;
+            r.server_held = true;
+            self.req_cat(slot, Cat::Queued);
+            self.notify_acceptors();
+        } else {
+            self.listener.dropped += 1;
+            let r = &mut self.reqs[slot as usize];
+            r.syn_retries += 1;
+            let after = SYN_RETRY_S
+                .get(r.syn_retries as usize - 1)
+                .copied()
+                .unwrap_or(SYN_GIVE_UP_S);
+            let (sent, id) = (r.sent, r.id);
+            self.q.push(sent + after * NS_PER_S, Ev::Syn { slot, id });
+        }
+    }
+
+    /// Whether worker `p` would accept now (alive, under its connection limit).
+    pub(crate) fn can_accept(&self, p: u32) -> bool {
+        self.accept_room(p) > 0
+    }
+
+    pub(crate) fn accept_room(&self, p: u32) -> u32 {
+        let proc = &self.procs[p as usize];
+        if !proc.alive {
+            return 0;
+        }
+        match self.cfg.connection_limit {
+            Some(limit) => limit.saturating_sub(proc.open_conns),
+            None => u32::MAX,
+        }
+    }
+
+    /// Worker `p` takes the oldest queued connection.
+    pub(crate) fn accept_one(&mut self, p: u32) -> Option<u32> {
+        let slot = self.listener.queue.pop_front()?;
+        let gen = self.procs[p as usize].gen;
+        let proc = &mut self.procs[p as usize];
+        proc.open_conns += 1;
+        self.pstats[p as usize].stats.accepted += 1;
+        let r = &mut self.reqs[slot as usize];
+        r.accepted = self.now;
+        r.proc = p;
+        r.proc_gen = gen;
+        r.on_loop = self.cfg.runtime == Runtime::EventLoop;
+        Some(slot)
+    }
+
+    /// Wakes idle workers, in index order, until they can take every queued connection.
+    pub(crate) fn notify_acceptors(&mut self) {
+        let mut waiting = self.listener.len() as u64;
+        let per_wake: u64 = match self.cfg.runtime {
+            Runtime::EventLoop => self.cfg.accept_batch as u64,
+            _ => 1,
+        };
+        for p in 0..self.procs.len() as u32 {
+            if waiting == 0 {
+                break;
+            }
+            let proc = &self.procs[p as usize];
+            if proc.alive && proc.acceptor_idle && self.can_accept(p) {
+                self.procs[p as usize].acceptor_idle = false;
+                match self.cfg.runtime {
+                    Runtime::EventLoop => self.loop_schedule_wake(p),
+                    _ => self.schedule_acceptor_wake(p),
+                }
+                waiting = waiting.saturating_sub(per_wake);
+            }
+        }
+    }
+
+    /// A connection is closed by the server: room under the connection limit again.
+    pub(crate) fn close_conn(&mut self, p: u32) {
+        let proc = &mut self.procs[p as usize];
+        proc.open_conns = proc.open_conns.saturating_sub(1);
+        if !self.listener.is_empty() {
+            self.notify_acceptors();
+        }
+    }
+}

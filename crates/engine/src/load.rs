@@ -1,0 +1,162 @@
+//! The clients: ApacheBench's closed loop, open-loop arrivals, and scripted bursts.
+
+use crate::queue::Ev;
+use crate::scenario::{Arrivals, Load, Runtime};
+use crate::sim::{Cb, MainJob, Simulation};
+use crate::time::{from_s, Nanos};
+
+pub(crate) enum LoadState {
+    /// `requests` in all over `concurrency` connections; a connection sends its next request
+    /// when the previous one is answered (or fails).
+    Closed {
+        total: u32,
+        issued: u32,
+        concurrency: u32,
+        keep_alive: bool,
+    },
+    /// Arrivals every `gap` (fixed) or with exponential gaps of mean `gap` (Poisson), until `end`.
+    Open {
+        gap: f64,
+        poisson: bool,
+        end: Nanos,
+        next_client: u32,
+    },
+    Burst {
+        offsets: Vec<Nanos>,
+    },
+}
+
+impl LoadState {
+    pub fn new(load: &Load) -> LoadState {
+        match load {
+            Load::Closed {
+                requests,
+                concurrency,
+                keep_alive,
+                ..
+            } => LoadState::Closed {
+                total: *requests,
+                issued: 0,
+                concurrency: *concurrency,
+                keep_alive: *keep_alive,
+            },
+            Load::Open {
+                rate_per_s,
+                duration_s,
+                arrivals,
+                ..
+            } => LoadState::Open {
+                gap: 1e9 / rate_per_s,
+                poisson: *arrivals == Arrivals::Poisson,
+                end: from_s(*duration_s),
+                next_client: 0,
+            },
+            Load::Burst { .. } => LoadState::Burst {
+                offsets: load.burst_offsets(),
+            },
+        }
+    }
+
+    pub fn keep_alive(&self) -> bool {
+        matches!(
+            self,
+            LoadState::Closed {
+                keep_alive: true,
+                ..
+            }
+        )
+    }
+
+    /// Whether a closed-loop client still has requests to send.
+    pub fn wants_more(&self) -> bool {
+        matches!(self, LoadState::Closed { total, issued, .. } if issued < total)
+    }
+}
+
+impl Simulation {
+    pub(crate) fn start_load(&mut self) {
+        match &mut self.load {
+            LoadState::Closed { concurrency, .. } => {
+                for c in 0..*concurrency {
+                    self.client_next(c);
+                }
+            }
+            LoadState::Open { .. } => self.q.push(0, Ev::Arrival),
+            LoadState::Burst { offsets } => {
+                let offsets = std::mem::take(offsets);
+                for (c, &at) in offsets.iter().enumerate() {
+                    let slot = self.new_request(c as u32, at);
+                    let id = self.reqs[slot as usize].id;
+                    self.q.push(at, Ev::Syn { slot, id });
+                }
+            }
+        }
+    }
+
+    /// A closed-loop client whose request ended sends its next one on a new connection.
+    pub(crate) fn client_next(&mut self, client: u32) {
+        if let LoadState::Closed { total, issued, .. } = &mut self.load {
+            if *issued < *total {
+                *issued += 1;
+                let slot = self.new_request(client, self.now);
+                self.syn(slot);
+            }
+        }
+    }
+
+    /// A kept-alive connection to worker `p` carries the client's next request.
+    pub(crate) fn send_on_connection(&mut self, slot: u32, p: u32, gen: u32) {
+        if let LoadState::Closed { issued, .. } = &mut self.load {
+            *issued += 1;
+        }
+        let proc = &self.procs[p as usize];
+        if !proc.alive || proc.gen != gen {
+            self.syn(slot);
+            return;
+        }
+        let now = self.now;
+        let r = &mut self.reqs[slot as usize];
+        r.connected = now;
+        r.accepted = now;
+        r.proc = p;
+        r.proc_gen = gen;
+        r.server_held = true;
+        r.on_loop = self.cfg.runtime == Runtime::EventLoop;
+        match self.cfg.runtime {
+            Runtime::EventLoop => self.loop_pending(p, Cb::Read(slot)),
+            Runtime::ThreadPool { .. } => self.main_push(p, MainJob::Read(slot)),
+            Runtime::ThreadPerConnection | Runtime::Sync => {
+                unreachable!("these servers close the connection after each response")
+            }
+        }
+    }
+
+    pub(crate) fn arrival(&mut self) {
+        let LoadState::Open {
+            gap,
+            poisson,
+            end,
+            next_client,
+        } = &mut self.load
+        else {
+            return;
+        };
+        if self.now >= *end {
+            return;
+        }
+        let client = *next_client;
+        *next_client += 1;
+        let (gap, poisson, end) = (*gap, *poisson, *end);
+        let dt = if poisson {
+            self.rng_load.next_exp(gap)
+        } else {
+            gap
+        };
+        let next = self.now + (dt.round() as Nanos).max(1);
+        if next < end {
+            self.q.push(next, Ev::Arrival);
+        }
+        let slot = self.new_request(client, self.now);
+        self.syn(slot);
+    }
+}

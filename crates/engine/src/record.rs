@@ -1,0 +1,254 @@
+//! What a run produces: per-request records, per-thread timeline segments, lanes.
+
+use serde::Serialize;
+
+use crate::time::{to_ms, Nanos};
+
+/// How a request ended, from the client's side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    /// The client's timeout expired first.
+    ClientTimeout,
+    /// Every SYN was dropped by a full listen backlog.
+    ConnectFailed,
+    /// gunicorn killed the worker serving it (worker timeout).
+    WorkerKilled,
+}
+
+impl Status {
+    pub fn id(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::ClientTimeout => "client_timeout",
+            Status::ConnectFailed => "connect_failed",
+            Status::WorkerKilled => "worker_killed",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::ClientTimeout => "client timed out",
+            Status::ConnectFailed => "connection never accepted (SYNs dropped)",
+            Status::WorkerKilled => "worker killed by gunicorn's timeout",
+        }
+    }
+}
+
+/// Where a request's time went, in ns (they sum to its latency).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TimeSplit {
+    /// Waiting for the TCP handshake (SYNs dropped by a full backlog, retransmitted).
+    pub connecting: Nanos,
+    /// Waiting in a queue: listen backlog, event-loop ready queue, threadpool tokens, task
+    /// queue, connection pool.
+    pub queued: Nanos,
+    /// Running Python on a core (including sharing cores with other runnable threads).
+    pub cpu: Nanos,
+    /// Runnable but waiting for the GIL.
+    pub gil_wait: Nanos,
+    /// In a blocking call.
+    pub blocked: Nanos,
+    /// Suspended in an `await` (the loop was free).
+    pub awaiting: Nanos,
+}
+
+impl TimeSplit {
+    pub fn total(&self) -> Nanos {
+        self.connecting + self.queued + self.cpu + self.gil_wait + self.blocked + self.awaiting
+    }
+}
+
+/// One request, as the client and the server saw it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RequestRecord {
+    pub id: u32,
+    pub client: u32,
+    /// First SYN (or, on a kept-alive connection, the request write).
+    pub sent: Nanos,
+    /// Handshake completed: the connection entered the listen backlog.
+    pub connected: Option<Nanos>,
+    /// A worker accepted the connection.
+    pub accepted: Option<Nanos>,
+    /// The handler (framework code) began.
+    pub started: Option<Nanos>,
+    /// Response received, or the time the request failed.
+    pub finished: Nanos,
+    pub status: Status,
+    /// Worker process that accepted it.
+    pub worker: Option<u32>,
+    /// Lane (thread) that ran the handler's steps.
+    pub lane: Option<u32>,
+    pub syn_retries: u8,
+    pub split: TimeSplit,
+}
+
+impl RequestRecord {
+    pub fn latency(&self) -> Nanos {
+        self.finished - self.sent
+    }
+
+    pub fn latency_ms(&self) -> f64 {
+        to_ms(self.latency())
+    }
+}
+
+/// What a thread is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThreadState {
+    Idle,
+    /// Running Python on a core, holding the GIL.
+    Cpu,
+    /// Runnable, waiting for the GIL.
+    GilWait,
+    /// In a blocking call (GIL released).
+    Blocked,
+    /// Waiting for a pool connection or another process's result (GIL released).
+    Wait,
+}
+
+impl ThreadState {
+    pub const BUSY: [ThreadState; 4] = [
+        ThreadState::Cpu,
+        ThreadState::GilWait,
+        ThreadState::Blocked,
+        ThreadState::Wait,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            ThreadState::Idle => "idle",
+            ThreadState::Cpu => "cpu",
+            ThreadState::GilWait => "gil_wait",
+            ThreadState::Blocked => "blocked",
+            ThreadState::Wait => "wait",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            ThreadState::Idle => "idle",
+            ThreadState::Cpu => "running Python (CPU)",
+            ThreadState::GilWait => "waiting for the GIL",
+            ThreadState::Blocked => "blocked in a call",
+            ThreadState::Wait => "waiting for a pool / process",
+        }
+    }
+}
+
+pub const NO_REQUEST: u32 = u32::MAX;
+
+/// A stretch of one lane in one state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    pub lane: u32,
+    pub start: Nanos,
+    pub end: Nanos,
+    pub state: ThreadState,
+    /// Request id, or [`NO_REQUEST`].
+    pub request: u32,
+    /// Index into [`crate::RunResult::activities`].
+    pub activity: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LaneKind {
+    EventLoop,
+    /// The I/O / accepting thread of a threaded server.
+    Main,
+    Threadpool,
+    /// A thread started for one connection (werkzeug).
+    Connection,
+    /// A gunicorn sync worker's only thread.
+    Sync,
+    ProcessPool,
+}
+
+/// A row of the timeline: a thread (or, for per-connection threads, a reused slot).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Lane {
+    pub worker: u32,
+    pub kind: LaneKind,
+    pub index: u32,
+    pub name: String,
+}
+
+/// Something a thread does: a handler step, or the server's own work.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Activity {
+    pub label: String,
+    /// `server`, `framework`, `step`, or `background`.
+    pub origin: &'static str,
+    /// For steps: where in the scenario, e.g. `handler.steps[0]`.
+    pub path: Option<String>,
+}
+
+pub const ACT_ACCEPT: u16 = 0;
+pub const ACT_PARSE: u16 = 1;
+pub const ACT_OVERHEAD: u16 = 2;
+pub const ACT_RESPOND: u16 = 3;
+pub const ACT_SPAWN: u16 = 4;
+pub const ACT_IDLE: u16 = 5;
+/// Index of the first handler step in the activity list.
+pub const ACT_FIRST_STEP: u16 = 6;
+
+/// Per-lane time totals by state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct LaneTotals {
+    pub cpu: Nanos,
+    pub gil_wait: Nanos,
+    pub blocked: Nanos,
+    pub wait: Nanos,
+}
+
+impl LaneTotals {
+    pub fn add(&mut self, state: ThreadState, d: Nanos) {
+        match state {
+            ThreadState::Idle => {}
+            ThreadState::Cpu => self.cpu += d,
+            ThreadState::GilWait => self.gil_wait += d,
+            ThreadState::Blocked => self.blocked += d,
+            ThreadState::Wait => self.wait += d,
+        }
+    }
+
+    pub fn busy(&self) -> Nanos {
+        self.cpu + self.gil_wait + self.blocked + self.wait
+    }
+}
+
+/// One worker process's counters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct WorkerStats {
+    pub worker: u32,
+    pub accepted: u64,
+    pub responses: u64,
+    pub killed: u32,
+    /// Time the GIL was held / forced switches.
+    pub gil_held: Nanos,
+    pub gil_forced_switches: u64,
+    /// Threadpool tokens (event loop) or pool threads busy at most, and the longest wait queue.
+    pub pool_peak_busy: u32,
+    pub pool_peak_waiting: usize,
+    pub pool_waits: u64,
+    pub db_peak_waiting: usize,
+    pub db_waits: u64,
+    pub loop_stats: Option<LoopStats>,
+}
+
+/// How an event loop spent the run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LoopStats {
+    /// Ready callbacks run, and how long they waited for the loop after becoming ready.
+    pub callbacks: u64,
+    pub lag_total: Nanos,
+    pub lag_max: Nanos,
+    /// Time the loop thread spent blocked, per activity (index, ns), largest first.
+    pub blocked_by: Vec<(u16, Nanos)>,
+    /// Time the loop thread ran CPU, per activity, largest first.
+    pub cpu_by: Vec<(u16, Nanos)>,
+}

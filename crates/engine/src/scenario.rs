@@ -1,0 +1,1090 @@
+//! The scenario file: what is simulated (server, handler, load), versioned JSON.
+//!
+//! Parsing is strict: unknown fields are rejected, and [`Scenario::validate`] checks every number
+//! against a documented range, so that any accepted scenario is finite. Every error names the
+//! JSON path of the offending field. `docs/scenario.md` documents the format.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dist::{Dist, MAX_SAMPLE_MS};
+use crate::time::{from_ms, from_s, from_us, Nanos};
+
+pub const SCENARIO_VERSION: u32 = 1;
+/// Largest scenario text accepted (bytes).
+pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
+
+/// Limits that keep every accepted scenario finite and every run bounded.
+pub mod limits {
+    pub const WORKERS: (u32, u32) = (1, 64);
+    pub const THREADS: (u32, u32) = (1, 10_000);
+    pub const CORES: (u32, u32) = (1, 256);
+    pub const BACKLOG: (u32, u32) = (1, 65_535);
+    pub const SWITCH_INTERVAL_MS: (f64, f64) = (0.01, 1_000.0);
+    pub const CONNECTION_LIMIT: (u32, u32) = (1, 100_000);
+    pub const WORKER_TIMEOUT_S: (f64, f64) = (0.1, 3_600.0);
+    pub const PROCESS_POOL: (u32, u32) = (1, 256);
+    pub const RESTART_MS: (f64, f64) = (0.0, 600_000.0);
+    pub const COST_US: (f64, f64) = (0.0, 1_000_000.0);
+    pub const STEPS: usize = 32;
+    pub const BACKGROUND_TASKS: usize = 8;
+    pub const DB_POOL: (u32, u32) = (1, 10_000);
+    pub const DURATION_MS: (f64, f64) = (0.0, super::MAX_SAMPLE_MS);
+    pub const SIGMA: (f64, f64) = (0.0, 3.0);
+    pub const REQUESTS: (u32, u32) = (1, 10_000_000);
+    pub const CONCURRENCY: (u32, u32) = (1, 100_000);
+    pub const RATE_PER_S: (f64, f64) = (0.001, 1_000_000.0);
+    pub const DURATION_S: (f64, f64) = (0.001, 86_400.0);
+    pub const CLIENTS: (u32, u32) = (1, 100_000);
+    pub const OFFSET_MS: (f64, f64) = (0.0, 86_400_000.0);
+    pub const TIMEOUT_MS: (f64, f64) = (1.0, 3_600_000.0);
+    pub const TEXT: usize = 200;
+    pub const DESCRIPTION: usize = 2_000;
+    /// Upper bound on requests × (steps + 8): keeps the worst accepted run to minutes natively.
+    pub const WORK: u64 = 400_000_000;
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    pub server: Server,
+    pub handler: Handler,
+    pub load: Load,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// The server program, which fixes the concurrency model of each worker process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerKind {
+    /// `uvicorn app:app [--workers N]`: an asyncio event loop per process, AnyIO threadpool.
+    Uvicorn,
+    /// `gunicorn -k uvicorn.workers.UvicornWorker -w N`: the same runtime plus gunicorn's
+    /// worker timeout (the event loop sends the heartbeat).
+    GunicornUvicorn,
+    /// `gunicorn -w N` (sync class): one request at a time per process.
+    GunicornSync,
+    /// `gunicorn --threads T -w N` (gthread class): a thread pool per process.
+    GunicornGthread,
+    /// `flask run` / `app.run()`: werkzeug, one new thread per connection.
+    FlaskDev,
+    /// `waitress-serve`: one I/O thread doing all socket work, a pool of app threads.
+    Waitress,
+}
+
+/// The concurrency model a server kind runs in each worker process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runtime {
+    EventLoop,
+    ThreadPerConnection,
+    /// `io_on_main`: the main thread reads requests and writes responses (waitress); otherwise
+    /// the main thread only accepts and the pool thread does the connection's I/O (gthread).
+    ThreadPool {
+        io_on_main: bool,
+    },
+    Sync,
+}
+
+impl ServerKind {
+    pub const ALL: [ServerKind; 6] = [
+        ServerKind::Uvicorn,
+        ServerKind::GunicornUvicorn,
+        ServerKind::GunicornSync,
+        ServerKind::GunicornGthread,
+        ServerKind::FlaskDev,
+        ServerKind::Waitress,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            ServerKind::Uvicorn => "uvicorn",
+            ServerKind::GunicornUvicorn => "gunicorn_uvicorn",
+            ServerKind::GunicornSync => "gunicorn_sync",
+            ServerKind::GunicornGthread => "gunicorn_gthread",
+            ServerKind::FlaskDev => "flask_dev",
+            ServerKind::Waitress => "waitress",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<ServerKind> {
+        ServerKind::ALL.into_iter().find(|k| k.id() == id)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ServerKind::Uvicorn => "uvicorn (asyncio event loop)",
+            ServerKind::GunicornUvicorn => "gunicorn + uvicorn workers",
+            ServerKind::GunicornSync => "gunicorn sync workers",
+            ServerKind::GunicornGthread => "gunicorn gthread workers",
+            ServerKind::FlaskDev => "Flask dev server (threaded)",
+            ServerKind::Waitress => "waitress",
+        }
+    }
+
+    pub fn runtime(self) -> Runtime {
+        match self {
+            ServerKind::Uvicorn | ServerKind::GunicornUvicorn => Runtime::EventLoop,
+            ServerKind::GunicornSync => Runtime::Sync,
+            ServerKind::GunicornGthread => Runtime::ThreadPool { io_on_main: false },
+            ServerKind::FlaskDev => Runtime::ThreadPerConnection,
+            ServerKind::Waitress => Runtime::ThreadPool { io_on_main: true },
+        }
+    }
+
+    /// ASGI servers run FastAPI; the WSGI ones run Flask.
+    pub fn is_asgi(self) -> bool {
+        self.runtime() == Runtime::EventLoop
+    }
+
+    pub fn is_gunicorn(self) -> bool {
+        matches!(
+            self,
+            ServerKind::GunicornUvicorn | ServerKind::GunicornSync | ServerKind::GunicornGthread
+        )
+    }
+
+    /// Only gunicorn and uvicorn fork worker processes.
+    pub fn multi_process(self) -> bool {
+        !matches!(self, ServerKind::FlaskDev | ServerKind::Waitress)
+    }
+
+    /// Whether the `threads` setting means something for this kind, and what.
+    pub fn threads_meaning(self) -> Option<&'static str> {
+        match self {
+            ServerKind::Uvicorn | ServerKind::GunicornUvicorn => {
+                Some("threadpool tokens (AnyIO CapacityLimiter)")
+            }
+            ServerKind::GunicornGthread => Some("threads per worker (--threads)"),
+            ServerKind::Waitress => Some("threads (--threads)"),
+            ServerKind::GunicornSync | ServerKind::FlaskDev => None,
+        }
+    }
+
+    pub fn defaults(self) -> KindDefaults {
+        let (accept_us, parse_us, respond_us, spawn_us) = match self {
+            ServerKind::Uvicorn | ServerKind::GunicornUvicorn => (25.0, 60.0, 60.0, 0.0),
+            ServerKind::GunicornSync => (30.0, 80.0, 60.0, 0.0),
+            ServerKind::GunicornGthread => (40.0, 80.0, 60.0, 0.0),
+            ServerKind::FlaskDev => (40.0, 250.0, 150.0, 60.0),
+            ServerKind::Waitress => (40.0, 120.0, 80.0, 0.0),
+        };
+        KindDefaults {
+            threads: match self {
+                ServerKind::Uvicorn | ServerKind::GunicornUvicorn => 40,
+                ServerKind::GunicornGthread | ServerKind::Waitress => 4,
+                ServerKind::GunicornSync | ServerKind::FlaskDev => 1,
+            },
+            backlog: match self {
+                ServerKind::FlaskDev => 128,
+                ServerKind::Waitress => 1024,
+                _ => 2048,
+            },
+            keep_alive: !matches!(self, ServerKind::FlaskDev | ServerKind::GunicornSync),
+            worker_timeout_s: if self.is_gunicorn() { Some(30.0) } else { None },
+            connection_limit: match self {
+                ServerKind::Waitress => Some(100),
+                ServerKind::GunicornGthread => Some(1000),
+                _ => None,
+            },
+            costs: Costs {
+                accept_us: Some(accept_us),
+                parse_us: Some(parse_us),
+                respond_us: Some(respond_us),
+                spawn_us: Some(spawn_us),
+            },
+            framework_overhead_ms: if self.is_asgi() { 0.15 } else { 0.08 },
+        }
+    }
+}
+
+/// Defaults that depend on the server kind (what the real program does out of the box).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KindDefaults {
+    pub threads: u32,
+    pub backlog: u32,
+    pub keep_alive: bool,
+    pub worker_timeout_s: Option<f64>,
+    pub connection_limit: Option<u32>,
+    pub costs: Costs,
+    pub framework_overhead_ms: f64,
+}
+
+/// The server deployment. Absent fields take the server kind's defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    pub kind: ServerKind,
+    /// Worker processes sharing one listen socket (uvicorn `--workers`, gunicorn `-w`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u32>,
+    /// Threadpool tokens (event loop), pool threads (gthread, waitress).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
+    /// CPU cores of the machine, shared by every process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<u32>,
+    /// `false` simulates a free-threaded CPython build (no GIL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gil: Option<bool>,
+    /// `sys.setswitchinterval`, in ms (CPython default 5 ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switch_interval_ms: Option<f64>,
+    /// Listen backlog (accept queue length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<u32>,
+    /// Whether the server keeps connections open between requests (when the client asks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_alive: Option<bool>,
+    /// gunicorn `--timeout`, seconds; `0` disables it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_timeout_s: Option<f64>,
+    /// Open connections a worker serves before it stops accepting (waitress `connection_limit`,
+    /// gthread `worker_connections`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_limit: Option<u32>,
+    /// Processes of the `ProcessPoolExecutor` used by process offloads, per worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_pool: Option<u32>,
+    /// Time for gunicorn to boot a replacement after killing a worker, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_ms: Option<f64>,
+    /// Server CPU costs per connection and request, µs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub costs: Option<Costs>,
+}
+
+/// CPU the server program spends per connection / request, in µs (GIL held).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Costs {
+    /// `accept()` and registering the connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_us: Option<f64>,
+    /// Reading and parsing the HTTP request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_us: Option<f64>,
+    /// Writing the response (and closing the connection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respond_us: Option<f64>,
+    /// Starting a thread (thread-per-connection servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spawn_us: Option<f64>,
+}
+
+impl Server {
+    pub fn new(kind: ServerKind) -> Server {
+        Server {
+            kind,
+            workers: None,
+            threads: None,
+            cores: None,
+            gil: None,
+            switch_interval_ms: None,
+            backlog: None,
+            keep_alive: None,
+            worker_timeout_s: None,
+            connection_limit: None,
+            process_pool: None,
+            restart_ms: None,
+            costs: None,
+        }
+    }
+
+    /// Every setting made concrete: the scenario's value or the kind's default.
+    pub fn resolve(&self) -> ServerConfig {
+        let d = self.kind.defaults();
+        let costs = self.costs.clone().unwrap_or_default();
+        let cores = self.cores.unwrap_or(DEFAULT_CORES);
+        let timeout = match self.worker_timeout_s.or(d.worker_timeout_s) {
+            Some(s) if s > 0.0 && self.kind.is_gunicorn() => Some(from_s(s)),
+            _ => None,
+        };
+        ServerConfig {
+            kind: self.kind,
+            runtime: self.kind.runtime(),
+            workers: self.workers.unwrap_or(1),
+            threads: self.threads.unwrap_or(d.threads),
+            cores,
+            gil: self.gil.unwrap_or(true),
+            switch_interval: from_ms(self.switch_interval_ms.unwrap_or(5.0)),
+            backlog: self.backlog.unwrap_or(d.backlog),
+            keep_alive: self.keep_alive.unwrap_or(d.keep_alive),
+            worker_timeout: timeout,
+            connection_limit: self.connection_limit.or(d.connection_limit),
+            process_pool: self.process_pool.unwrap_or(cores),
+            restart: from_ms(self.restart_ms.unwrap_or(1_000.0)),
+            accept: from_us(costs.accept_us.or(d.costs.accept_us).unwrap_or(0.0)),
+            parse: from_us(costs.parse_us.or(d.costs.parse_us).unwrap_or(0.0)),
+            respond: from_us(costs.respond_us.or(d.costs.respond_us).unwrap_or(0.0)),
+            spawn: from_us(costs.spawn_us.or(d.costs.spawn_us).unwrap_or(0.0)),
+            accept_batch: 100,
+        }
+    }
+}
+
+pub const DEFAULT_CORES: u32 = 4;
+
+/// A server with every default applied; what the engine runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerConfig {
+    pub kind: ServerKind,
+    pub runtime: Runtime,
+    pub workers: u32,
+    pub threads: u32,
+    pub cores: u32,
+    pub gil: bool,
+    pub switch_interval: Nanos,
+    pub backlog: u32,
+    pub keep_alive: bool,
+    pub worker_timeout: Option<Nanos>,
+    pub connection_limit: Option<u32>,
+    pub process_pool: u32,
+    pub restart: Nanos,
+    pub accept: Nanos,
+    pub parse: Nanos,
+    pub respond: Nanos,
+    pub spawn: Nanos,
+    /// Connections an asyncio loop accepts per wake-up of the listening socket.
+    pub accept_batch: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    /// `async def`: runs on the event loop.
+    AsyncDef,
+    /// `def`: FastAPI runs it in the threadpool; WSGI servers run it on the request's thread.
+    Def,
+}
+
+impl Route {
+    pub fn python(self) -> &'static str {
+        match self {
+            Route::AsyncDef => "async def",
+            Route::Def => "def",
+        }
+    }
+}
+
+/// The route's code, as a sequence of steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Handler {
+    pub route: Route,
+    /// Framework CPU per request (routing, validation, serialisation). Default: FastAPI 0.15 ms,
+    /// Flask 0.08 ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead: Option<Dist>,
+    pub steps: Vec<Step>,
+    /// Starlette `BackgroundTasks`, run in order after the response is sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub background: Vec<Background>,
+    /// Size of a connection pool (per worker process) that steps with `hold_connection` use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_pool: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// Pure-Python CPU work: needs the GIL and a core.
+    Cpu,
+    /// A blocking call (`time.sleep`, a sync DB driver, `requests`): blocks the thread, releases
+    /// the GIL.
+    BlockingIo,
+    /// Awaited I/O (`await asyncio.sleep`, an async driver): suspends the task, frees the loop.
+    AwaitIo,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Offload {
+    /// Runs where the code runs.
+    #[default]
+    None,
+    /// `await run_in_threadpool(...)` / `asyncio.to_thread(...)`: a threadpool thread, limited
+    /// by the threadpool tokens.
+    Threadpool,
+    /// `await loop.run_in_executor(ProcessPoolExecutor(), ...)`: another process, its own GIL.
+    ProcessPool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub kind: StepKind,
+    pub duration: Dist,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub offload: Offload,
+    /// Holds a connection of the handler's `db_pool` during this step (acquired before the first
+    /// such step, released after the last one).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hold_connection: bool,
+    /// How the code reads, e.g. `time.sleep(10)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// A line the handler prints before / after this step (shown in the replay console).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_after: Option<String>,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Step {
+    pub fn new(kind: StepKind, duration: Dist) -> Step {
+        Step {
+            kind,
+            duration,
+            offload: Offload::None,
+            hold_connection: false,
+            label: None,
+            log_before: None,
+            log_after: None,
+        }
+    }
+
+    pub fn labelled(mut self, label: &str) -> Step {
+        self.label = Some(label.to_string());
+        self
+    }
+
+    pub fn offloaded(mut self, to: Offload) -> Step {
+        self.offload = to;
+        self
+    }
+
+    pub fn logging(mut self, before: &str, after: &str) -> Step {
+        self.log_before = Some(before.to_string());
+        self.log_after = Some(after.to_string());
+        self
+    }
+
+    /// The step's label, or a generic name for its kind.
+    pub fn display_label(&self) -> String {
+        if let Some(l) = &self.label {
+            return l.clone();
+        }
+        let what = match self.kind {
+            StepKind::Cpu => "CPU work",
+            StepKind::BlockingIo => "blocking I/O",
+            StepKind::AwaitIo => "awaited I/O",
+        };
+        format!("{what} ({})", self.duration.describe())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Background {
+    pub route: Route,
+    pub steps: Vec<Step>,
+}
+
+/// The clients.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Load {
+    /// ApacheBench: `requests` in all over `concurrency` connections, each sending its next
+    /// request when the previous one completes.
+    Closed {
+        requests: u32,
+        concurrency: u32,
+        /// `ab -k`: reuse the connection (if the server keeps it open).
+        #[serde(default, skip_serializing_if = "is_false")]
+        keep_alive: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<f64>,
+    },
+    /// New clients arrive at `rate_per_s` for `duration_s`, whether or not earlier ones are done.
+    Open {
+        rate_per_s: f64,
+        duration_s: f64,
+        #[serde(default)]
+        arrivals: Arrivals,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<f64>,
+    },
+    /// `clients` each send one request, `interval_ms` apart (0 = all at once), or at the given
+    /// `offsets_ms`.
+    Burst {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clients: Option<u32>,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        interval_ms: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offsets_ms: Option<Vec<f64>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<f64>,
+    },
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrivals {
+    /// Exactly every 1/rate seconds.
+    Fixed,
+    /// A Poisson process (exponential gaps).
+    #[default]
+    Poisson,
+}
+
+impl Load {
+    pub fn timeout(&self) -> Option<Nanos> {
+        let t = match self {
+            Load::Closed { timeout_ms, .. }
+            | Load::Open { timeout_ms, .. }
+            | Load::Burst { timeout_ms, .. } => *timeout_ms,
+        };
+        t.map(from_ms)
+    }
+
+    /// How many requests the load sends at most (open loop: the expected count).
+    pub fn request_count(&self) -> u64 {
+        match self {
+            Load::Closed { requests, .. } => *requests as u64,
+            Load::Open {
+                rate_per_s,
+                duration_s,
+                ..
+            } => (rate_per_s * duration_s).ceil() as u64,
+            Load::Burst {
+                clients,
+                offsets_ms,
+                ..
+            } => match offsets_ms {
+                Some(o) => o.len() as u64,
+                None => clients.unwrap_or(1) as u64,
+            },
+        }
+    }
+
+    /// The send offsets of a burst.
+    pub fn burst_offsets(&self) -> Vec<Nanos> {
+        match self {
+            Load::Burst {
+                clients,
+                interval_ms,
+                offsets_ms,
+                ..
+            } => match offsets_ms {
+                Some(o) => o.iter().map(|&ms| from_ms(ms)).collect(),
+                None => (0..clients.unwrap_or(1))
+                    .map(|i| from_ms(i as f64 * interval_ms))
+                    .collect(),
+            },
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A rejected scenario field: where, and what is allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// JSON path, e.g. `server.workers` or `handler.steps[2].duration.ms`.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() || self.path == "." {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// All the errors of a scenario, one per offending field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioErrors(pub Vec<ScenarioError>);
+
+impl fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioErrors {}
+
+impl Scenario {
+    /// Parses and validates a scenario file.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioErrors> {
+        let one = |path: &str, message: String| {
+            ScenarioErrors(vec![ScenarioError {
+                path: path.to_string(),
+                message,
+            }])
+        };
+        if text.len() > MAX_SCENARIO_BYTES {
+            return Err(one(
+                "",
+                format!(
+                    "scenario is {} bytes; at most {MAX_SCENARIO_BYTES} bytes are accepted",
+                    text.len()
+                ),
+            ));
+        }
+        // Check the version first, so that a file from a newer loopsim says so plainly.
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| one("", format!("not valid JSON: {e}")))?;
+        match value.get("version") {
+            None => {
+                return Err(one(
+                    "version",
+                    format!("missing; expected {SCENARIO_VERSION}"),
+                ))
+            }
+            Some(v) if v.as_u64() != Some(SCENARIO_VERSION as u64) => {
+                return Err(one(
+                    "version",
+                    format!(
+                        "unsupported version {v}; this loopsim reads version {SCENARIO_VERSION}"
+                    ),
+                ))
+            }
+            _ => {}
+        }
+        let scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            one(&path, e.into_inner().to_string())
+        })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario always serialises")
+    }
+
+    /// Checks every value against its allowed range and every combination for meaning.
+    pub fn validate(&self) -> Result<(), ScenarioErrors> {
+        let mut v = Validator::default();
+        if self.version != SCENARIO_VERSION {
+            v.fail("version", format!("must be {SCENARIO_VERSION}"));
+        }
+        v.text("name", self.name.as_deref(), limits::TEXT);
+        v.text(
+            "description",
+            self.description.as_deref(),
+            limits::DESCRIPTION,
+        );
+        self.validate_server(&mut v);
+        self.validate_handler(&mut v);
+        self.validate_load(&mut v);
+        if v.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ScenarioErrors(v.errors))
+        }
+    }
+
+    fn validate_server(&self, v: &mut Validator) {
+        let s = &self.server;
+        let kind = s.kind;
+        v.opt_u32("server.workers", s.workers, limits::WORKERS);
+        if !kind.multi_process() && s.workers.unwrap_or(1) > 1 {
+            v.fail(
+                "server.workers",
+                format!("{} runs a single process: must be 1", kind.title()),
+            );
+        }
+        v.opt_u32("server.threads", s.threads, limits::THREADS);
+        if s.threads.is_some() && kind.threads_meaning().is_none() {
+            v.fail(
+                "server.threads",
+                format!(
+                    "{} has no thread setting ({}); remove it",
+                    kind.title(),
+                    if kind == ServerKind::FlaskDev {
+                        "it starts one thread per connection"
+                    } else {
+                        "each worker serves one request at a time"
+                    }
+                ),
+            );
+        }
+        v.opt_u32("server.cores", s.cores, limits::CORES);
+        v.opt_f64(
+            "server.switch_interval_ms",
+            s.switch_interval_ms,
+            limits::SWITCH_INTERVAL_MS,
+        );
+        v.opt_u32("server.backlog", s.backlog, limits::BACKLOG);
+        if let Some(t) = s.worker_timeout_s {
+            if !kind.is_gunicorn() {
+                v.fail(
+                    "server.worker_timeout_s",
+                    format!("only gunicorn has a worker timeout, not {}", kind.title()),
+                );
+            } else if t != 0.0 {
+                v.f64_range(
+                    "server.worker_timeout_s",
+                    t,
+                    limits::WORKER_TIMEOUT_S,
+                    " (or 0 to disable)",
+                );
+            }
+        }
+        v.opt_u32(
+            "server.connection_limit",
+            s.connection_limit,
+            limits::CONNECTION_LIMIT,
+        );
+        v.opt_u32("server.process_pool", s.process_pool, limits::PROCESS_POOL);
+        v.opt_f64("server.restart_ms", s.restart_ms, limits::RESTART_MS);
+        if let Some(c) = &s.costs {
+            v.opt_f64("server.costs.accept_us", c.accept_us, limits::COST_US);
+            v.opt_f64("server.costs.parse_us", c.parse_us, limits::COST_US);
+            v.opt_f64("server.costs.respond_us", c.respond_us, limits::COST_US);
+            v.opt_f64("server.costs.spawn_us", c.spawn_us, limits::COST_US);
+        }
+    }
+
+    fn validate_handler(&self, v: &mut Validator) {
+        let h = &self.handler;
+        let asgi = self.server.kind.is_asgi();
+        if !asgi && h.route == Route::AsyncDef {
+            v.fail(
+                "handler.route",
+                format!(
+                    "`async def` routes need an ASGI server (uvicorn, gunicorn + uvicorn workers); {} runs Flask `def` views",
+                    self.server.kind.title()
+                ),
+            );
+        }
+        if let Some(d) = &h.overhead {
+            v.dist("handler.overhead", d);
+        }
+        v.opt_u32("handler.db_pool", h.db_pool, limits::DB_POOL);
+        self.validate_steps(v, "handler.steps", &h.steps, h.route, false);
+        if h.background.len() > limits::BACKGROUND_TASKS {
+            v.fail(
+                "handler.background",
+                format!(
+                    "at most {} background tasks (got {})",
+                    limits::BACKGROUND_TASKS,
+                    h.background.len()
+                ),
+            );
+        }
+        if !h.background.is_empty() && !asgi {
+            v.fail(
+                "handler.background",
+                "background tasks are Starlette's BackgroundTasks: they need an ASGI server (uvicorn, gunicorn + uvicorn workers)".to_string(),
+            );
+        }
+        for (i, b) in h.background.iter().enumerate() {
+            self.validate_steps(
+                v,
+                &format!("handler.background[{i}].steps"),
+                &b.steps,
+                b.route,
+                true,
+            );
+        }
+    }
+
+    fn validate_steps(
+        &self,
+        v: &mut Validator,
+        path: &str,
+        steps: &[Step],
+        route: Route,
+        background: bool,
+    ) {
+        if steps.len() > limits::STEPS {
+            v.fail(
+                path,
+                format!("at most {} steps (got {})", limits::STEPS, steps.len()),
+            );
+        }
+        let asgi = self.server.kind.is_asgi();
+        for (i, s) in steps.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            v.dist(&format!("{p}.duration"), &s.duration);
+            v.text(&format!("{p}.label"), s.label.as_deref(), limits::TEXT);
+            v.text(
+                &format!("{p}.log_before"),
+                s.log_before.as_deref(),
+                limits::TEXT,
+            );
+            v.text(
+                &format!("{p}.log_after"),
+                s.log_after.as_deref(),
+                limits::TEXT,
+            );
+            if s.kind == StepKind::AwaitIo {
+                if route == Route::Def {
+                    v.fail(
+                        &format!("{p}.kind"),
+                        format!(
+                            "`await` is only valid inside `async def`; this {} is a `def`",
+                            if background {
+                                "background task"
+                            } else {
+                                "route"
+                            }
+                        ),
+                    );
+                }
+                if s.offload != Offload::None {
+                    v.fail(
+                        &format!("{p}.offload"),
+                        "awaited I/O is not offloaded: use `none`".to_string(),
+                    );
+                }
+            }
+            if s.offload == Offload::Threadpool && (route == Route::Def || !asgi) {
+                v.fail(
+                    &format!("{p}.offload"),
+                    "`run_in_threadpool` must be awaited: it needs an `async def` on an ASGI server (a `def` already runs on a thread)".to_string(),
+                );
+            }
+            if s.hold_connection && self.handler.db_pool.is_none() {
+                v.fail(
+                    &format!("{p}.hold_connection"),
+                    "needs `handler.db_pool` (the pool size)".to_string(),
+                );
+            }
+        }
+    }
+
+    fn validate_load(&self, v: &mut Validator) {
+        match &self.load {
+            Load::Closed {
+                requests,
+                concurrency,
+                timeout_ms,
+                ..
+            } => {
+                v.u32_range("load.requests", *requests, limits::REQUESTS);
+                v.u32_range("load.concurrency", *concurrency, limits::CONCURRENCY);
+                if concurrency > requests {
+                    v.fail(
+                        "load.concurrency",
+                        format!("cannot exceed load.requests ({requests}), as with ab -c ≤ -n (got {concurrency})"),
+                    );
+                }
+                v.opt_f64("load.timeout_ms", *timeout_ms, limits::TIMEOUT_MS);
+            }
+            Load::Open {
+                rate_per_s,
+                duration_s,
+                timeout_ms,
+                ..
+            } => {
+                v.f64_range("load.rate_per_s", *rate_per_s, limits::RATE_PER_S, "");
+                v.f64_range("load.duration_s", *duration_s, limits::DURATION_S, "");
+                let n = rate_per_s * duration_s;
+                if n > limits::REQUESTS.1 as f64 {
+                    v.fail(
+                        "load.rate_per_s",
+                        format!(
+                            "rate_per_s × duration_s must be at most {} requests (got {n:.0})",
+                            limits::REQUESTS.1
+                        ),
+                    );
+                }
+                v.opt_f64("load.timeout_ms", *timeout_ms, limits::TIMEOUT_MS);
+            }
+            Load::Burst {
+                clients,
+                interval_ms,
+                offsets_ms,
+                timeout_ms,
+            } => {
+                v.opt_u32("load.clients", *clients, limits::CLIENTS);
+                v.f64_range("load.interval_ms", *interval_ms, limits::OFFSET_MS, "");
+                if let Some(c) = clients {
+                    if (*c as f64 - 1.0) * interval_ms > limits::OFFSET_MS.1 {
+                        v.fail(
+                            "load.interval_ms",
+                            format!(
+                                "the last client would start after {} ms",
+                                limits::OFFSET_MS.1
+                            ),
+                        );
+                    }
+                }
+                match offsets_ms {
+                    Some(o) => {
+                        if o.is_empty() || o.len() > limits::CLIENTS.1 as usize {
+                            v.fail(
+                                "load.offsets_ms",
+                                format!(
+                                    "must list 1 to {} offsets (got {})",
+                                    limits::CLIENTS.1,
+                                    o.len()
+                                ),
+                            );
+                        }
+                        for (i, x) in o.iter().enumerate().take(limits::CLIENTS.1 as usize) {
+                            v.f64_range(
+                                &format!("load.offsets_ms[{i}]"),
+                                *x,
+                                limits::OFFSET_MS,
+                                "",
+                            );
+                        }
+                        if let Some(c) = clients {
+                            if *c as usize != o.len() {
+                                v.fail(
+                                    "load.clients",
+                                    format!(
+                                        "{c} clients but {} offsets: give one or make them agree",
+                                        o.len()
+                                    ),
+                                );
+                            }
+                        }
+                        if *interval_ms != 0.0 {
+                            v.fail(
+                                "load.interval_ms",
+                                "give either interval_ms or offsets_ms, not both".to_string(),
+                            );
+                        }
+                    }
+                    None => {
+                        if clients.is_none() {
+                            v.fail(
+                                "load.clients",
+                                format!(
+                                    "missing; a burst needs clients ({}..={}) or offsets_ms",
+                                    limits::CLIENTS.0,
+                                    limits::CLIENTS.1
+                                ),
+                            );
+                        }
+                    }
+                }
+                v.opt_f64("load.timeout_ms", *timeout_ms, limits::TIMEOUT_MS);
+            }
+        }
+        if v.errors.is_empty() {
+            let per_request = 8
+                + self.handler.steps.len() as u64
+                + self
+                    .handler
+                    .background
+                    .iter()
+                    .map(|b| b.steps.len() as u64 + 1)
+                    .sum::<u64>();
+            let work = self.load.request_count().saturating_mul(per_request);
+            if work > limits::WORK {
+                v.fail(
+                    "load",
+                    format!(
+                        "too large to simulate: requests × (steps + 8) is {work}, at most {} (fewer requests or steps)",
+                        limits::WORK
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Validator {
+    errors: Vec<ScenarioError>,
+}
+
+impl Validator {
+    fn fail(&mut self, path: &str, message: String) {
+        self.errors.push(ScenarioError {
+            path: path.to_string(),
+            message,
+        });
+    }
+
+    fn u32_range(&mut self, path: &str, x: u32, (lo, hi): (u32, u32)) {
+        if x < lo || x > hi {
+            self.fail(path, format!("must be between {lo} and {hi} (got {x})"));
+        }
+    }
+
+    fn opt_u32(&mut self, path: &str, x: Option<u32>, range: (u32, u32)) {
+        if let Some(x) = x {
+            self.u32_range(path, x, range);
+        }
+    }
+
+    fn f64_range(&mut self, path: &str, x: f64, (lo, hi): (f64, f64), extra: &str) {
+        if !x.is_finite() || x < lo || x > hi {
+            self.fail(
+                path,
+                format!("must be between {lo} and {hi}{extra} (got {x})"),
+            );
+        }
+    }
+
+    fn opt_f64(&mut self, path: &str, x: Option<f64>, range: (f64, f64)) {
+        if let Some(x) = x {
+            self.f64_range(path, x, range, "");
+        }
+    }
+
+    fn text(&mut self, path: &str, s: Option<&str>, max: usize) {
+        if let Some(s) = s {
+            let n = s.chars().count();
+            if n > max {
+                self.fail(path, format!("at most {max} characters (got {n})"));
+            }
+        }
+    }
+
+    fn dist(&mut self, path: &str, d: &Dist) {
+        let r = limits::DURATION_MS;
+        match *d {
+            Dist::Constant { ms } => self.f64_range(&format!("{path}.ms"), ms, r, ""),
+            Dist::Uniform { min_ms, max_ms } => {
+                self.f64_range(&format!("{path}.min_ms"), min_ms, r, "");
+                self.f64_range(&format!("{path}.max_ms"), max_ms, r, "");
+                if min_ms > max_ms {
+                    self.fail(
+                        &format!("{path}.max_ms"),
+                        format!("must be at least min_ms ({min_ms}) (got {max_ms})"),
+                    );
+                }
+            }
+            Dist::Exponential { mean_ms } => {
+                self.f64_range(&format!("{path}.mean_ms"), mean_ms, r, "")
+            }
+            Dist::Lognormal { median_ms, sigma } => {
+                self.f64_range(&format!("{path}.median_ms"), median_ms, r, "");
+                self.f64_range(&format!("{path}.sigma"), sigma, limits::SIGMA, "");
+            }
+        }
+    }
+}

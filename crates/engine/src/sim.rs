@@ -1,0 +1,700 @@
+//! The simulation: its state, the event dispatch, and the life of a request from the client's
+//! side. The mechanisms live in their own modules (`thread`, `event_loop`, `threaded`,
+//! `process`, `listen`, `load`, `program`), each adding methods to [`Simulation`].
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::cpu::Cores;
+use crate::gil::Gil;
+use crate::limiter::Limiter;
+use crate::listen::Listener;
+use crate::load::LoadState;
+use crate::program::{compile, Ins, Program};
+use crate::queue::{Ev, EventQueue};
+use crate::record::{
+    Activity, Lane, LaneKind, LaneTotals, RequestRecord, Segment, Status, ThreadState, TimeSplit,
+    WorkerStats,
+};
+use crate::rng::Rng;
+use crate::scenario::{Scenario, ScenarioErrors, ServerConfig};
+use crate::summary::{StatsCollector, Summary};
+use crate::time::Nanos;
+
+pub(crate) const NONE: u32 = u32::MAX;
+pub(crate) const NEVER: Nanos = Nanos::MAX;
+
+/// What to keep in full detail (everything else is summarised in streaming statistics).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOptions {
+    /// Keep records of requests with id below this (all if `None`).
+    pub keep_requests: Option<u32>,
+    /// Keep timeline segments overlapping this time range (all if `None`).
+    pub segment_window: Option<(Nanos, Nanos)>,
+    /// At most this many segments (the rest are dropped and `segments_dropped` counts them).
+    pub max_segments: usize,
+    /// Keep the handler's printed lines.
+    pub keep_logs: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            keep_requests: None,
+            segment_window: None,
+            max_segments: 2_000_000,
+            keep_logs: true,
+        }
+    }
+}
+
+/// A line the handler printed.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LogLine {
+    pub time: Nanos,
+    pub request: u32,
+    pub worker: u32,
+    pub lane: u32,
+    pub text: String,
+}
+
+/// Where a request's time is currently being counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cat {
+    Connecting,
+    Queued,
+    Cpu,
+    GilWait,
+    Blocked,
+    Awaiting,
+}
+
+/// A request in flight (a slot of the request slab).
+#[derive(Clone, Debug)]
+pub(crate) struct Req {
+    pub id: u32,
+    pub client: u32,
+    pub sent: Nanos,
+    pub connected: Nanos,
+    pub accepted: Nanos,
+    pub started: Nanos,
+    pub proc: u32,
+    pub proc_gen: u32,
+    pub lane: u32,
+    pub syn_retries: u8,
+    pub pc: u16,
+    /// On a thread: the instruction index where the thread call ends.
+    pub thread_end: u16,
+    pub has_token: bool,
+    pub has_conn: bool,
+    pub on_loop: bool,
+    pub thread: u32,
+    /// The client has its answer (response or failure).
+    pub client_done: bool,
+    /// The server holds the request (backlog or later) and has not finished with it.
+    pub server_held: bool,
+    pub cat: Cat,
+    pub cat_since: Nanos,
+    pub split: TimeSplit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Loop,
+    Main,
+    /// AnyIO worker thread of an event-loop process.
+    Anyio,
+    /// A thread of waitress's / gthread's pool.
+    Pool,
+    /// werkzeug's thread for one connection.
+    Conn,
+    Sync,
+    ProcWorker,
+}
+
+/// What a (non-loop) thread is doing for its current op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Job {
+    None,
+    Code(u32),
+    Accept(u32),
+    Spawn(u32),
+    Read(u32),
+    Write(u32),
+    Proc(u32),
+}
+
+pub(crate) struct Thread {
+    pub proc: u32,
+    pub gil: u32,
+    pub lane: u32,
+    pub role: Role,
+    pub state: ThreadState,
+    pub since: Nanos,
+    pub req: u32,
+    pub req_id: u32,
+    pub activity: u16,
+    pub epoch: u32,
+    pub cpu_left: Nanos,
+    pub has_gil: bool,
+    pub alive: bool,
+    pub job: Job,
+}
+
+/// An event-loop callback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cb {
+    /// The listening socket is readable: accept up to 100 connections.
+    Accept,
+    /// A connection's request is readable: read, parse, create the task.
+    Read(u32),
+    /// Run (or resume) a request's task until it suspends.
+    Run(u32),
+    /// A future the task awaits is done (timer, thread or process result, I/O): its wake-up
+    /// is scheduled with `call_soon`, so the task runs one loop iteration later.
+    Wake(u32),
+}
+
+#[derive(Default)]
+pub(crate) struct LoopState {
+    pub thread: u32,
+    pub ready: VecDeque<(Cb, Nanos)>,
+    pub pending: VecDeque<(Cb, Nanos)>,
+    pub batch_left: usize,
+    pub idle: bool,
+    pub wake_scheduled: bool,
+    pub cur: Option<Cb>,
+    pub accepting: Vec<u32>,
+    pub anyio_idle: Vec<u32>,
+    pub anyio_count: u32,
+}
+
+/// Main-thread work of a threaded server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MainJob {
+    Read(u32),
+    Write(u32),
+}
+
+pub(crate) struct Proc {
+    pub gen: u32,
+    pub alive: bool,
+    pub gil: u32,
+    pub threads: Vec<u32>,
+    pub lp: LoopState,
+    pub main: u32,
+    pub main_jobs: VecDeque<MainJob>,
+    pub task_queue: VecDeque<u32>,
+    pub pool_idle: VecDeque<u32>,
+    pub pool_busy: u32,
+    pub conn_free: std::collections::BinaryHeap<std::cmp::Reverse<u32>>,
+    pub conn_next: u32,
+    pub sync_thread: u32,
+    /// The accepting thread (loop, main, sync worker) waits for the listener.
+    pub acceptor_idle: bool,
+    pub wake_scheduled: bool,
+    pub open_conns: u32,
+    pub limiter: Limiter,
+    pub db: Limiter,
+    pub ppool_idle: Vec<u32>,
+    pub ppool_count: u32,
+    pub ppool_queue: VecDeque<(u32, crate::scenario::StepKind, Nanos, u16)>,
+    pub heartbeat: Nanos,
+    pub busy: bool,
+    pub watchdog_pending: bool,
+}
+
+pub(crate) struct ProcStats {
+    pub stats: WorkerStats,
+    pub loop_lag_total: Nanos,
+    pub loop_lag_max: Nanos,
+    pub loop_callbacks: u64,
+    pub loop_blocked: Vec<Nanos>,
+    pub loop_cpu: Vec<Nanos>,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RunResult {
+    pub scenario: Scenario,
+    pub summary: Summary,
+    pub requests: Vec<RequestRecord>,
+    pub segments: Vec<Segment>,
+    pub segments_dropped: u64,
+    pub lanes: Vec<Lane>,
+    pub lane_totals: Vec<LaneTotals>,
+    pub activities: Vec<Activity>,
+    pub workers: Vec<WorkerStats>,
+    pub logs: Vec<LogLine>,
+    /// Requests the load sent (records may be fewer: see `RunOptions::keep_requests`).
+    pub requests_sent: u64,
+}
+
+/// How far a run has got.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    pub now: Nanos,
+    pub finished: u64,
+    /// Requests the load will send in all (open loop: the expected count).
+    pub expected: u64,
+    pub events: u64,
+}
+
+/// A simulation in progress. `run` does it all; `step` runs a bounded number of events, for
+/// callers that report progress or can be cancelled.
+pub struct Simulation {
+    pub(crate) scenario: Scenario,
+    pub(crate) cfg: ServerConfig,
+    pub(crate) opts: RunOptions,
+    pub(crate) now: Nanos,
+    pub(crate) q: EventQueue,
+    pub(crate) cores: Cores,
+    pub(crate) cores_dirty: bool,
+    pub(crate) gils: Vec<Gil>,
+    pub(crate) gil_gen: u64,
+    pub(crate) threads: Vec<Thread>,
+    pub(crate) procs: Vec<Proc>,
+    pub(crate) pstats: Vec<ProcStats>,
+    pub(crate) listener: Listener,
+    pub(crate) reqs: Vec<Req>,
+    pub(crate) free: Vec<u32>,
+    pub(crate) next_id: u32,
+    pub(crate) prog: Program,
+    pub(crate) rng_handler: Rng,
+    pub(crate) rng_load: Rng,
+    pub(crate) load: LoadState,
+    pub(crate) timeout: Option<Nanos>,
+    pub(crate) lanes: Vec<Lane>,
+    pub(crate) lane_index: HashMap<(u32, LaneKind, u32), u32>,
+    pub(crate) lane_totals: Vec<LaneTotals>,
+    pub(crate) records: Vec<RequestRecord>,
+    pub(crate) segments: Vec<Segment>,
+    pub(crate) segments_dropped: u64,
+    pub(crate) logs: Vec<LogLine>,
+    pub(crate) stats: StatsCollector,
+    pub(crate) finished: u64,
+    pub(crate) events: u64,
+    pub(crate) done_buf: Vec<u32>,
+}
+
+/// Runs a scenario to the end, keeping every detail.
+pub fn run(scenario: &Scenario) -> Result<RunResult, ScenarioErrors> {
+    let mut sim = Simulation::new(scenario, RunOptions::default())?;
+    while !sim.step(1 << 20) {}
+    Ok(sim.finish())
+}
+
+impl Simulation {
+    pub fn new(scenario: &Scenario, opts: RunOptions) -> Result<Simulation, ScenarioErrors> {
+        scenario.validate()?;
+        let cfg = scenario.server.resolve();
+        let prog = compile(scenario, &cfg);
+        let n_act = prog.activities.len();
+        let mut sim = Simulation {
+            scenario: scenario.clone(),
+            opts,
+            now: 0,
+            q: EventQueue::default(),
+            cores: Cores::new(cfg.cores),
+            cores_dirty: false,
+            gils: Vec::new(),
+            gil_gen: 0,
+            threads: Vec::new(),
+            procs: Vec::new(),
+            pstats: Vec::new(),
+            listener: Listener::new(cfg.backlog),
+            reqs: Vec::new(),
+            free: Vec::new(),
+            next_id: 0,
+            prog,
+            rng_handler: Rng::new(scenario.seed, 1),
+            rng_load: Rng::new(scenario.seed, 2),
+            load: LoadState::new(&scenario.load),
+            timeout: scenario.load.timeout(),
+            lanes: Vec::new(),
+            lane_index: HashMap::new(),
+            lane_totals: Vec::new(),
+            records: Vec::new(),
+            segments: Vec::new(),
+            segments_dropped: 0,
+            logs: Vec::new(),
+            stats: StatsCollector::default(),
+            finished: 0,
+            events: 0,
+            done_buf: Vec::new(),
+            cfg,
+        };
+        for p in 0..sim.cfg.workers {
+            sim.pstats.push(ProcStats {
+                stats: WorkerStats {
+                    worker: p,
+                    ..WorkerStats::default()
+                },
+                loop_lag_total: 0,
+                loop_lag_max: 0,
+                loop_callbacks: 0,
+                loop_blocked: vec![0; n_act],
+                loop_cpu: vec![0; n_act],
+            });
+            let proc = sim.fresh_proc();
+            sim.procs.push(proc);
+            sim.start_proc(p);
+        }
+        sim.start_load();
+        Ok(sim)
+    }
+
+    pub fn now(&self) -> Nanos {
+        self.now
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress {
+            now: self.now,
+            finished: self.finished,
+            expected: self.scenario.load.request_count(),
+            events: self.events,
+        }
+    }
+
+    /// Processes up to `max_events` events; returns `true` when the run is over.
+    pub fn step(&mut self, max_events: u64) -> bool {
+        for _ in 0..max_events {
+            let Some((t, ev)) = self.q.pop() else {
+                return true;
+            };
+            debug_assert!(t >= self.now, "time went back: {t} < {}", self.now);
+            self.now = t;
+            self.events += 1;
+            self.handle(ev);
+            if self.cores_dirty {
+                self.reschedule_cores();
+            }
+        }
+        self.q.len() == 0
+    }
+
+    /// Records kept so far, handed over (for callers streaming them out).
+    pub fn take_records(&mut self) -> Vec<RequestRecord> {
+        std::mem::take(&mut self.records)
+    }
+
+    /// The statistics so far.
+    pub fn summary(&mut self) -> Summary {
+        let mut s = self.stats.summary();
+        s.events = self.events;
+        s.syn_drops = self.listener.dropped;
+        let span = self.stats.makespan().max(1) as f64;
+        s.cores_utilisation = self.cores.busy / (span * self.cfg.cores as f64);
+        let nw = self.pstats.len() as f64;
+        s.gil_utilisation = self
+            .pstats
+            .iter()
+            .map(|p| p.stats.gil_held as f64 / span)
+            .sum::<f64>()
+            / nw;
+        if self.cfg.runtime == crate::scenario::Runtime::EventLoop {
+            let cbs: u64 = self.pstats.iter().map(|p| p.loop_callbacks).sum();
+            let lag: Nanos = self.pstats.iter().map(|p| p.loop_lag_total).sum();
+            s.loop_lag_mean_ms = if cbs > 0 {
+                lag as f64 / cbs as f64 / 1e6
+            } else {
+                0.0
+            };
+            s.loop_lag_max_ms = self
+                .pstats
+                .iter()
+                .map(|p| p.loop_lag_max)
+                .max()
+                .unwrap_or(0) as f64
+                / 1e6;
+            let blocked: Nanos = self
+                .pstats
+                .iter()
+                .map(|p| p.loop_blocked.iter().sum::<Nanos>())
+                .sum();
+            s.loop_blocked_fraction = blocked as f64 / span / nw;
+        }
+        s
+    }
+
+    /// Ends the run and hands over everything kept.
+    pub fn finish(mut self) -> RunResult {
+        // Close the lanes' last segments.
+        for t in 0..self.threads.len() as u32 {
+            if self.threads[t as usize].state != ThreadState::Idle {
+                let (req, act) = (
+                    self.threads[t as usize].req,
+                    self.threads[t as usize].activity,
+                );
+                self.set_state(t, ThreadState::Idle, req, act);
+            }
+        }
+        let summary = self.summary();
+        let workers = self
+            .pstats
+            .iter()
+            .zip(&self.procs)
+            .map(|(ps, p)| {
+                let mut w = ps.stats.clone();
+                w.pool_peak_busy = w.pool_peak_busy.max(p.limiter.peak_used);
+                w.pool_peak_waiting = w.pool_peak_waiting.max(p.limiter.peak_waiting);
+                w.pool_waits += p.limiter.waits;
+                w.db_peak_waiting = w.db_peak_waiting.max(p.db.peak_waiting);
+                w.db_waits += p.db.waits;
+                w.gil_forced_switches += self.gils[p.gil as usize].forced;
+                if self.cfg.runtime == crate::scenario::Runtime::EventLoop {
+                    let by = |v: &Vec<Nanos>| {
+                        let mut x: Vec<(u16, Nanos)> = v
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, &n)| n > 0)
+                            .map(|(i, &n)| (i as u16, n))
+                            .collect();
+                        x.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                        x
+                    };
+                    w.loop_stats = Some(crate::record::LoopStats {
+                        callbacks: ps.loop_callbacks,
+                        lag_total: ps.loop_lag_total,
+                        lag_max: ps.loop_lag_max,
+                        blocked_by: by(&ps.loop_blocked),
+                        cpu_by: by(&ps.loop_cpu),
+                    });
+                }
+                w
+            })
+            .collect();
+        RunResult {
+            scenario: self.scenario,
+            summary,
+            requests: self.records,
+            segments: self.segments,
+            segments_dropped: self.segments_dropped,
+            lanes: self.lanes,
+            lane_totals: self.lane_totals,
+            activities: self.prog.activities,
+            workers,
+            logs: self.logs,
+            requests_sent: self.next_id as u64,
+        }
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Syn { slot, id } => {
+                if self.reqs[slot as usize].id == id {
+                    self.syn(slot);
+                }
+            }
+            Ev::Arrival => self.arrival(),
+            Ev::CpuTick { gen } => {
+                if gen == self.cores.gen {
+                    self.cores.scheduled = None;
+                    self.cores_dirty = true;
+                    let mut done = std::mem::take(&mut self.done_buf);
+                    self.cores.finished(self.now, &mut done);
+                    for &t in &done {
+                        self.threads[t as usize].cpu_left = 0;
+                        self.op_done(t);
+                    }
+                    done.clear();
+                    self.done_buf = done;
+                }
+            }
+            Ev::BlockDone { thread, epoch } => {
+                let th = &self.threads[thread as usize];
+                if th.alive && th.epoch == epoch {
+                    self.op_done(thread);
+                }
+            }
+            Ev::AwaitDone { slot, id } => {
+                let r = &self.reqs[slot as usize];
+                if r.id == id && r.server_held {
+                    let p = r.proc;
+                    self.loop_pending(p, Cb::Run(slot));
+                }
+            }
+            Ev::LoopWake { proc, gen } => {
+                if self.procs[proc as usize].gen == gen {
+                    self.loop_wake(proc);
+                }
+            }
+            Ev::AcceptWake { proc, gen } => {
+                if self.procs[proc as usize].gen == gen {
+                    self.acceptor_wake(proc);
+                }
+            }
+            Ev::ThreadResume { thread, epoch } => {
+                let th = &self.threads[thread as usize];
+                if th.alive && th.epoch == epoch {
+                    self.run_code(thread);
+                }
+            }
+            Ev::GilTimeout { gil, gen } => self.gil_timeout(gil, gen),
+            Ev::ClientTimeout { slot, id } => {
+                let r = &self.reqs[slot as usize];
+                if r.id == id && !r.client_done {
+                    self.client_fail(slot, Status::ClientTimeout);
+                }
+            }
+            Ev::Watchdog { proc, gen } => self.watchdog(proc, gen),
+            Ev::Restart { proc } => self.restart_proc(proc),
+        }
+    }
+
+    // ---- the request slab and the client side of a request ----
+
+    pub(crate) fn new_request(&mut self, client: u32, sent: Nanos) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let r = Req {
+            id,
+            client,
+            sent,
+            connected: NEVER,
+            accepted: NEVER,
+            started: NEVER,
+            proc: NONE,
+            proc_gen: 0,
+            lane: NONE,
+            syn_retries: 0,
+            pc: 0,
+            thread_end: u16::MAX,
+            has_token: false,
+            has_conn: false,
+            on_loop: false,
+            thread: NONE,
+            client_done: false,
+            server_held: false,
+            cat: Cat::Connecting,
+            cat_since: sent,
+            split: TimeSplit::default(),
+        };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.reqs[s as usize] = r;
+                s
+            }
+            None => {
+                self.reqs.push(r);
+                (self.reqs.len() - 1) as u32
+            }
+        };
+        if let Some(t) = self.timeout {
+            self.q.push(sent + t, Ev::ClientTimeout { slot, id });
+        }
+        slot
+    }
+
+    /// Moves the request's time accounting to `cat` from now on.
+    pub(crate) fn req_cat(&mut self, slot: u32, cat: Cat) {
+        let now = self.now;
+        let r = &mut self.reqs[slot as usize];
+        if r.client_done {
+            return;
+        }
+        let d = now.saturating_sub(r.cat_since);
+        match r.cat {
+            Cat::Connecting => r.split.connecting += d,
+            Cat::Queued => r.split.queued += d,
+            Cat::Cpu => r.split.cpu += d,
+            Cat::GilWait => r.split.gil_wait += d,
+            Cat::Blocked => r.split.blocked += d,
+            Cat::Awaiting => r.split.awaiting += d,
+        }
+        r.cat = cat;
+        r.cat_since = now.max(r.cat_since);
+    }
+
+    /// The response reaches the client.
+    pub(crate) fn deliver(&mut self, slot: u32) {
+        let r = &self.reqs[slot as usize];
+        let p = r.proc;
+        self.pstats[p as usize].stats.responses += 1;
+        if r.client_done {
+            // The client gave up earlier: the server writes to a closed connection.
+            self.close_conn(p);
+            return;
+        }
+        let client = r.client;
+        self.client_finish(slot, Status::Ok);
+        if self.cfg.keep_alive && self.load.keep_alive() && self.load.wants_more() {
+            let gen = self.procs[p as usize].gen;
+            let next = self.new_request(client, self.now);
+            self.send_on_connection(next, p, gen);
+        } else {
+            self.close_conn(p);
+            self.client_next(client);
+        }
+    }
+
+    /// The request fails for the client (the server may still hold it).
+    pub(crate) fn client_fail(&mut self, slot: u32, status: Status) {
+        let client = self.reqs[slot as usize].client;
+        self.client_finish(slot, status);
+        self.client_next(client);
+        if !self.reqs[slot as usize].server_held {
+            self.free_slot(slot);
+        }
+    }
+
+    fn client_finish(&mut self, slot: u32, status: Status) {
+        self.req_cat(slot, Cat::Queued);
+        let now = self.now;
+        let r = &mut self.reqs[slot as usize];
+        r.client_done = true;
+        let opt = |t: Nanos| if t == NEVER { None } else { Some(t) };
+        let rec = RequestRecord {
+            id: r.id,
+            client: r.client,
+            sent: r.sent,
+            connected: opt(r.connected),
+            accepted: opt(r.accepted),
+            started: opt(r.started),
+            finished: now,
+            status,
+            worker: if r.proc == NONE { None } else { Some(r.proc) },
+            lane: if r.lane == NONE { None } else { Some(r.lane) },
+            syn_retries: r.syn_retries,
+            split: r.split,
+        };
+        debug_assert_eq!(rec.split.total(), rec.latency(), "time split of {rec:?}");
+        self.finished += 1;
+        self.stats.add(&rec);
+        if self.opts.keep_requests.is_none_or(|n| rec.id < n) {
+            self.records.push(rec);
+        }
+    }
+
+    /// The server is done with the request.
+    pub(crate) fn server_done(&mut self, slot: u32) {
+        let r = &mut self.reqs[slot as usize];
+        r.server_held = false;
+        if r.client_done {
+            self.free_slot(slot);
+        }
+    }
+
+    fn free_slot(&mut self, slot: u32) {
+        self.reqs[slot as usize].id = NONE;
+        self.free.push(slot);
+    }
+
+    pub(crate) fn log_line(&mut self, slot: u32, thread: u32, text: u16) {
+        if !self.opts.keep_logs {
+            return;
+        }
+        let r = &self.reqs[slot as usize];
+        self.logs.push(LogLine {
+            time: self.now,
+            request: r.id,
+            worker: r.proc,
+            lane: self.threads[thread as usize].lane,
+            text: self.prog.logs[text as usize].clone(),
+        });
+    }
+
+    pub(crate) fn code_at(&self, pc: u16) -> Ins {
+        self.prog.code[pc as usize]
+    }
+}

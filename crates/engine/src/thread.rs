@@ -1,0 +1,334 @@
+//! Threads: what each is doing, how it gets the GIL and a core, the timeline it leaves.
+//!
+//! A thread runs one op at a time: CPU work (needs its process's GIL, then a share of the
+//! cores), a blocking call (releases the GIL, takes no core), a wait, or nothing. When an op
+//! finishes, the thread's role decides what comes next (`op_done`).
+
+use crate::gil::Gil;
+use crate::queue::Ev;
+use crate::record::{Lane, LaneKind, LaneTotals, Segment, ThreadState, NO_REQUEST};
+use crate::sim::{Cat, Job, Role, Simulation, Thread, NONE};
+use crate::time::Nanos;
+
+impl Simulation {
+    /// The lane for (worker, kind, index), created on first use.
+    pub(crate) fn lane(&mut self, proc: u32, kind: LaneKind, index: u32) -> u32 {
+        if let Some(&l) = self.lane_index.get(&(proc, kind, index)) {
+            return l;
+        }
+        let name = match kind {
+            LaneKind::EventLoop => format!("w{proc} event loop"),
+            LaneKind::Main => format!("w{proc} main thread"),
+            LaneKind::Threadpool => format!("w{proc} thread {index}"),
+            LaneKind::Connection => format!("w{proc} conn thread {index}"),
+            LaneKind::Sync => format!("w{proc} worker"),
+            LaneKind::ProcessPool => format!("w{proc} pool process {index}"),
+        };
+        let id = self.lanes.len() as u32;
+        self.lanes.push(Lane {
+            worker: proc,
+            kind,
+            index,
+            name,
+        });
+        self.lane_totals.push(LaneTotals::default());
+        self.lane_index.insert((proc, kind, index), id);
+        id
+    }
+
+    pub(crate) fn new_gil(&mut self) -> u32 {
+        self.gils
+            .push(Gil::new(self.cfg.gil, self.cfg.switch_interval));
+        (self.gils.len() - 1) as u32
+    }
+
+    pub(crate) fn spawn_thread(&mut self, proc: u32, role: Role, lane: u32, gil: u32) -> u32 {
+        let id = self.threads.len() as u32;
+        self.threads.push(Thread {
+            proc,
+            gil,
+            lane,
+            role,
+            state: ThreadState::Idle,
+            since: self.now,
+            req: NONE,
+            req_id: NONE,
+            activity: crate::record::ACT_IDLE,
+            epoch: 0,
+            cpu_left: 0,
+            has_gil: false,
+            alive: true,
+            job: Job::None,
+        });
+        self.procs[proc as usize].threads.push(id);
+        id
+    }
+
+    /// Changes a thread's state: closes its current timeline segment and moves the time
+    /// accounting of the request it works for.
+    pub(crate) fn set_state(&mut self, t: u32, state: ThreadState, slot: u32, act: u16) {
+        let now = self.now;
+        let th = &self.threads[t as usize];
+        let req_id = if slot == NONE {
+            NONE
+        } else {
+            self.reqs[slot as usize].id
+        };
+        if th.state == state && th.req_id == req_id && th.activity == act {
+            return;
+        }
+        let (old, since, lane, old_req, old_act, proc, gil) = (
+            th.state,
+            th.since,
+            th.lane,
+            th.req_id,
+            th.activity,
+            th.proc,
+            th.gil,
+        );
+        if now > since && old != ThreadState::Idle {
+            let d = now - since;
+            self.lane_totals[lane as usize].add(old, d);
+            let ps = &mut self.pstats[proc as usize];
+            if th.role == Role::Loop {
+                match old {
+                    ThreadState::Blocked => ps.loop_blocked[old_act as usize] += d,
+                    ThreadState::Cpu => ps.loop_cpu[old_act as usize] += d,
+                    _ => {}
+                }
+            }
+            if old == ThreadState::Cpu && self.cfg.gil && gil == self.procs[proc as usize].gil {
+                ps.stats.gil_held += d;
+            }
+            self.emit_segment(Segment {
+                lane,
+                start: since,
+                end: now,
+                state: old,
+                request: if old_req == NONE { NO_REQUEST } else { old_req },
+                activity: old_act,
+            });
+        }
+        let th = &mut self.threads[t as usize];
+        th.state = state;
+        th.since = now;
+        th.req = slot;
+        th.req_id = req_id;
+        th.activity = act;
+        if slot != NONE {
+            let cat = match state {
+                ThreadState::Cpu => Some(Cat::Cpu),
+                ThreadState::GilWait => Some(Cat::GilWait),
+                ThreadState::Blocked => Some(Cat::Blocked),
+                _ => None,
+            };
+            if let Some(c) = cat {
+                self.req_cat(slot, c);
+            }
+        }
+    }
+
+    fn emit_segment(&mut self, s: Segment) {
+        if let Some((from, to)) = self.opts.segment_window {
+            if s.end < from || s.start > to {
+                return;
+            }
+        }
+        if self.segments.len() < self.opts.max_segments {
+            self.segments.push(s);
+        } else {
+            self.segments_dropped += 1;
+        }
+    }
+
+    /// Starts `ns` of CPU work on thread `t` (for request `slot`, doing activity `act`).
+    pub(crate) fn thread_cpu(&mut self, t: u32, ns: Nanos, act: u16, slot: u32) {
+        let th = &mut self.threads[t as usize];
+        th.cpu_left = ns;
+        let g = th.gil;
+        if !self.gils[g as usize].enabled || th.has_gil {
+            self.on_core(t, slot, act);
+        } else if self.gils[g as usize].try_take(t) {
+            self.threads[t as usize].has_gil = true;
+            self.on_core(t, slot, act);
+        } else {
+            self.gils[g as usize].waiters.push_back(t);
+            self.set_state(t, ThreadState::GilWait, slot, act);
+            self.arm_gil_timer(g, false);
+        }
+    }
+
+    fn on_core(&mut self, t: u32, slot: u32, act: u16) {
+        self.set_state(t, ThreadState::Cpu, slot, act);
+        let work = self.threads[t as usize].cpu_left;
+        self.cores.add(self.now, t, work);
+        self.cores_dirty = true;
+    }
+
+    /// Starts a blocking call of `ns` on thread `t`: the GIL is released.
+    pub(crate) fn thread_block(&mut self, t: u32, ns: Nanos, act: u16, slot: u32) {
+        self.drop_gil(t);
+        self.set_state(t, ThreadState::Blocked, slot, act);
+        let th = &mut self.threads[t as usize];
+        th.epoch = th.epoch.wrapping_add(1);
+        let epoch = th.epoch;
+        self.q
+            .push(self.now + ns, Ev::BlockDone { thread: t, epoch });
+    }
+
+    /// Thread `t` waits (for a pool connection or a process-pool result) without the GIL.
+    pub(crate) fn thread_wait(&mut self, t: u32, slot: u32) {
+        self.drop_gil(t);
+        let act = self.threads[t as usize].activity;
+        self.set_state(t, ThreadState::Wait, slot, act);
+        let th = &mut self.threads[t as usize];
+        th.epoch = th.epoch.wrapping_add(1);
+    }
+
+    /// Wakes a waiting thread (it continues its request's code).
+    pub(crate) fn thread_resume(&mut self, t: u32) {
+        let epoch = self.threads[t as usize].epoch;
+        self.q.push(self.now, Ev::ThreadResume { thread: t, epoch });
+    }
+
+    pub(crate) fn thread_idle(&mut self, t: u32) {
+        self.drop_gil(t);
+        self.set_state(t, ThreadState::Idle, NONE, crate::record::ACT_IDLE);
+        self.threads[t as usize].job = Job::None;
+    }
+
+    /// Releases the GIL if `t` holds it; the oldest waiter takes it.
+    pub(crate) fn drop_gil(&mut self, t: u32) {
+        if !self.threads[t as usize].has_gil {
+            return;
+        }
+        self.threads[t as usize].has_gil = false;
+        let g = self.threads[t as usize].gil;
+        if let Some(next) = self.gils[g as usize].release(t) {
+            self.give_gil(next);
+            self.arm_gil_timer(g, true);
+        } else {
+            self.gils[g as usize].timer_gen = 0;
+        }
+    }
+
+    fn give_gil(&mut self, next: u32) {
+        self.threads[next as usize].has_gil = true;
+        let (slot, act) = (
+            self.threads[next as usize].req,
+            self.threads[next as usize].activity,
+        );
+        self.on_core(next, slot, act);
+    }
+
+    /// Arms the switch-interval timer of GIL `g` if there are waiters. `restart`: the GIL just
+    /// changed hands, so the waiters' intervals start again (CPython re-waits when
+    /// `switch_number` changed).
+    fn arm_gil_timer(&mut self, g: u32, restart: bool) {
+        let gil = &mut self.gils[g as usize];
+        if gil.waiters.is_empty() {
+            gil.timer_gen = 0;
+            return;
+        }
+        if gil.timer_gen != 0 && !restart {
+            return;
+        }
+        self.gil_gen += 1;
+        gil.timer_gen = self.gil_gen;
+        let at = self.now + gil.interval;
+        self.q.push(
+            at,
+            Ev::GilTimeout {
+                gil: g,
+                gen: self.gil_gen,
+            },
+        );
+    }
+
+    /// A waiter's interval expired with no switch: the holder drops the GIL (forced switch).
+    pub(crate) fn gil_timeout(&mut self, g: u32, gen: u64) {
+        let gil = &self.gils[g as usize];
+        if gil.timer_gen != gen {
+            return;
+        }
+        let Some(holder) = gil.holder else {
+            self.gils[g as usize].timer_gen = 0;
+            return;
+        };
+        if gil.waiters.is_empty() {
+            self.gils[g as usize].timer_gen = 0;
+            return;
+        }
+        debug_assert!(
+            self.cores.is_running(holder),
+            "GIL holder {holder} is not running"
+        );
+        let left = self.cores.remove(self.now, holder);
+        self.cores_dirty = true;
+        let th = &mut self.threads[holder as usize];
+        th.cpu_left = left;
+        th.has_gil = false;
+        let (slot, act) = (th.req, th.activity);
+        let gil = &mut self.gils[g as usize];
+        gil.forced += 1;
+        gil.waiters.push_back(holder);
+        let next = gil.release(holder).expect("a waiter exists");
+        self.set_state(holder, ThreadState::GilWait, slot, act);
+        self.give_gil(next);
+        self.arm_gil_timer(g, true);
+    }
+
+    pub(crate) fn reschedule_cores(&mut self) {
+        self.cores_dirty = false;
+        let next = self.cores.next_finish();
+        if next != self.cores.scheduled {
+            self.cores.gen += 1;
+            self.cores.scheduled = next;
+            if let Some(t) = next {
+                self.q.push(
+                    t.max(self.now),
+                    Ev::CpuTick {
+                        gen: self.cores.gen,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Takes a thread out of the simulation (its process was killed).
+    pub(crate) fn kill_thread(&mut self, t: u32) {
+        if !self.threads[t as usize].alive {
+            return;
+        }
+        if self.cores.is_running(t) {
+            self.cores.remove(self.now, t);
+            self.cores_dirty = true;
+        }
+        let g = self.threads[t as usize].gil;
+        self.gils[g as usize].remove_waiter(t);
+        if self.gils[g as usize].holder == Some(t) {
+            self.gils[g as usize].holder = None;
+            self.threads[t as usize].has_gil = false;
+        }
+        self.set_state(t, ThreadState::Idle, NONE, crate::record::ACT_IDLE);
+        let th = &mut self.threads[t as usize];
+        th.alive = false;
+        th.epoch = th.epoch.wrapping_add(1);
+    }
+
+    /// A thread's op (CPU or blocking call) finished: its role decides what comes next.
+    pub(crate) fn op_done(&mut self, t: u32) {
+        let th = &self.threads[t as usize];
+        let p = th.proc;
+        match th.role {
+            Role::Loop => self.loop_op_done(p),
+            Role::Main => self.main_op_done(p, t),
+            Role::Sync => match th.job {
+                Job::Accept(slot) => self.sync_start(p, t, slot),
+                _ => self.run_code(t),
+            },
+            Role::Anyio | Role::Pool | Role::Conn => self.run_code(t),
+            Role::ProcWorker => self.ppool_done(p, t),
+        }
+    }
+}
