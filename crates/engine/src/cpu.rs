@@ -170,8 +170,19 @@ impl Cores {
         self.clean_top();
         let top = self.heap.peek()?;
         let dv = (top.finish_v - self.v).max(0.0);
-        let dt = (dv / self.rate() - 1e-6).ceil().max(0.0) as Nanos;
+        let dt = ceil_ns(dv / self.rate());
         Some(self.last + dt)
+    }
+}
+
+/// The whole nanoseconds needed to cover `x` (a tolerance absorbs float noise), without a
+/// libm call on the hot path.
+fn ceil_ns(x: f64) -> Nanos {
+    let whole = x as Nanos;
+    if (whole as f64) < x - 1e-6 {
+        whole + 1
+    } else {
+        whole
     }
 }
 
@@ -207,6 +218,15 @@ mod tests {
         c.add(0, 2, 200);
         assert_eq!(drain(&mut c), vec![(300, 0), (300, 1), (400, 2)]);
         assert_eq!(c.busy, 400.0);
+    }
+
+    #[test]
+    fn ceil_tolerates_float_noise() {
+        assert_eq!(ceil_ns(100.0), 100);
+        assert_eq!(ceil_ns(99.999_999_9), 100);
+        assert_eq!(ceil_ns(100.000_000_1), 100);
+        assert_eq!(ceil_ns(100.3), 101);
+        assert_eq!(ceil_ns(0.0), 0);
     }
 
     #[test]

@@ -21,8 +21,10 @@ pub(crate) enum LoadState {
         end: Nanos,
         next_client: u32,
     },
+    /// Client `i` sends at its offset; `order` is sorted by time, `next` indexes it.
     Burst {
-        offsets: Vec<Nanos>,
+        order: Vec<(Nanos, u32)>,
+        next: usize,
     },
 }
 
@@ -51,9 +53,12 @@ impl LoadState {
                 end: from_s(*duration_s),
                 next_client: 0,
             },
-            Load::Burst { .. } => LoadState::Burst {
-                offsets: load.burst_offsets(),
-            },
+            Load::Burst { .. } => {
+                let mut order: Vec<(Nanos, u32)> =
+                    load.burst_offsets().into_iter().zip(0..).collect();
+                order.sort_unstable();
+                LoadState::Burst { order, next: 0 }
+            }
         }
     }
 
@@ -82,12 +87,9 @@ impl Simulation {
                 }
             }
             LoadState::Open { .. } => self.q.push(0, Ev::Arrival),
-            LoadState::Burst { offsets } => {
-                let offsets = std::mem::take(offsets);
-                for (c, &at) in offsets.iter().enumerate() {
-                    let slot = self.new_request(c as u32, at);
-                    let id = self.reqs[slot as usize].id;
-                    self.q.push(at, Ev::Syn { slot, id });
+            LoadState::Burst { order, .. } => {
+                if let Some(&(at, _)) = order.first() {
+                    self.q.push(at, Ev::Arrival);
                 }
             }
         }
@@ -132,6 +134,24 @@ impl Simulation {
     }
 
     pub(crate) fn arrival(&mut self) {
+        if let LoadState::Burst { order, next } = &mut self.load {
+            // Every client due now sends; then wait for the next offset.
+            let now = self.now;
+            let mut due = Vec::new();
+            while let Some(&(at, client)) = order.get(*next) {
+                if at > now {
+                    self.q.push(at, Ev::Arrival);
+                    break;
+                }
+                due.push(client);
+                *next += 1;
+            }
+            for client in due {
+                let slot = self.new_request(client, now);
+                self.syn(slot);
+            }
+            return;
+        }
         let LoadState::Open {
             gap,
             poisson,

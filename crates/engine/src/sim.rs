@@ -274,6 +274,8 @@ pub struct Simulation {
     pub(crate) finished: u64,
     pub(crate) events: u64,
     pub(crate) done_buf: Vec<u32>,
+    /// CPU work asked of the cores (ns); matches the cores' busy time at the end.
+    pub(crate) cpu_demand: u64,
 }
 
 /// Runs a scenario to the end, keeping every detail.
@@ -321,6 +323,7 @@ impl Simulation {
             finished: 0,
             events: 0,
             done_buf: Vec::new(),
+            cpu_demand: 0,
             cfg,
         };
         for p in 0..sim.cfg.workers {
@@ -383,6 +386,8 @@ impl Simulation {
         let mut s = self.stats.summary();
         s.events = self.events;
         s.syn_drops = self.listener.dropped;
+        s.cpu_demand_ms = self.cpu_demand as f64 / 1e6;
+        s.cpu_delivered_ms = self.cores.busy / 1e6;
         let span = self.stats.makespan().max(1) as f64;
         s.cores_utilisation = self.cores.busy / (span * self.cfg.cores as f64);
         let nw = self.pstats.len() as f64;
@@ -583,6 +588,7 @@ impl Simulation {
         if let Some(t) = self.timeout {
             self.q.push(sent + t, Ev::ClientTimeout { slot, id });
         }
+        self.stats.sent(sent);
         slot
     }
 

@@ -293,6 +293,13 @@ pub struct Summary {
     pub loop_blocked_fraction: f64,
     /// Simulation events processed.
     pub events: u64,
+    /// CPU work the run asked for, and core time the cores delivered (equal when the run
+    /// ends, but for work cut short by a worker kill).
+    pub cpu_demand_ms: f64,
+    pub cpu_delivered_ms: f64,
+    /// Time-averaged number of requests in the system (sent, not yet answered), over the
+    /// makespan; with `rps` and `mean_ms` it checks Little's law.
+    pub mean_in_system: f64,
 }
 
 /// Streaming statistics over finished requests.
@@ -305,11 +312,39 @@ pub(crate) struct StatsCollector {
     pub failed: [u64; 3],
     pub first_sent: Option<Nanos>,
     pub last_finished: Nanos,
+    /// Integral over time of the number of requests in the system, and its bookkeeping.
+    in_system: u64,
+    in_system_since: Nanos,
+    in_system_area: f64,
 }
 
 impl StatsCollector {
+    fn integrate(&mut self, now: Nanos) {
+        if now > self.in_system_since {
+            self.in_system_area += (now - self.in_system_since) as f64 * self.in_system as f64;
+            self.in_system_since = now;
+        }
+    }
+
+    /// A request enters the system at `now` (its send time).
+    pub fn sent(&mut self, now: Nanos) {
+        self.integrate(now);
+        self.in_system += 1;
+    }
+
+    pub fn mean_in_system(&self) -> f64 {
+        let span = self.makespan();
+        if span == 0 {
+            0.0
+        } else {
+            self.in_system_area / span as f64
+        }
+    }
+
     pub fn add(&mut self, r: &crate::record::RequestRecord) {
         use crate::record::Status;
+        self.integrate(r.finished);
+        self.in_system -= 1;
         self.first_sent = Some(self.first_sent.map_or(r.sent, |s| s.min(r.sent)));
         self.last_finished = self.last_finished.max(r.finished);
         match r.status {
@@ -369,6 +404,7 @@ impl StatsCollector {
             processing: ColumnStats::of(&mut self.processing),
             waiting: ColumnStats::of(&mut self.waiting),
             total: ColumnStats::of(q),
+            mean_in_system: self.mean_in_system(),
             ..Summary::default()
         }
     }

@@ -143,6 +143,7 @@ impl Simulation {
 
     /// Starts `ns` of CPU work on thread `t` (for request `slot`, doing activity `act`).
     pub(crate) fn thread_cpu(&mut self, t: u32, ns: Nanos, act: u16, slot: u32) {
+        self.cpu_demand += ns;
         let th = &mut self.threads[t as usize];
         th.cpu_left = ns;
         let g = th.gil;
@@ -301,8 +302,11 @@ impl Simulation {
             return;
         }
         if self.cores.is_running(t) {
-            self.cores.remove(self.now, t);
+            let left = self.cores.remove(self.now, t);
+            self.cpu_demand -= left;
             self.cores_dirty = true;
+        } else if self.threads[t as usize].state == ThreadState::GilWait {
+            self.cpu_demand -= self.threads[t as usize].cpu_left;
         }
         let g = self.threads[t as usize].gil;
         self.gils[g as usize].remove_waiter(t);
