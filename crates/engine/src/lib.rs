@@ -6,6 +6,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod advisor;
+pub mod codegen;
 pub mod dist;
 pub mod export;
 pub mod presets;

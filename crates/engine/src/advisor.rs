@@ -1,0 +1,1 @@
+//! Plain-language findings computed from a run (placeholder; being written).
