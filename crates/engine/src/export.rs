@@ -48,6 +48,9 @@ pub fn result_json(r: &RunResult) -> Value {
         "summary": r.summary,
         "workers": r.workers,
         "requests_sent": r.requests_sent,
+        "latency_cdf": r.latency_cdf,
+        "latency_histogram": r.latency_histogram,
+        "concurrency": r.concurrency,
         "requests": r.requests.iter().map(|q| request_json(r, q)).collect::<Vec<_>>(),
     })
 }

@@ -27,6 +27,8 @@ mod load;
 mod process;
 mod program;
 mod queue;
+pub mod series;
+
 mod sim;
 mod thread;
 mod threaded;
@@ -34,5 +36,6 @@ mod threaded;
 pub use listen::{SYN_GIVE_UP_S, SYN_RETRY_S};
 pub use record::{RequestRecord, Segment, Status, ThreadState};
 pub use scenario::{Scenario, ScenarioError, ScenarioErrors};
+pub use series::ConcurrencySeries;
 pub use sim::{run, LogLine, Progress, RunOptions, RunResult, Simulation};
-pub use summary::Summary;
+pub use summary::{HistBin, Summary};

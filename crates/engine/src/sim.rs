@@ -22,6 +22,9 @@ use crate::time::Nanos;
 
 pub(crate) const NONE: u32 = u32::MAX;
 pub(crate) const NEVER: Nanos = Nanos::MAX;
+/// Sizes of the distribution views in a [`RunResult`].
+pub const CDF_POINTS: usize = 400;
+pub const HISTOGRAM_BINS: usize = 40;
 
 /// What to keep in full detail (everything else is summarised in streaming statistics).
 #[derive(Clone, Debug, PartialEq)]
@@ -227,6 +230,11 @@ pub struct RunResult {
     pub logs: Vec<LogLine>,
     /// Requests the load sent (records may be fewer: see `RunOptions::keep_requests`).
     pub requests_sent: u64,
+    /// The latency distribution of answered requests: CDF points (ms, fraction ≤) and a
+    /// histogram, both bounded in size whatever the number of requests.
+    pub latency_cdf: Vec<(f64, f64)>,
+    pub latency_histogram: Vec<crate::summary::HistBin>,
+    pub concurrency: crate::series::ConcurrencySeries,
 }
 
 /// How far a run has got.
@@ -435,6 +443,9 @@ impl Simulation {
             }
         }
         let summary = self.summary();
+        let latency_cdf = self.stats.latency.cdf_points(CDF_POINTS);
+        let latency_histogram = self.stats.latency.histogram(HISTOGRAM_BINS, true);
+        let concurrency = self.stats.occupancy.series(self.stats.last_finished);
         let workers = self
             .pstats
             .iter()
@@ -481,6 +492,9 @@ impl Simulation {
             workers,
             logs: self.logs,
             requests_sent: self.next_id as u64,
+            latency_cdf,
+            latency_histogram,
+            concurrency,
         }
     }
 

@@ -200,11 +200,64 @@ impl Quantiles {
         if self.n == 0 {
             return 0.0;
         }
-        if self.n > 1 && self.n % 2 == 0 {
+        if self.n > 1 && self.n.is_multiple_of(2) {
             (self.at_rank(self.n / 2 - 1) as f64 + self.at_rank(self.n / 2) as f64) / 2.0
         } else {
             self.at_rank(self.n / 2) as f64
         }
+    }
+
+    /// Every value with its count (exact values, or histogram bucket midpoints), ascending.
+    fn each(&mut self, mut f: impl FnMut(u64, u64)) {
+        match &self.hist {
+            Some(h) => {
+                for (i, &c) in h.counts.iter().enumerate() {
+                    if c > 0 {
+                        f(Histogram::value(i).clamp(self.min, self.max), c);
+                    }
+                }
+            }
+            None => {
+                self.sort();
+                for &v in &self.exact {
+                    f(v, 1);
+                }
+            }
+        }
+    }
+
+    /// Counts in `bins` equal-width bins (or, with `log`, equal-ratio bins) spanning min..max.
+    pub fn histogram(&mut self, bins: usize, log: bool) -> Vec<HistBin> {
+        if self.n == 0 || bins == 0 {
+            return Vec::new();
+        }
+        let lo = to_ms(self.min);
+        let hi = to_ms(self.max).max(lo + 1e-6);
+        let log = log && lo > 0.0 && hi / lo > 10.0;
+        let edge = |i: usize| {
+            let f = i as f64 / bins as f64;
+            if log {
+                lo * (hi / lo).powf(f)
+            } else {
+                lo + (hi - lo) * f
+            }
+        };
+        let mut out: Vec<HistBin> = (0..bins)
+            .map(|i| HistBin {
+                from_ms: edge(i),
+                to_ms: edge(i + 1),
+                count: 0,
+            })
+            .collect();
+        let mut b = 0;
+        self.each(|v, c| {
+            let x = to_ms(v);
+            while b + 1 < bins && x >= out[b].to_ms {
+                b += 1;
+            }
+            out[b].count += c;
+        });
+        out
     }
 
     /// Sorted values (exact mode) or histogram midpoints with counts, for CDFs.
@@ -222,6 +275,14 @@ impl Quantiles {
             })
             .collect()
     }
+}
+
+/// A bin of a latency histogram.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct HistBin {
+    pub from_ms: f64,
+    pub to_ms: f64,
+    pub count: u64,
 }
 
 /// One row of ab's Connection Times table, in ms.
@@ -316,6 +377,7 @@ pub(crate) struct StatsCollector {
     in_system: u64,
     in_system_since: Nanos,
     in_system_area: f64,
+    pub occupancy: crate::series::Occupancy,
 }
 
 impl StatsCollector {
@@ -345,6 +407,7 @@ impl StatsCollector {
         use crate::record::Status;
         self.integrate(r.finished);
         self.in_system -= 1;
+        self.occupancy.add(r);
         self.first_sent = Some(self.first_sent.map_or(r.sent, |s| s.min(r.sent)));
         self.last_finished = self.last_finished.max(r.finished);
         match r.status {
@@ -427,6 +490,19 @@ mod tests {
         assert_eq!(q.median(), 550.0);
         assert_eq!(q.min(), 100);
         assert!((q.sd() - 302.765).abs() < 0.01);
+    }
+
+    #[test]
+    fn histogram_bins() {
+        let mut q = Quantiles::default();
+        for v in [1u64, 2, 2, 3, 10] {
+            q.add(v * 1_000_000);
+        }
+        let h = q.histogram(3, false);
+        assert_eq!(h.iter().map(|b| b.count).collect::<Vec<_>>(), vec![4, 0, 1]);
+        assert_eq!((h[0].from_ms, h[2].to_ms), (1.0, 10.0));
+        let h = q.histogram(2, true); // 10/1 is not > 10: stays linear
+        assert_eq!(h.iter().map(|b| b.count).sum::<u64>(), 5);
     }
 
     #[test]
