@@ -6,12 +6,22 @@ use loopsim_engine::{presets, scenario::Load, RunOptions, Simulation};
 
 fn scenario(requests: u32) -> loopsim_engine::Scenario {
     let mut s = presets::find("ab-uvicorn").expect("preset").scenario();
-    s.load = Load::Closed { requests, concurrency: 1000, keep_alive: false, timeout_ms: None };
+    s.load = Load::Closed {
+        requests,
+        concurrency: 1000,
+        keep_alive: false,
+        timeout_ms: None,
+    };
     s
 }
 
 fn stats_only() -> RunOptions {
-    RunOptions { keep_requests: Some(0), segment_window: None, max_segments: 0, keep_logs: false }
+    RunOptions {
+        keep_requests: Some(0),
+        segment_window: None,
+        max_segments: 0,
+        keep_logs: false,
+    }
 }
 
 fn run(s: &loopsim_engine::Scenario, opts: RunOptions) -> u64 {
@@ -27,7 +37,9 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(events));
     g.bench_function("statistics only", |b| b.iter(|| run(&s, stats_only())));
-    g.bench_function("every request and segment kept", |b| b.iter(|| run(&s, RunOptions::default())));
+    g.bench_function("every request and segment kept", |b| {
+        b.iter(|| run(&s, RunOptions::default()))
+    });
     g.finish();
 }
 

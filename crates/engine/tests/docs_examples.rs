@@ -4,8 +4,11 @@
 use loopsim_engine::{presets, Scenario};
 
 fn examples() -> Vec<(String, String)> {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/scenario.md"))
-        .expect("docs/scenario.md exists");
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/scenario.md"
+    ))
+    .expect("docs/scenario.md exists");
     let mut out = Vec::new();
     let mut lines = doc.lines();
     while let Some(line) = lines.next() {
@@ -27,7 +30,10 @@ fn every_preset_is_documented_exactly() {
     let ex = examples();
     let documented: Vec<&str> = ex.iter().map(|(n, _)| n.as_str()).collect();
     let all: Vec<&str> = presets::names().collect();
-    assert_eq!(documented, all, "docs/scenario.md lists the presets in order");
+    assert_eq!(
+        documented, all,
+        "docs/scenario.md lists the presets in order"
+    );
     for (name, json) in &ex {
         let parsed = Scenario::from_json(json).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(parsed, presets::find(name).unwrap().scenario(), "{name}");
