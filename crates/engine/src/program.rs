@@ -7,7 +7,8 @@
 
 use crate::dist::Dist;
 use crate::record::{
-    Activity, ACT_ACCEPT, ACT_FIRST_STEP, ACT_IDLE, ACT_OVERHEAD, ACT_PARSE, ACT_RESPOND, ACT_SPAWN,
+    Activity, Origin, ACT_ACCEPT, ACT_FIRST_STEP, ACT_IDLE, ACT_OVERHEAD, ACT_PARSE, ACT_RESPOND,
+    ACT_SPAWN,
 };
 use crate::rng::Rng;
 use crate::scenario::{Offload, Route, Runtime, Scenario, ServerConfig, Step, StepKind};
@@ -65,21 +66,21 @@ pub(crate) struct Program {
 }
 
 fn server_activities() -> Vec<Activity> {
-    let a = |label: &str, origin: &'static str| Activity {
+    let a = |label: &str, origin: Origin| Activity {
         label: label.to_string(),
         origin,
         path: None,
     };
     let v = vec![
-        a("accept connection", "server"),
-        a("read & parse request", "server"),
+        a("accept connection", Origin::Server),
+        a("read & parse request", Origin::Server),
         a(
             "framework (routing, validation, serialisation)",
-            "framework",
+            Origin::Framework,
         ),
-        a("write response", "server"),
-        a("start a thread", "server"),
-        a("idle", "server"),
+        a("write response", Origin::Server),
+        a("start a thread", Origin::Server),
+        a("idle", Origin::Server),
     ];
     debug_assert_eq!(v.len(), ACT_FIRST_STEP as usize);
     debug_assert_eq!(
@@ -110,7 +111,7 @@ impl Compiler<'_> {
     }
 
     /// Compiles a list of steps as it runs on the loop (`on_loop`) or on a thread.
-    fn steps(&mut self, steps: &[Step], path: &str, origin: &'static str, on_loop: bool) {
+    fn steps(&mut self, steps: &[Step], path: &str, origin: Origin, on_loop: bool) {
         let first_hold = steps.iter().position(|s| s.hold_connection);
         let last_hold = steps.iter().rposition(|s| s.hold_connection);
         for (i, s) in steps.iter().enumerate() {
@@ -151,7 +152,7 @@ impl Compiler<'_> {
     }
 
     /// A `def` body called through the threadpool from the loop.
-    fn thread_call(&mut self, steps: &[Step], path: &str, origin: &'static str, route: bool) {
+    fn thread_call(&mut self, steps: &[Step], path: &str, origin: Origin, route: bool) {
         let at = self.p.code.len();
         self.p.code.push(Ins::ThreadCall { len: 0, route });
         self.steps(steps, path, origin, false);
@@ -182,16 +183,16 @@ pub(crate) fn compile(s: &Scenario, cfg: &ServerConfig) -> Program {
             c.p.code.push(Ins::Start);
             c.p.code.push(Ins::Cpu(overhead, ACT_OVERHEAD));
             match h.route {
-                Route::AsyncDef => c.steps(&h.steps, "handler.steps", "step", true),
-                Route::Def => c.thread_call(&h.steps, "handler.steps", "step", true),
+                Route::AsyncDef => c.steps(&h.steps, "handler.steps", Origin::Step, true),
+                Route::Def => c.thread_call(&h.steps, "handler.steps", Origin::Step, true),
             }
             c.p.code.push(Ins::Cpu(fixed(cfg.respond), ACT_RESPOND));
             c.p.code.push(Ins::Deliver);
             for (i, b) in h.background.iter().enumerate() {
                 let path = format!("handler.background[{i}].steps");
                 match b.route {
-                    Route::AsyncDef => c.steps(&b.steps, &path, "background", true),
-                    Route::Def => c.thread_call(&b.steps, &path, "background", false),
+                    Route::AsyncDef => c.steps(&b.steps, &path, Origin::Background, true),
+                    Route::Def => c.thread_call(&b.steps, &path, Origin::Background, false),
                 }
             }
         }
@@ -199,7 +200,7 @@ pub(crate) fn compile(s: &Scenario, cfg: &ServerConfig) -> Program {
             // waitress: the main thread parsed the request and will write the response.
             c.p.code.push(Ins::Start);
             c.p.code.push(Ins::Cpu(overhead, ACT_OVERHEAD));
-            c.steps(&h.steps, "handler.steps", "step", false);
+            c.steps(&h.steps, "handler.steps", Origin::Step, false);
             c.p.code.push(Ins::MainWrite);
         }
         Runtime::ThreadPool { io_on_main: false }
@@ -208,7 +209,7 @@ pub(crate) fn compile(s: &Scenario, cfg: &ServerConfig) -> Program {
             c.p.code.push(Ins::Cpu(fixed(cfg.parse), ACT_PARSE));
             c.p.code.push(Ins::Start);
             c.p.code.push(Ins::Cpu(overhead, ACT_OVERHEAD));
-            c.steps(&h.steps, "handler.steps", "step", false);
+            c.steps(&h.steps, "handler.steps", Origin::Step, false);
             c.p.code.push(Ins::Cpu(fixed(cfg.respond), ACT_RESPOND));
             c.p.code.push(Ins::Deliver);
         }

@@ -1,11 +1,11 @@
 //! What a run produces: per-request records, per-thread timeline segments, lanes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::time::{to_ms, Nanos};
 
 /// How a request ended, from the client's side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Ok,
@@ -38,7 +38,7 @@ impl Status {
 }
 
 /// Where a request's time went, in ns (they sum to its latency).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeSplit {
     /// Waiting for the TCP handshake (SYNs dropped by a full backlog, retransmitted).
     pub connecting: Nanos,
@@ -62,7 +62,7 @@ impl TimeSplit {
 }
 
 /// One request, as the client and the server saw it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RequestRecord {
     pub id: u32,
     pub client: u32,
@@ -96,7 +96,7 @@ impl RequestRecord {
 }
 
 /// What a thread is doing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ThreadState {
     Idle,
@@ -142,7 +142,7 @@ impl ThreadState {
 pub const NO_REQUEST: u32 = u32::MAX;
 
 /// A stretch of one lane in one state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
     pub lane: u32,
     pub start: Nanos,
@@ -154,7 +154,7 @@ pub struct Segment {
     pub activity: u16,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LaneKind {
     EventLoop,
@@ -169,7 +169,7 @@ pub enum LaneKind {
 }
 
 /// A row of the timeline: a thread (or, for per-connection threads, a reused slot).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Lane {
     pub worker: u32,
     pub kind: LaneKind,
@@ -177,12 +177,25 @@ pub struct Lane {
     pub name: String,
 }
 
+/// Where an activity comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The server program (accept, parse, write, threads).
+    Server,
+    /// The web framework's own per-request work.
+    Framework,
+    /// A step of the route.
+    Step,
+    /// A step of a background task.
+    Background,
+}
+
 /// Something a thread does: a handler step, or the server's own work.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
     pub label: String,
-    /// `server`, `framework`, `step`, or `background`.
-    pub origin: &'static str,
+    pub origin: Origin,
     /// For steps: where in the scenario, e.g. `handler.steps[0]`.
     pub path: Option<String>,
 }
@@ -197,7 +210,7 @@ pub const ACT_IDLE: u16 = 5;
 pub const ACT_FIRST_STEP: u16 = 6;
 
 /// Per-lane time totals by state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LaneTotals {
     pub cpu: Nanos,
     pub gil_wait: Nanos,
@@ -222,7 +235,7 @@ impl LaneTotals {
 }
 
 /// One worker process's counters.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkerStats {
     pub worker: u32,
     pub accepted: u64,
@@ -241,7 +254,7 @@ pub struct WorkerStats {
 }
 
 /// How an event loop spent the run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoopStats {
     /// Ready callbacks run, and how long they waited for the loop after becoming ready.
     pub callbacks: u64,

@@ -3,7 +3,7 @@
 //! them, neighbouring buckets merge and the bucket width doubles, so memory stays bounded
 //! whatever the length of the run.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::record::RequestRecord;
 use crate::time::{Nanos, NS_PER_MS};
@@ -11,7 +11,7 @@ use crate::time::{Nanos, NS_PER_MS};
 pub const BUCKETS: usize = 512;
 
 /// Time-averaged counts per bucket.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConcurrencySeries {
     pub bucket_ms: f64,
     /// Sent and not yet answered.

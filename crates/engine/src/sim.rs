@@ -51,7 +51,7 @@ impl Default for RunOptions {
 }
 
 /// A line the handler printed.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogLine {
     pub time: Nanos,
     pub request: u32,
@@ -216,7 +216,7 @@ pub(crate) struct ProcStats {
 }
 
 /// The result of a run.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RunResult {
     pub scenario: Scenario,
     pub summary: Summary,

@@ -6,7 +6,7 @@
 //! percentiles are within [`HISTOGRAM_RELATIVE_ERROR`] of the exact value. Memory stays bounded
 //! whatever the number of requests.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::time::{to_ms, Nanos};
 
@@ -278,7 +278,7 @@ impl Quantiles {
 }
 
 /// A bin of a latency histogram.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HistBin {
     pub from_ms: f64,
     pub to_ms: f64,
@@ -286,7 +286,7 @@ pub struct HistBin {
 }
 
 /// One row of ab's Connection Times table, in ms.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ColumnStats {
     pub min: f64,
     pub mean: f64,
@@ -308,7 +308,7 @@ impl ColumnStats {
 }
 
 /// The summary of a run (all times in ms).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Requests answered.
     pub completed: u64,
