@@ -11,7 +11,6 @@
 use std::collections::VecDeque;
 
 use crate::queue::Ev;
-use crate::record::Status;
 use crate::scenario::Runtime;
 use crate::sim::{Cat, Simulation};
 use crate::time::NS_PER_S;
@@ -55,10 +54,6 @@ impl Simulation {
         if r.client_done {
             return;
         }
-        if r.syn_retries as usize > SYN_RETRY_S.len() {
-            self.client_fail(slot, Status::ConnectFailed);
-            return;
-        }
         if self.listener.queue.len() < self.listener.cap {
             self.listener.queue.push_back(slot);
             self.listener.peak = self.listener.peak.max(self.listener.queue.len());
@@ -67,16 +62,20 @@ impl Simulation {
             r.server_held = true;
             self.req_cat(slot, Cat::Queued);
             self.notify_acceptors();
-        } else {
-            self.listener.dropped += 1;
-            let r = &mut self.reqs[slot as usize];
-            r.syn_retries += 1;
-            let after = SYN_RETRY_S
-                .get(r.syn_retries as usize - 1)
-                .copied()
-                .unwrap_or(SYN_GIVE_UP_S);
-            let (sent, id) = (r.sent, r.id);
-            self.q.push(sent + after * NS_PER_S, Ev::Syn { slot, id });
+            return;
+        }
+        self.listener.dropped += 1;
+        let r = &mut self.reqs[slot as usize];
+        let (sent, id) = (r.sent, r.id);
+        match SYN_RETRY_S.get(r.syn_retries as usize) {
+            Some(&after) => {
+                r.syn_retries += 1;
+                self.q.push(sent + after * NS_PER_S, Ev::Syn { slot, id });
+            }
+            None => self.q.push(
+                sent + SYN_GIVE_UP_S * NS_PER_S,
+                Ev::ConnectGiveUp { slot, id },
+            ),
         }
     }
 

@@ -11,7 +11,9 @@ use crate::time::Nanos;
 pub(crate) enum Ev {
     /// A client's SYN reaches the listen socket (first try or a retransmission).
     Syn { slot: u32, id: u32 },
-    /// The next open-loop arrival.
+    /// The client stops retransmitting its SYN and gives up connecting.
+    ConnectGiveUp { slot: u32, id: u32 },
+    /// The next open-loop arrival (or burst clients due now).
     Arrival,
     /// The earliest CPU job on the cores may have finished.
     CpuTick { gen: u64 },

@@ -505,6 +505,12 @@ impl Simulation {
                     self.syn(slot);
                 }
             }
+            Ev::ConnectGiveUp { slot, id } => {
+                let r = &self.reqs[slot as usize];
+                if r.id == id && !r.client_done {
+                    self.client_fail(slot, Status::ConnectFailed);
+                }
+            }
             Ev::Arrival => self.arrival(),
             Ev::CpuTick { gen } => {
                 if gen == self.cores.gen {
