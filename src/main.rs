@@ -1,0 +1,3 @@
+fn main() {
+    yew::Renderer::<loopsim_app::App>::new().render();
+}
