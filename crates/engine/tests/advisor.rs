@@ -1,0 +1,542 @@
+//! The advisor's findings for the seed presets and for scenarios built to trip each finding:
+//! the right ids and severities, with the run's own numbers in the text.
+
+use std::collections::HashSet;
+
+use loopsim_engine::advisor::{advise, fmt_duration, fmt_percent, ids, Finding, Severity};
+use loopsim_engine::presets::{find, PRESETS};
+use loopsim_engine::{RunResult, Scenario};
+use serde_json::{json, Value};
+
+fn run_preset(name: &str) -> RunResult {
+    loopsim_engine::run(&find(name).unwrap().scenario()).unwrap()
+}
+
+fn run_json(v: Value) -> RunResult {
+    let s = Scenario::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}\n{v:#}"));
+    loopsim_engine::run(&s).unwrap()
+}
+
+fn constant(ms: f64) -> Value {
+    json!({"dist": "constant", "ms": ms})
+}
+
+fn show(fs: &[Finding]) -> String {
+    fs.iter()
+        .map(|f| {
+            format!(
+                "[{:?}] {}: {}\n    {}\n    fix: {}",
+                f.severity,
+                f.id,
+                f.title,
+                f.detail,
+                f.fix.as_deref().unwrap_or("-")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn get<'a>(fs: &'a [Finding], id: &str) -> &'a Finding {
+    fs.iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("no `{id}` finding in\n{}", show(fs)))
+}
+
+fn has(fs: &[Finding], id: &str) -> bool {
+    fs.iter().any(|f| f.id == id)
+}
+
+/// The number just before the first ` %` after `after` in `text`.
+fn percent_after(text: &str, after: &str) -> f64 {
+    let i = text
+        .find(after)
+        .unwrap_or_else(|| panic!("{after:?} in {text:?}"))
+        + after.len();
+    let rest = &text[i..];
+    let end = rest.find(" %").unwrap_or_else(|| panic!("a % in {rest:?}"));
+    rest[..end]
+        .trim()
+        .trim_start_matches("< ")
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}: {rest:?}"))
+}
+
+/// Properties every advice has: most severe first, one finding per id, `all_good` exactly when
+/// nothing is a problem or a warning, no NaN / infinity, no empty text.
+fn check_shape(fs: &[Finding]) {
+    assert!(!fs.is_empty());
+    assert!(
+        fs.windows(2).all(|w| w[0].severity <= w[1].severity),
+        "not sorted:\n{}",
+        show(fs)
+    );
+    let mut seen = HashSet::new();
+    for f in fs {
+        assert!(seen.insert(f.id), "`{}` twice:\n{}", f.id, show(fs));
+        for t in [&f.title, &f.detail] {
+            assert!(!t.is_empty());
+            for bad in ["NaN", "inf ", "18446744073709551615"] {
+                assert!(!t.contains(bad), "{bad} in {t}");
+            }
+        }
+    }
+    let serious = fs.iter().any(|f| f.severity != Severity::Info);
+    assert_eq!(has(fs, ids::ALL_GOOD), !serious, "{}", show(fs));
+}
+
+#[test]
+fn seed_async_time_sleep_blocks_the_loop() {
+    let fs = advise(&run_preset("fastapi-async-time-sleep"));
+    check_shape(&fs);
+    let f = &fs[0];
+    assert_eq!(f.id, ids::LOOP_BLOCKED, "{}", show(&fs));
+    assert_eq!(f.severity, Severity::Problem);
+    assert!(
+        f.title.contains("by `time.sleep(10)` inside `async def`"),
+        "{}",
+        f.title
+    );
+    let p = percent_after(&f.title, "blocked ");
+    assert!(p >= 90.0, "{}", f.title);
+    assert!(f.detail.contains("20 s"), "{}", f.detail);
+    // The second request waited 10 s for the loop.
+    assert!(f.detail.contains("up to 10 s"), "{}", f.detail);
+    let fix = f.fix.as_deref().unwrap();
+    assert!(fix.contains("await asyncio.sleep"));
+    assert!(fix.contains("plain `def`"));
+}
+
+#[test]
+fn seed_def_time_sleep_does_not_block_the_loop() {
+    let fs = advise(&run_preset("fastapi-def-time-sleep"));
+    check_shape(&fs);
+    assert!(!has(&fs, ids::LOOP_BLOCKED), "{}", show(&fs));
+    assert!(!has(&fs, ids::THREADPOOL_SATURATED));
+    let f = get(&fs, ids::ALL_GOOD);
+    assert!(f.title.contains("overlapped (up to 2"), "{}", f.title);
+}
+
+#[test]
+fn seed_asyncio_sleep_is_all_good() {
+    let fs = advise(&run_preset("fastapi-async-asyncio-sleep"));
+    check_shape(&fs);
+    assert_eq!(fs.len(), 1, "{}", show(&fs));
+    let f = get(&fs, ids::ALL_GOOD);
+    assert_eq!(f.severity, Severity::Info);
+    assert!(percent_after(&f.title, "free ") >= 99.0, "{}", f.title);
+    assert!(f.title.contains("requests overlapped"), "{}", f.title);
+    assert!(f.detail.contains("awaiting I/O"), "{}", f.detail);
+
+    let fs = advise(&run_preset("flask-threaded-time-sleep"));
+    check_shape(&fs);
+    assert_eq!(fs[0].id, ids::ALL_GOOD, "{}", show(&fs));
+}
+
+#[test]
+fn seed_def_cpu_bound_is_serialised_by_the_gil() {
+    let fs = advise(&run_preset("fastapi-def-cpu-bound"));
+    check_shape(&fs);
+    let f = get(&fs, ids::GIL_CONTENTION);
+    assert_eq!(f.severity, Severity::Problem);
+    assert_eq!(fs[0].id, ids::GIL_CONTENTION);
+    assert!(
+        f.title
+            .contains("CPU-bound work in threads is serialised by the GIL: 20 s waited"),
+        "{}",
+        f.title
+    );
+    assert!(f.detail.contains("`pure-Python loop (10 s of CPU)`"));
+    let fix = f.fix.as_deref().unwrap();
+    assert!(
+        fix.contains("--workers 4") && fix.contains("free-threaded"),
+        "{fix}"
+    );
+    assert!(!has(&fs, ids::LOOP_BLOCKED) && !has(&fs, ids::LOOP_CPU));
+
+    // Free-threaded, the same code waits for no GIL.
+    let mut s = find("fastapi-def-cpu-bound").unwrap().scenario();
+    s.server.gil = Some(false);
+    let fs = advise(&loopsim_engine::run(&s).unwrap());
+    check_shape(&fs);
+    assert!(!has(&fs, ids::GIL_CONTENTION), "{}", show(&fs));
+}
+
+#[test]
+fn seed_async_cpu_bound_holds_the_loop() {
+    let fs = advise(&run_preset("fastapi-async-cpu-bound"));
+    check_shape(&fs);
+    let f = get(&fs, ids::LOOP_CPU);
+    assert_eq!(f.severity, Severity::Problem);
+    assert!(f
+        .title
+        .contains("CPU-bound work in `async def` blocks the loop"));
+    assert!(percent_after(&f.title, "ran on it ") >= 90.0, "{}", f.title);
+    assert!(f.fix.as_deref().unwrap().contains("ProcessPoolExecutor"));
+    assert!(!has(&fs, ids::GIL_CONTENTION), "{}", show(&fs));
+    assert!(has(&fs, ids::IDLE_CORES));
+}
+
+#[test]
+fn seed_background_task_is_information() {
+    let fs = advise(&run_preset("fastapi-background-task"));
+    check_shape(&fs);
+    let f = get(&fs, ids::BACKGROUND_TASKS);
+    assert_eq!(f.severity, Severity::Info);
+    assert!(
+        f.title.contains("2 threadpool threads busy for 20 s"),
+        "{}",
+        f.title
+    );
+    assert!(
+        f.detail.contains("10 s after the last response"),
+        "{}",
+        f.detail
+    );
+    assert!(has(&fs, ids::ALL_GOOD));
+}
+
+#[test]
+fn ab_flask_dev_drops_syns() {
+    let r = run_preset("ab-flask-dev");
+    let fs = advise(&r);
+    check_shape(&fs);
+    let f = get(&fs, ids::SYN_DROPS);
+    assert_eq!(f.severity, Severity::Problem);
+    assert_eq!(fs[0].id, ids::SYN_DROPS);
+    let retried = r.requests.iter().filter(|q| q.syn_retries > 0).count();
+    assert!(retried > 0);
+    assert!(
+        f.title.starts_with(&format!(
+            "{retried} connections found the listen backlog (128) full; clients retried after 1 s, 3 s"
+        )),
+        "{}",
+        f.title
+    );
+    assert!(f.detail.contains(&format!("{} SYNs", r.summary.syn_drops)));
+    assert!(f.fix.as_deref().unwrap().contains("gunicorn or waitress"));
+}
+
+#[test]
+fn ab_uvicorn_leaves_cores_idle() {
+    let fs = advise(&run_preset("ab-uvicorn"));
+    check_shape(&fs);
+    let f = get(&fs, ids::IDLE_CORES);
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(
+        f.title,
+        "1 worker uses at most one core: 3 of 4 cores sat idle"
+    );
+    assert!(f.detail.contains("25 %"), "{}", f.detail);
+    assert!(f.fix.as_deref().unwrap().contains("--workers 4"));
+
+    for name in ["ab-uvicorn-4-workers", "ab-gunicorn-4-uvicorn-workers"] {
+        let fs = advise(&run_preset(name));
+        check_shape(&fs);
+        assert!(!has(&fs, ids::IDLE_CORES), "{name}: {}", show(&fs));
+        let f = get(&fs, ids::ALL_GOOD);
+        assert!(f.title.contains("4 cores were 96 % busy"), "{}", f.title);
+    }
+
+    let fs = advise(&run_preset("ab-waitress"));
+    check_shape(&fs);
+    assert!(has(&fs, ids::IDLE_CORES));
+    let f = get(&fs, ids::POOL_THREADS_BUSY);
+    assert!(
+        f.title.starts_with("All 4 waitress threads were busy"),
+        "{}",
+        f.title
+    );
+    assert!(f.detail.contains("would not help"), "{}", f.detail);
+}
+
+#[test]
+fn sixty_sleeps_saturate_the_threadpool() {
+    let r = run_json(json!({"version": 1,
+        "server": {"kind": "uvicorn"},
+        "handler": {"route": "def", "steps": [{"kind": "blocking_io", "duration": constant(1000.0), "label": "time.sleep(1)"}]},
+        "load": {"kind": "burst", "clients": 60}}));
+    let fs = advise(&r);
+    check_shape(&fs);
+    let f = get(&fs, ids::THREADPOOL_SATURATED);
+    assert_eq!(f.severity, Severity::Problem);
+    assert_eq!(
+        f.title,
+        "The 40-token threadpool was saturated: 20 requests waited for a token (peak queue 20)"
+    );
+    assert!(f.detail.contains("all 40 were busy"), "{}", f.detail);
+    assert!(f.fix.as_deref().unwrap().contains("total_tokens = 60"));
+    assert!(!has(&fs, ids::LOOP_BLOCKED));
+}
+
+#[test]
+fn long_sync_request_gets_the_worker_killed() {
+    let r = run_json(json!({"version": 1,
+        "server": {"kind": "gunicorn_sync"},
+        "handler": {"route": "def", "steps": [{"kind": "blocking_io", "duration": constant(40_000.0), "label": "time.sleep(40)"}]},
+        "load": {"kind": "burst", "clients": 1}}));
+    let fs = advise(&r);
+    check_shape(&fs);
+    let f = get(&fs, ids::WORKER_KILLED);
+    assert_eq!(f.severity, Severity::Problem);
+    assert_eq!(
+        f.title,
+        "gunicorn killed a worker after its 30 s timeout: 1 request failed"
+    );
+    assert!(
+        f.detail.contains("`time.sleep(40)` takes 40 s"),
+        "{}",
+        f.detail
+    );
+    assert!(f.fix.as_deref().unwrap().contains("--timeout"));
+
+    // A uvicorn worker's blocked loop misses its heartbeat too.
+    let r = run_json(json!({"version": 1,
+        "server": {"kind": "gunicorn_uvicorn", "worker_timeout_s": 5},
+        "handler": {"route": "async_def", "steps": [{"kind": "blocking_io", "duration": constant(8_000.0), "label": "requests.get(slow_url)"}]},
+        "load": {"kind": "burst", "clients": 2}}));
+    let fs = advise(&r);
+    check_shape(&fs);
+    let f = get(&fs, ids::WORKER_KILLED);
+    assert!(
+        f.title.contains("5 s timeout: 2 requests failed"),
+        "{}",
+        f.title
+    );
+    assert!(
+        f.detail.contains("`requests.get(slow_url)`"),
+        "{}",
+        f.detail
+    );
+    assert!(has(&fs, ids::LOOP_BLOCKED));
+}
+
+#[test]
+fn db_pool_and_thread_pool_queues() {
+    let r = run_json(json!({"version": 1,
+        "server": {"kind": "gunicorn_gthread"},
+        "handler": {"route": "def", "db_pool": 2, "steps": [
+            {"kind": "blocking_io", "duration": constant(50.0), "hold_connection": true, "label": "cursor.execute(query)"}]},
+        "load": {"kind": "burst", "clients": 40}}));
+    let fs = advise(&r);
+    check_shape(&fs);
+    let waits: u64 = r.workers.iter().map(|w| w.db_waits).sum();
+    assert!(waits > 0);
+    let f = get(&fs, ids::DB_POOL_WAITS);
+    assert_eq!(f.severity, Severity::Problem);
+    assert!(
+        f.title.starts_with(&format!(
+            "{waits} requests waited for one of the 2 database connections"
+        )),
+        "{}",
+        f.title
+    );
+    assert!(f.detail.contains("`cursor.execute(query)`"));
+    let f = get(&fs, ids::POOL_THREADS_BUSY);
+    assert!(
+        f.title.starts_with("All 4 gthread threads were busy"),
+        "{}",
+        f.title
+    );
+    assert!(f.fix.as_deref().unwrap().contains("--threads 8"));
+}
+
+#[test]
+fn async_background_task_blocks_the_loop() {
+    let r = run_json(json!({"version": 1,
+        "server": {"kind": "uvicorn"},
+        "handler": {"route": "async_def", "steps": [],
+            "background": [{"route": "async_def", "steps": [{"kind": "blocking_io", "duration": constant(2000.0), "label": "send_email()"}]}]},
+        "load": {"kind": "burst", "clients": 2, "interval_ms": 100}}));
+    let fs = advise(&r);
+    check_shape(&fs);
+    let f = get(&fs, ids::LOOP_BLOCKED);
+    assert!(
+        f.title
+            .contains("by `send_email()` inside an `async def` background task"),
+        "{}",
+        f.title
+    );
+    assert!(f.fix.as_deref().unwrap().contains("plain `def`"));
+    let b = get(&fs, ids::BACKGROUND_TASKS);
+    assert!(
+        b.title.contains("held the event loop for 4 s"),
+        "{}",
+        b.title
+    );
+}
+
+#[test]
+fn failures_by_reason() {
+    // Five tabs on a blocked loop with a 2.5 s timeout: the last ones give up.
+    let r = run_json(json!({"version": 1,
+        "server": {"kind": "uvicorn"},
+        "handler": {"route": "async_def", "steps": [{"kind": "blocking_io", "duration": constant(1000.0)}]},
+        "load": {"kind": "burst", "clients": 5, "timeout_ms": 2500}}));
+    let fs = advise(&r);
+    check_shape(&fs);
+    let n = r.summary.failed_client_timeout;
+    assert!(n > 0);
+    let f = get(&fs, ids::CLIENT_TIMEOUTS);
+    assert!(
+        f.title.starts_with(&format!("{n} requests (")),
+        "{}",
+        f.title
+    );
+    assert!(f.title.contains("gave up after 2.5 s"), "{}", f.title);
+    // The loop blocker is named by kind when it has no label, and comes first.
+    assert!(
+        fs[0].title.contains("a blocking call (1 s)"),
+        "{}",
+        show(&fs)
+    );
+
+    // A stuck sync worker and a backlog of 1: clients give up connecting after 127 s.
+    let r = run_json(json!({"version": 1,
+        "server": {"kind": "gunicorn_sync", "backlog": 1, "worker_timeout_s": 0},
+        "handler": {"route": "def", "steps": [{"kind": "blocking_io", "duration": constant(200_000.0)}]},
+        "load": {"kind": "burst", "clients": 5}}));
+    let fs = advise(&r);
+    check_shape(&fs);
+    assert!(r.summary.failed_connect > 0);
+    let f = get(&fs, ids::CONNECT_FAILURES);
+    assert!(
+        f.title.starts_with(&format!(
+            "{} requests never connected: every SYN was dropped for 127 s",
+            r.summary.failed_connect
+        )),
+        "{}",
+        f.title
+    );
+    assert!(has(&fs, ids::SYN_DROPS));
+    assert!(has(&fs, ids::SYNC_WORKERS_BUSY));
+}
+
+#[test]
+fn findings_come_from_the_run_not_the_name() {
+    for p in PRESETS {
+        let mut s = p.scenario();
+        let named = advise(&loopsim_engine::run(&s).unwrap());
+        s.name = Some("something else".to_string());
+        s.description = None;
+        let r = loopsim_engine::run(&s).unwrap();
+        assert_eq!(advise(&r), named, "{}", p.name);
+    }
+    // Take the measurement away and the finding goes with it.
+    let mut r = run_preset("fastapi-async-time-sleep");
+    for w in &mut r.workers {
+        if let Some(l) = &mut w.loop_stats {
+            l.blocked_by.clear();
+        }
+    }
+    assert!(!has(&advise(&r), ids::LOOP_BLOCKED));
+}
+
+#[test]
+fn every_preset_and_variation_is_well_formed() {
+    for p in PRESETS {
+        check_shape(&advise(&loopsim_engine::run(&p.scenario()).unwrap()));
+    }
+    let mut n = 0;
+    for kind in [
+        "uvicorn",
+        "gunicorn_uvicorn",
+        "gunicorn_sync",
+        "gunicorn_gthread",
+        "flask_dev",
+        "waitress",
+    ] {
+        for route in ["async_def", "def"] {
+            for step in ["cpu", "blocking_io", "await_io"] {
+                for offload in ["none", "threadpool", "process_pool"] {
+                    for load in [
+                        json!({"kind": "burst", "clients": 3}),
+                        json!({"kind": "open", "rate_per_s": 200, "duration_s": 0.5, "timeout_ms": 300}),
+                        json!({"kind": "closed", "requests": 100, "concurrency": 50}),
+                    ] {
+                        let v = json!({"version": 1,
+                            "server": {"kind": kind, "backlog": 16},
+                            "handler": {"route": route, "db_pool": 2, "steps": [
+                                {"kind": step, "duration": {"dist": "exponential", "mean_ms": 20}, "offload": offload, "hold_connection": true}]},
+                            "load": load});
+                        let Ok(s) = Scenario::from_json(&v.to_string()) else {
+                            continue;
+                        };
+                        n += 1;
+                        check_shape(&advise(&loopsim_engine::run(&s).unwrap()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(n > 50, "{n}");
+}
+
+#[test]
+fn partial_records_and_timeline() {
+    // A run that kept only some records and segments still gets its findings, from counters.
+    for name in [
+        "ab-flask-dev",
+        "fastapi-def-cpu-bound",
+        "fastapi-background-task",
+        "ab-uvicorn",
+    ] {
+        let full = advise(&run_preset(name));
+        let opts = loopsim_engine::RunOptions {
+            keep_requests: Some(10),
+            segment_window: None,
+            max_segments: 50,
+            keep_logs: false,
+        };
+        let mut sim =
+            loopsim_engine::Simulation::new(&find(name).unwrap().scenario(), opts).unwrap();
+        while !sim.step(1 << 16) {}
+        let r = sim.finish();
+        let fs = advise(&r);
+        check_shape(&fs);
+        for f in &full {
+            if f.id != ids::BACKGROUND_TASKS {
+                assert!(has(&fs, f.id), "{name}: lost `{}`:\n{}", f.id, show(&fs));
+            }
+        }
+    }
+    let r = {
+        let opts = loopsim_engine::RunOptions {
+            keep_requests: Some(10),
+            ..Default::default()
+        };
+        let mut sim =
+            loopsim_engine::Simulation::new(&find("ab-flask-dev").unwrap().scenario(), opts)
+                .unwrap();
+        while !sim.step(1 << 16) {}
+        sim.finish()
+    };
+    let f = get(&advise(&r), ids::SYN_DROPS).clone();
+    assert!(
+        f.title
+            .starts_with(&format!("{} SYNs were dropped", r.summary.syn_drops)),
+        "{}",
+        f.title
+    );
+}
+
+#[test]
+fn number_formats() {
+    assert_eq!(fmt_duration(20_000_600_000), "20 s");
+    assert_eq!(fmt_duration(1_500_000_000), "1.5 s");
+    assert_eq!(fmt_duration(73_237_200_000), "73.2 s");
+    assert_eq!(fmt_duration(340_000_000), "340 ms");
+    assert_eq!(fmt_duration(12_500_000), "12.5 ms");
+    assert_eq!(fmt_duration(590_000), "590 µs");
+    assert_eq!(fmt_duration(0), "0 ms");
+    assert_eq!(fmt_percent(0.94), "94 %");
+    assert_eq!(fmt_percent(0.99997), "100 %");
+    assert_eq!(fmt_percent(0.025), "2.5 %");
+    assert_eq!(fmt_percent(0.0001), "< 0.1 %");
+    assert_eq!(fmt_percent(0.0), "0 %");
+    assert!(Severity::Problem < Severity::Warning && Severity::Warning < Severity::Info);
+    let f = &advise(&run_preset("ab-uvicorn"))[0];
+    let v = serde_json::to_value(f).unwrap();
+    assert_eq!(v["id"], "idle_cores");
+    assert_eq!(v["severity"], "warning");
+}
