@@ -118,6 +118,15 @@ impl Cores {
         self.n += 1;
     }
 
+    /// Work `thread` has left (0 if it is not running).
+    pub fn remaining(&mut self, now: Nanos, thread: u32) -> Nanos {
+        self.advance(now);
+        if !self.is_running(thread) {
+            return 0;
+        }
+        (self.finish[thread as usize] - self.v).max(0.0).round() as Nanos
+    }
+
     /// Takes `thread` off the cores (preempted or killed); returns its remaining work.
     pub fn remove(&mut self, now: Nanos, thread: u32) -> Nanos {
         self.advance(now);
@@ -152,7 +161,7 @@ impl Cores {
         loop {
             self.clean_top();
             match self.heap.peek() {
-                Some(top) if top.finish_v <= self.v + 1e-3 => {
+                Some(top) if top.finish_v <= self.v + ROUNDING => {
                     let t = top.thread;
                     self.heap.pop();
                     self.running[t as usize] = false;
@@ -170,20 +179,18 @@ impl Cores {
         self.clean_top();
         let top = self.heap.peek()?;
         let dv = (top.finish_v - self.v).max(0.0);
-        let dt = ceil_ns(dv / self.rate());
+        let dt = round_ns(dv / self.rate());
         Some(self.last + dt)
     }
 }
 
-/// The whole nanoseconds needed to cover `x` (a tolerance absorbs float noise), without a
-/// libm call on the hot path.
-fn ceil_ns(x: f64) -> Nanos {
-    let whole = x as Nanos;
-    if (whole as f64) < x - 1e-6 {
-        whole + 1
-    } else {
-        whole
-    }
+/// Completion times are rounded to the nearest nanosecond, so a job may finish up to half a
+/// nanosecond of virtual time early or late: unbiased, so CPU time is conserved without drift.
+const ROUNDING: f64 = 0.5 + 1e-6;
+
+/// `x` rounded to whole nanoseconds, without a libm call on the hot path.
+fn round_ns(x: f64) -> Nanos {
+    (x + 0.5) as Nanos
 }
 
 #[cfg(test)]
@@ -221,12 +228,24 @@ mod tests {
     }
 
     #[test]
-    fn ceil_tolerates_float_noise() {
-        assert_eq!(ceil_ns(100.0), 100);
-        assert_eq!(ceil_ns(99.999_999_9), 100);
-        assert_eq!(ceil_ns(100.000_000_1), 100);
-        assert_eq!(ceil_ns(100.3), 101);
-        assert_eq!(ceil_ns(0.0), 0);
+    fn rounds_to_nearest() {
+        assert_eq!(round_ns(100.0), 100);
+        assert_eq!(round_ns(99.999_999_9), 100);
+        assert_eq!(round_ns(100.3), 100);
+        assert_eq!(round_ns(100.5), 101);
+        assert_eq!(round_ns(0.0), 0);
+    }
+
+    #[test]
+    fn sharing_never_stalls_on_sub_nanosecond_remainders() {
+        // 3 jobs on 2 cores: rate 2/3 produces fractional virtual times.
+        let mut c = Cores::new(2);
+        for t in 0..3 {
+            c.add(0, t, 1 + t as Nanos);
+        }
+        let done = drain(&mut c);
+        assert_eq!(done.len(), 3);
+        assert!(done.windows(2).all(|w| w[0].0 <= w[1].0));
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub(crate) struct Gil {
     pub timer_gen: u64,
     /// Times a holder was made to drop the GIL after a waiter's interval expired.
     pub forced: u64,
+    /// A waiter's interval expired while the holder was finishing an op: it drops the GIL
+    /// before running more Python (CPython's `gil_drop_request`).
+    pub drop_request: bool,
 }
 
 impl Gil {
@@ -33,6 +36,7 @@ impl Gil {
             switches: 0,
             timer_gen: 0,
             forced: 0,
+            drop_request: false,
         }
     }
 
@@ -51,6 +55,7 @@ impl Gil {
     pub fn release(&mut self, thread: u32) -> Option<u32> {
         debug_assert_eq!(self.holder, Some(thread));
         self.holder = None;
+        self.drop_request = false;
         let next = self.waiters.pop_front()?;
         self.holder = Some(next);
         self.switches += 1;

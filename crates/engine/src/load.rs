@@ -62,6 +62,13 @@ impl LoadState {
         }
     }
 
+    /// No client sends anything more.
+    pub fn stop(&mut self) {
+        if let LoadState::Closed { total, issued, .. } = self {
+            *total = *issued;
+        }
+    }
+
     pub fn keep_alive(&self) -> bool {
         matches!(
             self,
@@ -106,8 +113,9 @@ impl Simulation {
         }
     }
 
-    /// A kept-alive connection to worker `p` carries the client's next request.
-    pub(crate) fn send_on_connection(&mut self, slot: u32, p: u32, gen: u32) {
+    /// A kept-alive connection to worker `p` carries the client's next request (`thread`: the
+    /// thread that served the previous one, for thread-per-connection servers).
+    pub(crate) fn send_on_connection(&mut self, slot: u32, p: u32, gen: u32, thread: u32) {
         if let LoadState::Closed { issued, .. } = &mut self.load {
             *issued += 1;
         }
@@ -127,9 +135,12 @@ impl Simulation {
         match self.cfg.runtime {
             Runtime::EventLoop => self.loop_pending(p, Cb::Read(slot)),
             Runtime::ThreadPool { .. } => self.main_push(p, MainJob::Read(slot)),
-            Runtime::ThreadPerConnection | Runtime::Sync => {
-                unreachable!("these servers close the connection after each response")
+            Runtime::ThreadPerConnection => {
+                // The connection's thread reads it once it has finished the previous request.
+                self.req_cat(slot, crate::sim::Cat::Queued);
+                self.threads[thread as usize].next_on_conn = slot;
             }
+            Runtime::Sync => unreachable!("gunicorn's sync worker closes every connection"),
         }
     }
 

@@ -390,7 +390,12 @@ impl Simulation {
         match self.threads[t as usize].role {
             Role::Conn => {
                 self.server_done(slot);
-                self.conn_thread_exit(p, t);
+                let next = std::mem::replace(&mut self.threads[t as usize].next_on_conn, NONE);
+                if next != NONE {
+                    self.start_code(t, next);
+                } else {
+                    self.conn_thread_exit(p, t);
+                }
             }
             Role::Pool => {
                 if !matches!(

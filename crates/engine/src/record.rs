@@ -15,6 +15,9 @@ pub enum Status {
     ConnectFailed,
     /// gunicorn killed the worker serving it (worker timeout).
     WorkerKilled,
+    /// Still waiting when nothing else could happen: the server can never answer it (for
+    /// example a deadlock between the threadpool and a connection pool).
+    Unfinished,
 }
 
 impl Status {
@@ -24,6 +27,7 @@ impl Status {
             Status::ClientTimeout => "client_timeout",
             Status::ConnectFailed => "connect_failed",
             Status::WorkerKilled => "worker_killed",
+            Status::Unfinished => "unfinished",
         }
     }
 
@@ -33,6 +37,7 @@ impl Status {
             Status::ClientTimeout => "client timed out",
             Status::ConnectFailed => "connection never accepted (SYNs dropped)",
             Status::WorkerKilled => "worker killed by gunicorn's timeout",
+            Status::Unfinished => "never answered (the server is stuck)",
         }
     }
 }

@@ -98,8 +98,8 @@ pub fn ab_report(r: &RunResult) -> String {
     if s.failed > 0 {
         let _ = writeln!(
             o,
-            "   (Timeout: {}, Connect: {}, Worker killed: {})",
-            s.failed_client_timeout, s.failed_connect, s.failed_worker_killed
+            "   (Timeout: {}, Connect: {}, Worker killed: {}, Never answered: {})",
+            s.failed_client_timeout, s.failed_connect, s.failed_worker_killed, s.failed_unfinished
         );
     }
     if s.syn_drops > 0 {

@@ -154,6 +154,12 @@ impl ServerKind {
         )
     }
 
+    /// gunicorn's sync worker always closes; werkzeug keeps connections open only when told to
+    /// speak HTTP/1.1 (`WSGIRequestHandler.protocol_version`), so its default is off.
+    pub fn supports_keep_alive(self) -> bool {
+        self != ServerKind::GunicornSync
+    }
+
     /// Only gunicorn and uvicorn fork worker processes.
     pub fn multi_process(self) -> bool {
         !matches!(self, ServerKind::FlaskDev | ServerKind::Waitress)
@@ -319,7 +325,7 @@ impl Server {
             gil: self.gil.unwrap_or(true),
             switch_interval: from_ms(self.switch_interval_ms.unwrap_or(5.0)),
             backlog: self.backlog.unwrap_or(d.backlog),
-            keep_alive: self.keep_alive.unwrap_or(d.keep_alive),
+            keep_alive: self.keep_alive.unwrap_or(d.keep_alive) && self.kind.supports_keep_alive(),
             worker_timeout: timeout,
             connection_limit: self.connection_limit.or(d.connection_limit),
             process_pool: self.process_pool.unwrap_or(cores),
@@ -742,6 +748,15 @@ impl Scenario {
             limits::SWITCH_INTERVAL_MS,
         );
         v.opt_u32("server.backlog", s.backlog, limits::BACKLOG);
+        if s.keep_alive == Some(true) && !kind.supports_keep_alive() {
+            v.fail(
+                "server.keep_alive",
+                format!(
+                    "{} closes the connection after every response; it cannot keep connections alive",
+                    kind.title()
+                ),
+            );
+        }
         if let Some(t) = s.worker_timeout_s {
             if !kind.is_gunicorn() {
                 v.fail(

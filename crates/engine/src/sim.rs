@@ -141,6 +141,8 @@ pub(crate) struct Thread {
     pub has_gil: bool,
     pub alive: bool,
     pub job: Job,
+    /// werkzeug with keep-alive: the next request on this thread's connection.
+    pub next_on_conn: u32,
 }
 
 /// An event-loop callback.
@@ -371,6 +373,9 @@ impl Simulation {
     pub fn step(&mut self, max_events: u64) -> bool {
         for _ in 0..max_events {
             let Some((t, ev)) = self.q.pop() else {
+                if self.close_stuck_requests() {
+                    continue;
+                }
                 return true;
             };
             debug_assert!(t >= self.now, "time went back: {t} < {}", self.now);
@@ -382,6 +387,22 @@ impl Simulation {
             }
         }
         self.q.len() == 0
+    }
+
+    /// Nothing is left to happen: requests still waiting can never be answered. Returns
+    /// whether there were any (their clients send nothing more).
+    fn close_stuck_requests(&mut self) -> bool {
+        let stuck: Vec<u32> = (0..self.reqs.len() as u32)
+            .filter(|&s| self.reqs[s as usize].id != NONE && !self.reqs[s as usize].client_done)
+            .collect();
+        if stuck.is_empty() {
+            return false;
+        }
+        self.load.stop();
+        for slot in stuck {
+            self.client_fail(slot, Status::Unfinished);
+        }
+        true
     }
 
     /// Records kept so far, handed over (for callers streaming them out).
@@ -647,7 +668,8 @@ impl Simulation {
         if self.cfg.keep_alive && self.load.keep_alive() && self.load.wants_more() {
             let gen = self.procs[p as usize].gen;
             let next = self.new_request(client, self.now);
-            self.send_on_connection(next, p, gen);
+            let thread = self.reqs[slot as usize].thread;
+            self.send_on_connection(next, p, gen, thread);
         } else {
             self.close_conn(p);
             self.client_next(client);

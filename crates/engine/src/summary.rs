@@ -317,6 +317,7 @@ pub struct Summary {
     pub failed_client_timeout: u64,
     pub failed_connect: u64,
     pub failed_worker_killed: u64,
+    pub failed_unfinished: u64,
     /// From the first send to the last response or failure.
     pub makespan_ms: f64,
     /// Completed requests per second of makespan.
@@ -370,7 +371,7 @@ pub(crate) struct StatsCollector {
     pub connect: Quantiles,
     pub processing: Quantiles,
     pub waiting: Quantiles,
-    pub failed: [u64; 3],
+    pub failed: [u64; 4],
     pub first_sent: Option<Nanos>,
     pub last_finished: Nanos,
     /// Integral over time of the number of requests in the system, and its bookkeeping.
@@ -423,6 +424,7 @@ impl StatsCollector {
             Status::ClientTimeout => self.failed[0] += 1,
             Status::ConnectFailed => self.failed[1] += 1,
             Status::WorkerKilled => self.failed[2] += 1,
+            Status::Unfinished => self.failed[3] += 1,
         }
     }
 
@@ -443,6 +445,7 @@ impl StatsCollector {
             failed_client_timeout: self.failed[0],
             failed_connect: self.failed[1],
             failed_worker_killed: self.failed[2],
+            failed_unfinished: self.failed[3],
             makespan_ms: ms(makespan),
             rps: if makespan > 0 {
                 completed as f64 / (makespan as f64 / 1e9)

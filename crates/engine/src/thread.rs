@@ -59,6 +59,7 @@ impl Simulation {
             has_gil: false,
             alive: true,
             job: Job::None,
+            next_on_conn: NONE,
         });
         self.procs[proc as usize].threads.push(id);
         id
@@ -147,7 +148,13 @@ impl Simulation {
         let th = &mut self.threads[t as usize];
         th.cpu_left = ns;
         let g = th.gil;
-        if !self.gils[g as usize].enabled || th.has_gil {
+        if th.has_gil && self.gils[g as usize].drop_request {
+            // Asked to drop the GIL: hand it over and queue for it again.
+            self.threads[t as usize].has_gil = false;
+            self.threads[t as usize].req = slot;
+            self.threads[t as usize].activity = act;
+            self.force_switch(g, t);
+        } else if !self.gils[g as usize].enabled || th.has_gil {
             self.on_core(t, slot, act);
         } else if self.gils[g as usize].try_take(t) {
             self.threads[t as usize].has_gil = true;
@@ -264,12 +271,25 @@ impl Simulation {
             self.cores.is_running(holder),
             "GIL holder {holder} is not running"
         );
+        if self.cores.remaining(self.now, holder) == 0 {
+            // Its op ends at this instant: it drops the GIL before running any more Python.
+            self.gils[g as usize].drop_request = true;
+            return;
+        }
         let left = self.cores.remove(self.now, holder);
         self.cores_dirty = true;
         let th = &mut self.threads[holder as usize];
         th.cpu_left = left;
         th.has_gil = false;
-        let (slot, act) = (th.req, th.activity);
+        self.force_switch(g, holder);
+    }
+
+    /// `holder` (which no longer runs) gives the GIL to the oldest waiter and queues behind.
+    fn force_switch(&mut self, g: u32, holder: u32) {
+        let (slot, act) = (
+            self.threads[holder as usize].req,
+            self.threads[holder as usize].activity,
+        );
         let gil = &mut self.gils[g as usize];
         gil.forced += 1;
         gil.waiters.push_back(holder);

@@ -73,7 +73,7 @@ fn check_shape(fs: &[Finding]) {
     );
     let mut seen = HashSet::new();
     for f in fs {
-        assert!(seen.insert(f.id), "`{}` twice:\n{}", f.id, show(fs));
+        assert!(seen.insert(f.id.clone()), "`{}` twice:\n{}", f.id, show(fs));
         for t in [&f.title, &f.detail] {
             assert!(!t.is_empty());
             for bad in ["NaN", "inf ", "18446744073709551615"] {
@@ -496,7 +496,7 @@ fn partial_records_and_timeline() {
         check_shape(&fs);
         for f in &full {
             if f.id != ids::BACKGROUND_TASKS {
-                assert!(has(&fs, f.id), "{name}: lost `{}`:\n{}", f.id, show(&fs));
+                assert!(has(&fs, &f.id), "{name}: lost `{}`:\n{}", f.id, show(&fs));
             }
         }
     }
