@@ -48,8 +48,12 @@ pub(crate) struct Cores {
     epoch: Vec<u32>,
     finish: Vec<f64>,
     running: Vec<bool>,
-    /// Core-nanoseconds of work done (integral of min(n, K) dt).
+    /// Core-nanoseconds of capacity used (integral of min(n, K) dt), for utilisation.
     pub busy: f64,
+    /// Work delivered, job by job: a job's work when it finishes, the part done when it is
+    /// taken off. Equals the work asked for once every job has ended.
+    pub delivered: Nanos,
+    work: Vec<Nanos>,
     /// Generation of the scheduled tick; older ticks are ignored.
     pub gen: u64,
     /// Time of the currently scheduled tick, if any.
@@ -68,6 +72,8 @@ impl Cores {
             finish: Vec::new(),
             running: Vec::new(),
             busy: 0.0,
+            delivered: 0,
+            work: Vec::new(),
             gen: 0,
             scheduled: None,
         }
@@ -97,6 +103,7 @@ impl Cores {
             self.epoch.resize(t + 1, 0);
             self.finish.resize(t + 1, 0.0);
             self.running.resize(t + 1, false);
+            self.work.resize(t + 1, 0);
         }
     }
 
@@ -109,6 +116,7 @@ impl Cores {
         self.epoch[t] = self.epoch[t].wrapping_add(1);
         let finish_v = self.v + work as f64;
         self.finish[t] = finish_v;
+        self.work[t] = work;
         self.running[t] = true;
         self.heap.push(Job {
             finish_v,
@@ -138,7 +146,9 @@ impl Cores {
         self.running[t] = false;
         self.epoch[t] = self.epoch[t].wrapping_add(1);
         self.n -= 1;
-        (self.finish[t] - self.v).max(0.0).round() as Nanos
+        let left = ((self.finish[t] - self.v).max(0.0).round() as Nanos).min(self.work[t]);
+        self.delivered += self.work[t] - left;
+        left
     }
 
     pub fn is_running(&self, thread: u32) -> bool {
@@ -167,6 +177,7 @@ impl Cores {
                     self.running[t as usize] = false;
                     self.epoch[t as usize] = self.epoch[t as usize].wrapping_add(1);
                     self.n -= 1;
+                    self.delivered += self.work[t as usize];
                     out.push(t);
                 }
                 _ => break,

@@ -62,9 +62,19 @@ impl Simulation {
         proc.lp.idle = false;
         proc.acceptor_idle = false;
         proc.busy = true;
-        proc.heartbeat = self.now;
+        self.loop_heartbeat(p);
         self.watchdog_arm(p);
         self.loop_next(p);
+    }
+
+    /// uvicorn's worker notifies gunicorn from its loop's tick, at most every `timeout / 2`
+    /// (the interval gunicorn gives its workers): a loop that runs keeps beating.
+    fn loop_heartbeat(&mut self, p: u32) {
+        let half = self.cfg.worker_timeout.map_or(0, |t| t / 2);
+        let proc = &mut self.procs[p as usize];
+        if self.now >= proc.heartbeat + half {
+            proc.heartbeat = self.now;
+        }
     }
 
     /// Runs ready callbacks until one starts an op, polling between iterations.
@@ -74,8 +84,8 @@ impl Simulation {
                 // Poll: I/O events and due timers become ready, then the listening socket.
                 let now = self.now;
                 let can_accept = !self.listener.is_empty() && self.can_accept(p);
+                self.loop_heartbeat(p);
                 let proc = &mut self.procs[p as usize];
-                proc.heartbeat = now;
                 let lp = &mut proc.lp;
                 lp.ready.extend(lp.pending.drain(..));
                 if can_accept {

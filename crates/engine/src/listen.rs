@@ -5,8 +5,9 @@
 //! `accept()`. When the queue is full (more than `backlog` waiting), the SYN is dropped and the
 //! client retransmits it 1, 3, 7, 15, 31 and 63 s after the first try, then gives up at 127 s
 //! (`tcp_syn_retries = 6`). Every idle worker polling the socket is woken; the first to run
-//! takes what is queued (an asyncio loop up to 100 at a time), so a burst tends to land on one
-//! worker. loopsim wakes idle workers in index order, one per batch of queued connections.
+//! takes what is queued (an asyncio loop up to its backlog at a time, a threaded or sync
+//! worker one), so a burst lands on one worker. loopsim picks that worker at random among the
+//! idle ones (seeded), one per batch of queued connections.
 
 use std::collections::VecDeque;
 
@@ -110,26 +111,31 @@ impl Simulation {
         Some(slot)
     }
 
-    /// Wakes idle workers, in index order, until they can take every queued connection.
+    /// Wakes idle workers until they can take every queued connection. The kernel wakes every
+    /// worker polling the socket and whichever the scheduler runs first takes what is queued;
+    /// loopsim draws that worker at random (from the run's seed) among the idle ones.
     pub(crate) fn notify_acceptors(&mut self) {
         let mut waiting = self.listener.len() as u64;
         let per_wake: u64 = match self.cfg.runtime {
             Runtime::EventLoop => self.cfg.accept_batch as u64,
             _ => 1,
         };
-        for p in 0..self.procs.len() as u32 {
-            if waiting == 0 {
-                break;
+        let mut idle: Vec<u32> = (0..self.procs.len() as u32)
+            .filter(|&p| self.procs[p as usize].acceptor_idle && self.can_accept(p))
+            .collect();
+        while waiting > 0 && !idle.is_empty() {
+            let pick = if idle.len() == 1 {
+                0
+            } else {
+                (self.rng_accept.next_u64() % idle.len() as u64) as usize
+            };
+            let p = idle.swap_remove(pick);
+            self.procs[p as usize].acceptor_idle = false;
+            match self.cfg.runtime {
+                Runtime::EventLoop => self.loop_schedule_wake(p),
+                _ => self.schedule_acceptor_wake(p),
             }
-            let proc = &self.procs[p as usize];
-            if proc.alive && proc.acceptor_idle && self.can_accept(p) {
-                self.procs[p as usize].acceptor_idle = false;
-                match self.cfg.runtime {
-                    Runtime::EventLoop => self.loop_schedule_wake(p),
-                    _ => self.schedule_acceptor_wake(p),
-                }
-                waiting = waiting.saturating_sub(per_wake);
-            }
+            waiting = waiting.saturating_sub(per_wake);
         }
     }
 

@@ -8,7 +8,13 @@ use crate::queue::Ev;
 use crate::record::{LaneKind, Status};
 use crate::scenario::{Runtime, StepKind};
 use crate::sim::{Cat, Job, LoopState, Proc, Role, Simulation, NONE};
-use crate::time::Nanos;
+use crate::time::{Nanos, NS_PER_S};
+
+/// gunicorn's arbiter wakes about once a second to check heartbeats: a worker whose heartbeat
+/// is older than the timeout dies at the first whole second after that.
+fn arbiter_tick(t: Nanos) -> Nanos {
+    t.div_ceil(NS_PER_S) * NS_PER_S
+}
 
 impl Simulation {
     pub(crate) fn fresh_proc(&self) -> Proc {
@@ -81,7 +87,7 @@ impl Simulation {
         let proc = &mut self.procs[p as usize];
         if !proc.watchdog_pending {
             proc.watchdog_pending = true;
-            let (at, gen) = (proc.heartbeat + timeout, proc.gen);
+            let (at, gen) = (arbiter_tick(proc.heartbeat + timeout), proc.gen);
             self.q.push(at, Ev::Watchdog { proc: p, gen });
         }
     }
@@ -101,7 +107,8 @@ impl Simulation {
             self.kill_proc(p);
         } else {
             proc.watchdog_pending = true;
-            self.q.push(deadline, Ev::Watchdog { proc: p, gen });
+            self.q
+                .push(arbiter_tick(deadline), Ev::Watchdog { proc: p, gen });
         }
     }
 

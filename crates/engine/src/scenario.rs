@@ -334,7 +334,10 @@ impl Server {
             parse: from_us(costs.parse_us.or(d.costs.parse_us).unwrap_or(0.0)),
             respond: from_us(costs.respond_us.or(d.costs.respond_us).unwrap_or(0.0)),
             spawn: from_us(costs.spawn_us.or(d.costs.spawn_us).unwrap_or(0.0)),
-            accept_batch: 100,
+            // asyncio's accept loop takes up to the server's `backlog` per wake-up
+            // (`_accept_connection(..., backlog)`; 100 only when none is given); uvicorn passes
+            // its --backlog.
+            accept_batch: self.backlog.unwrap_or(d.backlog),
         }
     }
 }
@@ -361,7 +364,7 @@ pub struct ServerConfig {
     pub parse: Nanos,
     pub respond: Nanos,
     pub spawn: Nanos,
-    /// Connections an asyncio loop accepts per wake-up of the listening socket.
+    /// Connections an asyncio loop accepts per wake-up of the listening socket (its backlog).
     pub accept_batch: u32,
 }
 

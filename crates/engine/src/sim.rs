@@ -271,6 +271,8 @@ pub struct Simulation {
     pub(crate) prog: Program,
     pub(crate) rng_handler: Rng,
     pub(crate) rng_load: Rng,
+    /// Which idle worker wins an accept race.
+    pub(crate) rng_accept: Rng,
     pub(crate) load: LoadState,
     pub(crate) timeout: Option<Nanos>,
     pub(crate) lanes: Vec<Lane>,
@@ -320,6 +322,7 @@ impl Simulation {
             prog,
             rng_handler: Rng::new(scenario.seed, 1),
             rng_load: Rng::new(scenario.seed, 2),
+            rng_accept: Rng::new(scenario.seed, 3),
             load: LoadState::new(&scenario.load),
             timeout: scenario.load.timeout(),
             lanes: Vec::new(),
@@ -416,7 +419,7 @@ impl Simulation {
         s.events = self.events;
         s.syn_drops = self.listener.dropped;
         s.cpu_demand_ms = self.cpu_demand as f64 / 1e6;
-        s.cpu_delivered_ms = self.cores.busy / 1e6;
+        s.cpu_delivered_ms = self.cores.delivered as f64 / 1e6;
         let span = self.stats.makespan().max(1) as f64;
         s.cores_utilisation = self.cores.busy / (span * self.cfg.cores as f64);
         let nw = self.pstats.len() as f64;

@@ -1,0 +1,162 @@
+//! Which worker takes a connection: every idle worker polling the shared listen socket is
+//! woken and the first to run (drawn from the seed) takes what is queued — an asyncio loop up
+//! to its backlog per wake-up (asyncio's accept loop; uvicorn passes --backlog), a threaded or
+//! sync worker one.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn uvicorn_burst(workers: u32, clients: u32) -> Value {
+    // Default costs and 4 cores: each loop has its own process, GIL and core.
+    json!({
+        "version": 1,
+        "server": {"kind": "uvicorn", "workers": workers, "cores": 4},
+        "handler": {"route": "async_def", "steps": []},
+        "load": burst(clients)
+    })
+}
+
+fn with_backlog(mut v: Value, backlog: u32) -> Value {
+    v["server"]["backlog"] = json!(backlog);
+    v
+}
+
+fn per_worker(r: &loopsim_engine::RunResult, workers: usize) -> Vec<u64> {
+    let mut n = vec![0u64; workers];
+    for q in &r.requests {
+        n[q.worker.unwrap() as usize] += 1;
+    }
+    // The per-worker counters agree with the records.
+    let accepted: Vec<u64> = r.workers.iter().map(|w| w.accepted).collect();
+    assert_eq!(accepted, n);
+    n
+}
+
+/// The non-zero counts, largest first.
+fn shares(mut n: Vec<u64>) -> Vec<u64> {
+    n.retain(|&x| x > 0);
+    n.sort_unstable_by(|a, b| b.cmp(a));
+    n
+}
+
+#[test]
+fn a_burst_lands_on_one_worker() {
+    // uvicorn's loop accepts up to its backlog (2048) per wake-up: whichever idle worker wins
+    // the race takes the whole burst.
+    for clients in [1, 2, 37, 100, 250, 1000] {
+        let r = run(uvicorn_burst(4, clients));
+        assert!(all_ok(&r));
+        assert_eq!(
+            shares(per_worker(&r, 4)),
+            vec![clients as u64],
+            "{clients} clients"
+        );
+    }
+}
+
+#[test]
+fn the_winner_of_the_accept_race_depends_on_the_seed() {
+    // Over many seeds every worker wins some bursts.
+    let mut winners = std::collections::BTreeSet::new();
+    for seed in 1..40u64 {
+        let mut v = uvicorn_burst(4, 10);
+        v["seed"] = json!(seed);
+        let n = per_worker(&run(v), 4);
+        winners.insert(n.iter().position(|&x| x > 0).unwrap());
+    }
+    assert_eq!(winners.len(), 4, "{winners:?}");
+}
+
+#[test]
+fn with_a_backlog_of_100_a_burst_of_250_overflows_it() {
+    // The accept batch is the backlog: 100 per wake-up, so three workers are woken.
+    let r = run(with_backlog(uvicorn_burst(4, 250), 100));
+    // Backlog 100 queues 101 connections; the rest are dropped and retried a second later.
+    assert!(all_ok(&r));
+    let n = per_worker(&r, 4);
+    assert_eq!(n.iter().sum::<u64>(), 250);
+    assert!(n.iter().all(|&x| x <= 250));
+    // At t = 0 at most 101 connections were queued; no accept batch exceeds 100.
+    let q = by_id(&r);
+    let at0: Vec<&loopsim_engine::RequestRecord> =
+        q.iter().filter(|q| q.syn_retries == 0).collect();
+    assert_eq!(at0.len(), 101);
+    // The 149 dropped retry at 1 s: 101 fit again, 48 wait for the retry at 3 s.
+    let tries: Vec<usize> = (1..=2)
+        .map(|n| q.iter().filter(|q| q.syn_retries == n).count())
+        .collect();
+    assert_eq!(tries, vec![101, 48]);
+}
+
+#[test]
+fn a_burst_on_one_worker_is_accepted_a_backlog_at_a_time() {
+    // 1 worker, backlog 100: the first wake-up accepts 100 (2.5 ms of CPU at 25 µs each), all
+    // accepted at t = 0; the 101st queued connection waits for the next poll, whose ready
+    // callbacks are the 100 reads (60 µs each) and then the accept: 2.5 + 6 = 8.5 ms.
+    let r = run(with_backlog(uvicorn_burst(1, 101), 100));
+    assert!(all_ok(&r));
+    let q = by_id(&r);
+    assert!(q[..100].iter().all(|q| q.accepted == Some(0)));
+    assert_eq!(q[100].accepted, Some(ms(8.5)));
+    // With the default backlog, all 101 are taken in the first wake-up.
+    let r = run(uvicorn_burst(1, 101));
+    assert!(by_id(&r).iter().all(|q| q.accepted == Some(0)));
+}
+
+#[test]
+fn spaced_requests_are_each_served_alone() {
+    // One request every 10 ms, each served in < 1 ms: some idle worker takes each at once.
+    let r = run(json!({
+        "version": 1,
+        "server": {"kind": "uvicorn", "workers": 4, "cores": 4},
+        "handler": {"route": "async_def", "steps": []},
+        "load": {"kind": "burst", "clients": 20, "interval_ms": 10.0}
+    }));
+    assert_eq!(per_worker(&r, 4).iter().sum::<u64>(), 20);
+    // Each is served alone: accept 25 + parse 60 + FastAPI 150 + respond 60 µs = 295 µs.
+    assert!(latencies(&r).iter().all(|&l| l == 295_000));
+}
+
+#[test]
+fn a_busy_worker_leaves_new_connections_to_an_idle_one() {
+    // async def + time.sleep(100 ms) on 2 workers, requests at 0 and 10 ms: worker 0's loop is
+    // blocked in the first sleep, so the second goes to worker 1 and both take 100 ms.
+    let r = run(json!({
+        "version": 1,
+        "server": {"kind": "uvicorn", "workers": 2, "costs": zero_costs()},
+        "handler": {"route": "async_def", "overhead": zero_overhead(),
+                    "steps": [step("blocking_io", 100.0)]},
+        "load": {"kind": "burst", "offsets_ms": [0.0, 10.0]}
+    }));
+    assert_eq!(per_worker(&r, 2), vec![1, 1]);
+    assert_eq!(latencies(&r), vec![ms(100.0), ms(100.0)]);
+}
+
+#[test]
+fn sync_workers_take_one_connection_per_wake_up() {
+    // gunicorn sync, 4 workers, 4 simultaneous requests of 50 ms: one each, all done at 50 ms.
+    let r = run(json!({
+        "version": 1,
+        "server": {"kind": "gunicorn_sync", "workers": 4, "costs": zero_costs()},
+        "handler": {"route": "def", "overhead": zero_overhead(),
+                    "steps": [step("blocking_io", 50.0)]},
+        "load": burst(4)
+    }));
+    assert_eq!(per_worker(&r, 4), vec![1, 1, 1, 1]);
+    assert_eq!(latencies(&r), vec![ms(50.0); 4]);
+    // 8 requests: two rounds.
+    let r = run(json!({
+        "version": 1,
+        "server": {"kind": "gunicorn_sync", "workers": 4, "costs": zero_costs()},
+        "handler": {"route": "def", "overhead": zero_overhead(),
+                    "steps": [step("blocking_io", 50.0)]},
+        "load": burst(8)
+    }));
+    assert_eq!(per_worker(&r, 4), vec![2, 2, 2, 2]);
+    assert_eq!(
+        histogram(&latencies(&r)),
+        vec![(ms(50.0), 4), (ms(100.0), 4)]
+    );
+}
