@@ -66,7 +66,23 @@ impl Simulation {
         }
     }
 
+    /// Adds worker `p`'s live counters (limiters, GIL) to its statistics; called before the
+    /// process state is replaced, and at the end of the run.
+    pub(crate) fn fold_proc_stats(&mut self, p: u32) {
+        let proc = &self.procs[p as usize];
+        let w = &mut self.pstats[p as usize].stats;
+        w.pool_peak_busy = w.pool_peak_busy.max(proc.limiter.peak_used);
+        w.pool_peak_waiting = w.pool_peak_waiting.max(proc.limiter.peak_waiting);
+        w.pool_waits += proc.limiter.waits;
+        w.db_peak_waiting = w.db_peak_waiting.max(proc.db.peak_waiting);
+        w.db_waits += proc.db.waits;
+        if proc.gil != NONE {
+            w.gil_forced_switches += self.gils[proc.gil as usize].forced;
+        }
+    }
+
     pub(crate) fn restart_proc(&mut self, p: u32) {
+        self.fold_proc_stats(p);
         let gen = self.procs[p as usize].gen;
         let mut fresh = self.fresh_proc();
         fresh.gen = gen;
@@ -151,9 +167,11 @@ impl Simulation {
             }
             None => {
                 self.req_cat(slot, Cat::Queued);
-                self.procs[p as usize]
-                    .ppool_queue
-                    .push_back((slot, kind, ns, act));
+                let q = &mut self.procs[p as usize].ppool_queue;
+                q.push_back((slot, kind, ns, act));
+                let st = &mut self.pstats[p as usize].stats;
+                st.process_pool_waits += 1;
+                st.process_pool_peak_waiting = st.process_pool_peak_waiting.max(q.len());
                 return;
             }
         };

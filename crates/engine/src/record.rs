@@ -255,6 +255,9 @@ pub struct WorkerStats {
     pub pool_waits: u64,
     pub db_peak_waiting: usize,
     pub db_waits: u64,
+    /// Process-pool jobs that had to queue for a free pool process, and the longest queue.
+    pub process_pool_waits: u64,
+    pub process_pool_peak_waiting: usize,
     pub loop_stats: Option<LoopStats>,
 }
 

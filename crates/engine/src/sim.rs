@@ -288,6 +288,9 @@ pub struct Simulation {
     pub(crate) done_buf: Vec<u32>,
     /// CPU work asked of the cores (ns); matches the cores' busy time at the end.
     pub(crate) cpu_demand: u64,
+    /// When a thread last changed state or a request last ended: the end of the activity
+    /// (timers that find nothing to do, like expired client timeouts, do not count).
+    pub(crate) last_change: Nanos,
 }
 
 /// Runs a scenario to the end, keeping every detail.
@@ -337,6 +340,7 @@ impl Simulation {
             events: 0,
             done_buf: Vec::new(),
             cpu_demand: 0,
+            last_change: 0,
             cfg,
         };
         for p in 0..sim.cfg.workers {
@@ -361,6 +365,11 @@ impl Simulation {
 
     pub fn now(&self) -> Nanos {
         self.now
+    }
+
+    /// When the last thing happened: a thread changed state or a request ended.
+    pub fn end(&self) -> Nanos {
+        self.last_change.max(self.stats.last_finished)
     }
 
     pub fn progress(&self) -> Progress {
@@ -420,7 +429,12 @@ impl Simulation {
         s.syn_drops = self.listener.dropped;
         s.cpu_demand_ms = self.cpu_demand as f64 / 1e6;
         s.cpu_delivered_ms = self.cores.delivered as f64 / 1e6;
-        let span = self.stats.makespan().max(1) as f64;
+        // Utilisation is over the whole run: background work may outlast the last response.
+        let span = self
+            .end()
+            .saturating_sub(self.stats.first_sent.unwrap_or(0))
+            .max(self.stats.makespan())
+            .max(1) as f64;
         s.cores_utilisation = self.cores.busy / (span * self.cfg.cores as f64);
         let nw = self.pstats.len() as f64;
         s.gil_utilisation = self
@@ -470,19 +484,16 @@ impl Simulation {
         let latency_cdf = self.stats.latency.cdf_points(CDF_POINTS);
         let latency_histogram = self.stats.latency.histogram(HISTOGRAM_BINS, true);
         let concurrency = self.stats.occupancy.series(self.stats.last_finished);
+        for p in 0..self.procs.len() as u32 {
+            self.fold_proc_stats(p);
+        }
+        let event_loop = self.cfg.runtime == crate::scenario::Runtime::EventLoop;
         let workers = self
             .pstats
             .iter()
-            .zip(&self.procs)
-            .map(|(ps, p)| {
+            .map(|ps| {
                 let mut w = ps.stats.clone();
-                w.pool_peak_busy = w.pool_peak_busy.max(p.limiter.peak_used);
-                w.pool_peak_waiting = w.pool_peak_waiting.max(p.limiter.peak_waiting);
-                w.pool_waits += p.limiter.waits;
-                w.db_peak_waiting = w.db_peak_waiting.max(p.db.peak_waiting);
-                w.db_waits += p.db.waits;
-                w.gil_forced_switches += self.gils[p.gil as usize].forced;
-                if self.cfg.runtime == crate::scenario::Runtime::EventLoop {
+                if event_loop {
                     let by = |v: &Vec<Nanos>| {
                         let mut x: Vec<(u16, Nanos)> = v
                             .iter()
@@ -692,6 +703,7 @@ impl Simulation {
     fn client_finish(&mut self, slot: u32, status: Status) {
         self.req_cat(slot, Cat::Queued);
         let now = self.now;
+        self.last_change = now;
         let r = &mut self.reqs[slot as usize];
         r.client_done = true;
         let opt = |t: Nanos| if t == NEVER { None } else { Some(t) };

@@ -87,6 +87,7 @@ impl Simulation {
             th.proc,
             th.gil,
         );
+        self.last_change = now;
         if now > since && old != ThreadState::Idle {
             let d = now - since;
             self.lane_totals[lane as usize].add(old, d);

@@ -213,6 +213,9 @@ impl Simulation {
 
     fn enqueue_task(&mut self, p: u32, slot: u32) {
         self.req_cat(slot, Cat::Queued);
+        if self.procs[p as usize].pool_idle.is_empty() {
+            self.pstats[p as usize].stats.pool_waits += 1;
+        }
         self.procs[p as usize].task_queue.push_back(slot);
         self.dispatch_pool(p);
     }
