@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 
 /** Collects console errors, uncaught exceptions and failed or 4xx/5xx requests of a page. */
-function watchForProblems(page: Page): string[] {
+export function watchForProblems(page: Page): string[] {
   const problems: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
@@ -20,26 +20,20 @@ for (const colorScheme of ['light', 'dark'] as const) {
   test.describe(`${colorScheme} scheme`, () => {
     test.use({ colorScheme });
 
-    test('loads the shell and runs the engine on click', async ({ page }, testInfo) => {
+    test('loads, runs the first preset in the worker, and edits work', async ({ page }, testInfo) => {
       const problems = watchForProblems(page);
-
       await page.goto('./');
       await expect(page).toHaveTitle('loopsim');
       await expect(page.getByRole('heading', { level: 1 })).toHaveText('loopsim');
-      await expect(page.getByRole('heading', { name: 'Scenario' })).toBeVisible();
-      await expect(page.getByRole('heading', { name: 'Results' })).toBeVisible();
-
-      const result = page.getByTestId('run-result');
-      await expect(result).toHaveText('No run yet.');
-
-      await page.getByRole('button', { name: 'Run simulation' }).click();
-      await expect(result).toHaveText(/^Run 1: \S/);
-      await page.getByRole('button', { name: 'Run simulation' }).click();
-      await expect(result).toHaveText(/^Run 2: \S/);
-
-      // Kept as a test artifact under test-results/ (gitignored).
+      // The initial preset runs in the web worker as the page opens.
+      await expect(page.getByTestId('kpi-completed').locator('dd')).toHaveText('2');
+      await expect(page.getByTestId('ab-report')).toContainText('Complete requests:      2');
+      // A control works: make the route `def` and run again.
+      await page.getByLabel('Route').selectOption('def');
+      await expect(page.getByTestId('run-status')).toContainText('scenario changed');
+      await page.getByTestId('run-button').click();
+      await expect(page.getByTestId('kpi-max').locator('dd')).toHaveText(/^10(\.00\d)? s$/);
       await page.screenshot({ path: testInfo.outputPath(`loopsim-${colorScheme}.png`), fullPage: true });
-
       expect(problems).toEqual([]);
     });
   });

@@ -1,13 +1,19 @@
-//! The loopsim web app: a Yew shell around the `loopsim-engine` crate.
+//! The loopsim web app: a Yew playground around the `loopsim-engine` crate.
 //!
-//! - [`state`] holds the pure application state and its reducer.
-//! - [`runner`] is the one place that calls into the engine.
-//! - [`components`] are presentational: props in, callbacks out.
-//! - [`App`] wires them together; `main.rs` only mounts it.
+//! - [`state`]: the application state and its one reducer; [`editor`]: scenario edits.
+//! - [`runner`]: the seam to the simulation, which runs in a web worker ([`worker`]) driving
+//!   an [`run::ActiveRun`]; [`protocol`]: the messages and the [`protocol::RunView`] result.
+//! - [`view`]: pure chart geometry and decimation; [`components`]: presentational components
+//!   (props in, callbacks out); [`App`] wires them; `main.rs` only mounts it.
 
 pub mod components;
+pub mod editor;
+pub mod protocol;
+pub mod run;
 pub mod runner;
 pub mod state;
+pub mod view;
+pub mod worker;
 
 mod app;
 

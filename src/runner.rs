@@ -1,44 +1,106 @@
-//! The boundary between the UI and the simulation engine.
+//! The seam between the page and the simulation: start and cancel runs, receive progress and
+//! results as [`FromWorker`] messages. Normally the engine runs in a web worker; `in_page` runs
+//! it on the page itself in small slices (component tests, where no worker script is served).
 
-use loopsim_engine::presets;
+use std::cell::Cell;
+use std::rc::Rc;
 
-/// The preset the run button simulates until the scenario panel can edit scenarios.
-pub const DEFAULT_PRESET: &str = "fastapi-async-time-sleep";
+use gloo_worker::{Spawnable, WorkerBridge};
+use loopsim_engine::Scenario;
+use yew::Callback;
 
-/// Runs [`DEFAULT_PRESET`] through the engine and returns a one-line summary for the results
-/// panel.
-pub fn run_once() -> String {
-    let Some(preset) = presets::find(DEFAULT_PRESET) else {
-        return format!("{DEFAULT_PRESET}: no such preset");
-    };
-    match loopsim_engine::run(&preset.scenario()) {
-        Ok(result) => {
-            let s = &result.summary;
-            format!(
-                "{}: {} completed, {} failed, median {:.0} ms, slowest {:.0} ms",
-                preset.name, s.completed, s.failed, s.p50_ms, s.max_ms
-            )
-        }
-        Err(errors) => format!("{}: invalid scenario: {errors}", preset.name),
+use crate::protocol::{Detail, FromWorker, ToWorker};
+use crate::run::ActiveRun;
+use crate::worker::SimWorker;
+
+/// Where Trunk puts the worker (relative to the page's base URL, so sub-paths work).
+pub const WORKER_URL: &str = "worker.js";
+
+enum Inner {
+    Worker(WorkerBridge<SimWorker>),
+    InPage {
+        current: Rc<Cell<u32>>,
+        on_output: Callback<FromWorker>,
+    },
+}
+
+#[derive(Clone)]
+pub struct Runner(Rc<Inner>);
+
+impl PartialEq for Runner {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_preset_runs_and_is_summarised() {
-        let summary = run_once();
-        assert!(
-            summary.starts_with(&format!("{DEFAULT_PRESET}: ")),
-            "{summary}"
-        );
-        assert!(summary.contains(" completed, "), "{summary}");
+impl Runner {
+    pub fn worker(on_output: Callback<FromWorker>) -> Runner {
+        let bridge = SimWorker::spawner()
+            .callback(move |m| on_output.emit(m))
+            .as_module(false)
+            .spawn(WORKER_URL);
+        Runner(Rc::new(Inner::Worker(bridge)))
     }
 
-    #[test]
-    fn runs_are_deterministic() {
-        assert_eq!(run_once(), run_once());
+    pub fn in_page(on_output: Callback<FromWorker>) -> Runner {
+        Runner(Rc::new(Inner::InPage {
+            current: Rc::new(Cell::new(u32::MAX)),
+            on_output,
+        }))
+    }
+
+    pub fn start(&self, id: u32, scenario: &Scenario, detail: Detail) {
+        match &*self.0 {
+            Inner::Worker(bridge) => bridge.send(ToWorker::Run {
+                id,
+                scenario: Box::new(scenario.clone()),
+                detail,
+            }),
+            Inner::InPage { current, on_output } => {
+                current.set(id);
+                let (current, on_output, scenario) =
+                    (current.clone(), on_output.clone(), scenario.clone());
+                wasm_bindgen_futures::spawn_local(async move {
+                    let mut run = match ActiveRun::new(id, &scenario, detail) {
+                        Ok(run) => run,
+                        Err(message) => return on_output.emit(FromWorker::Failed { id, message }),
+                    };
+                    let started = js_sys::Date::now();
+                    loop {
+                        if current.get() != id {
+                            return;
+                        }
+                        let t0 = js_sys::Date::now();
+                        let mut done = false;
+                        while !done && js_sys::Date::now() - t0 < 8.0 {
+                            done = run.step(2048);
+                        }
+                        let wall = js_sys::Date::now() - started;
+                        if done {
+                            return on_output.emit(FromWorker::Done {
+                                id,
+                                view: Box::new(run.finish(wall)),
+                            });
+                        }
+                        on_output.emit(FromWorker::Progress {
+                            id,
+                            progress: run.progress(wall),
+                        });
+                        gloo_timers::future::TimeoutFuture::new(0).await;
+                    }
+                });
+            }
+        }
+    }
+
+    pub fn cancel(&self, id: u32) {
+        match &*self.0 {
+            Inner::Worker(bridge) => bridge.send(ToWorker::Cancel { id }),
+            Inner::InPage { current, .. } => {
+                if current.get() == id {
+                    current.set(u32::MAX);
+                }
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! Component tests in a real browser (headless Chromium through wasm-bindgen-test-runner).
-//! Run with `cargo test --target wasm32-unknown-unknown -p loopsim-app`.
+//! The app in a real browser (headless Chromium through wasm-bindgen-test-runner): mount it,
+//! drive its controls, and read what a user sees. The simulation runs on the page here
+//! (`App { in_page: true }`): no worker script is served to these tests.
 #![cfg(target_arch = "wasm32")]
 
 use std::time::Duration;
@@ -7,45 +8,35 @@ use std::time::Duration;
 use loopsim_app::App;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{Element, HtmlElement};
+use web_sys::{
+    Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent,
+    KeyboardEventInit,
+};
 use yew::platform::time::sleep;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Mounts a fresh [`App`] into its own element and lets Yew render it.
+#[derive(yew::Properties, PartialEq, Default)]
+struct NoProps {}
+
+#[yew::component]
+fn InPageApp(_: &NoProps) -> yew::Html {
+    yew::html! { <App in_page=true /> }
+}
+
 async fn mount_app() -> Element {
     let document = web_sys::window()
-        .and_then(|window| window.document())
-        .expect("a browser document");
+        .and_then(|w| w.document())
+        .expect("a document");
     let root = document.create_element("div").expect("a root element");
     document
         .body()
         .expect("a body")
         .append_child(&root)
-        .expect("root attached");
-    yew::Renderer::<App>::with_root(root.clone()).render();
-    settle().await;
-    root
-}
-
-/// Yields to the scheduler so pending renders reach the DOM.
-async fn settle() {
+        .expect("attached");
+    yew::Renderer::<InPageApp>::with_root(root.clone()).render();
     sleep(Duration::ZERO).await;
-}
-
-/// Waits (up to 2 s) until the text at `selector` satisfies `done`, and returns it.
-async fn wait_for_text(root: &Element, selector: &str, done: impl Fn(&str) -> bool) -> String {
-    for _ in 0..100 {
-        let current = text(root, selector);
-        if done(&current) {
-            return current;
-        }
-        sleep(Duration::from_millis(20)).await;
-    }
-    panic!(
-        "{selector} still reads {:?} after 2 s",
-        text(root, selector)
-    );
+    root
 }
 
 fn find(root: &Element, selector: &str) -> Element {
@@ -55,34 +46,172 @@ fn find(root: &Element, selector: &str) -> Element {
 }
 
 fn text(root: &Element, selector: &str) -> String {
-    find(root, selector).text_content().unwrap_or_default()
+    root.query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+/// Waits (up to 5 s) until the text at `selector` satisfies `done`.
+async fn wait_for(root: &Element, selector: &str, done: impl Fn(&str) -> bool) -> String {
+    for _ in 0..250 {
+        let t = text(root, selector);
+        if done(&t) {
+            return t;
+        }
+        sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "{selector} still reads {:?} after 5 s",
+        text(root, selector)
+    );
+}
+
+fn change(el: &Element) {
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    el.dispatch_event(&Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+}
+
+fn set_input(root: &Element, selector: &str, value: &str) {
+    let input: HtmlInputElement = find(root, selector).unchecked_into();
+    input.set_value(value);
+    change(&input);
+}
+
+fn set_select(root: &Element, selector: &str, value: &str) {
+    let select: HtmlSelectElement = find(root, selector).unchecked_into();
+    select.set_value(value);
+    change(&select);
+}
+
+fn click(root: &Element, selector: &str) {
+    find(root, selector).unchecked_into::<HtmlElement>().click();
 }
 
 #[wasm_bindgen_test]
-async fn shell_shows_header_and_both_panels() {
+async fn opens_on_the_seed_preset_and_runs_it() {
     let root = mount_app().await;
-
     assert_eq!(text(&root, "header h1"), "loopsim");
-    assert_eq!(text(&root, "#scenario-heading"), "Scenario");
-    assert_eq!(text(&root, "#results-heading"), "Results");
-    assert_eq!(text(&root, "[data-testid=run-result]"), "No run yet.");
+    assert!(text(&root, "[data-testid=preset-explanation]")
+        .contains("time.sleep blocks the event loop"));
+    // The initial run: two requests, 10 s and 20 s.
+    wait_for(&root, "[data-testid=kpi-completed] dd", |t| t == "2").await;
+    let report = text(&root, "[data-testid=ab-report]");
+    assert!(report.contains("Complete requests:      2"), "{report}");
+    assert!(
+        report.contains(" 100%  20001 (longest request)"),
+        "{report}"
+    );
+    assert!(
+        text(&root, "[data-testid=kpi-max] dd").starts_with("20"),
+        "slowest ≈ 20 s"
+    );
 }
 
 #[wasm_bindgen_test]
-async fn clicking_run_shows_the_engine_result() {
+async fn a_def_route_answers_both_tabs_in_10_s() {
     let root = mount_app().await;
-    let button: HtmlElement = find(&root, "[data-testid=run-button]").unchecked_into();
-
-    button.click();
-    let shown = wait_for_text(&root, "[data-testid=run-result]", |t| {
-        t.starts_with("Run 1: ")
+    wait_for(&root, "[data-testid=kpi-completed] dd", |t| t == "2").await;
+    set_select(&root, "#f-route", "def");
+    wait_for(&root, "[data-testid=run-status]", |t| {
+        t.contains("scenario changed")
     })
     .await;
-    assert_eq!(shown, format!("Run 1: {}", loopsim_app::runner::run_once()));
-
-    button.click();
-    wait_for_text(&root, "[data-testid=run-result]", |t| {
-        t.starts_with("Run 2: ")
+    click(&root, "[data-testid=run-button]");
+    wait_for(&root, "[data-testid=kpi-max] dd", |t| {
+        t.starts_with("10") && t.ends_with(" s")
     })
     .await;
+    assert!(text(&root, "[data-testid=ab-report]").contains(" 100%  10001 (longest request)"));
+}
+
+#[wasm_bindgen_test]
+async fn out_of_range_values_disable_run_with_the_reason() {
+    let root = mount_app().await;
+    set_input(&root, "#f-workers", "0");
+    let reason = wait_for(&root, "[data-testid=run-blocker]", |t| !t.is_empty()).await;
+    assert!(
+        reason.contains("server.workers: must be between 1 and 64 (got 0)"),
+        "{reason}"
+    );
+    assert!(find(&root, "[data-testid=run-button]").has_attribute("disabled"));
+    // The field itself says so, and is marked invalid.
+    assert!(text(&root, "#f-workers-error").contains("between 1 and 64"));
+    assert_eq!(
+        find(&root, "#f-workers")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+    // A fraction where a whole number is needed never reaches the scenario.
+    set_input(&root, "#f-cores", "1.5");
+    wait_for(&root, "#f-cores-error", |t| t.contains("whole number")).await;
+    assert!(
+        text(&root, "[data-testid=run-blocker]").contains("server.workers"),
+        "cores unchanged"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn await_in_a_def_route_is_explained_inline() {
+    let root = mount_app().await;
+    set_select(&root, "#f-route", "def");
+    set_select(&root, "#f-step0-kind", "await_io");
+    let reason = wait_for(&root, "[data-testid=run-blocker]", |t| !t.is_empty()).await;
+    assert!(reason.contains("handler.steps[0].kind"), "{reason}");
+    assert!(text(&root, "#f-step0-kind-error").contains("only valid inside `async def`"));
+}
+
+#[wasm_bindgen_test]
+async fn steps_can_be_added_moved_and_removed() {
+    let root = mount_app().await;
+    click(&root, ".steps .add");
+    sleep(Duration::ZERO).await;
+    assert_eq!(
+        root.query_selector_all(".step-list > li").unwrap().length(),
+        2
+    );
+    set_select(&root, "#f-step1-kind", "cpu");
+    click(&root, "[aria-label='Move step 2 up']");
+    sleep(Duration::ZERO).await;
+    let kind: HtmlSelectElement = find(&root, "#f-step0-kind").unchecked_into();
+    assert_eq!(kind.value(), "cpu");
+    click(&root, "[aria-label='Remove step 1']");
+    sleep(Duration::ZERO).await;
+    assert_eq!(
+        root.query_selector_all(".step-list > li").unwrap().length(),
+        1
+    );
+}
+
+#[wasm_bindgen_test]
+async fn tabs_follow_the_arrow_keys() {
+    let root = mount_app().await;
+    wait_for(&root, "[data-testid=kpi-completed] dd", |t| t == "2").await;
+    let tablist = find(&root, "[role=tablist]");
+    let init = KeyboardEventInit::new();
+    init.set_key("ArrowRight");
+    init.set_bubbles(true);
+    tablist
+        .dispatch_event(
+            &KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
+        )
+        .unwrap();
+    sleep(Duration::ZERO).await;
+    assert_eq!(
+        find(&root, "#tab-latency")
+            .get_attribute("aria-selected")
+            .as_deref(),
+        Some("true")
+    );
+    assert!(root
+        .query_selector("[data-testid=view-latency]")
+        .unwrap()
+        .is_some());
+    click(&root, "#tab-code");
+    sleep(Duration::ZERO).await;
+    assert!(text(&root, "[data-testid=server-command]").contains("uvicorn main:app"));
 }

@@ -1,9 +1,19 @@
-//! Presentational components: they render props and report clicks through callbacks.
+//! Presentational components: props in, callbacks out. State lives in `crate::state`.
 
-mod header;
-mod results_panel;
-mod scenario_panel;
+pub mod advice;
+pub mod charts;
+pub mod code_view;
+pub mod compare;
+pub mod fields;
+pub mod header;
+pub mod report;
+pub mod request_detail;
+pub mod results;
+pub mod run_bar;
+pub mod scenario_panel;
+pub mod summary_strip;
 
 pub use header::Header;
-pub use results_panel::{ResultsPanel, ResultsPanelProps};
-pub use scenario_panel::ScenarioPanel;
+pub use results::ResultsPanel;
+pub use run_bar::RunBar;
+pub use scenario_panel::{Errors, ScenarioPanel};

@@ -1,12 +1,531 @@
+//! The scenario editor: preset, server, handler (steps, background tasks, pool) and load.
+//! Every engine setting that changes results is here; errors from validation appear next to
+//! the field they name.
+
+use std::rc::Rc;
+
+use loopsim_engine::dist::Dist;
+use loopsim_engine::presets::PRESETS;
+use loopsim_engine::scenario::{
+    Arrivals, Load, Offload, Route, Scenario, ScenarioError, ServerKind, Step, StepKind,
+};
 use yew::prelude::*;
 
-/// Where the scenario parameters will go. Empty for now.
+use super::fields::{CheckField, NumberField, SelectField, TextField};
+use crate::editor::{load_kind, CostField, Edit, LoadEdit, LoadKind, StepEdit, Steps};
+
+/// Validation errors, looked up by JSON path.
+#[derive(Clone, PartialEq, Default)]
+pub struct Errors(pub Rc<Vec<ScenarioError>>);
+
+impl Errors {
+    pub fn at(&self, path: &str) -> Option<AttrValue> {
+        let msgs: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|e| e.path == path)
+            .map(|e| e.message.as_str())
+            .collect();
+        (!msgs.is_empty()).then(|| msgs.join("; ").into())
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ScenarioPanelProps {
+    pub scenario: Rc<Scenario>,
+    pub preset: Option<AttrValue>,
+    pub errors: Errors,
+    pub on_edit: Callback<Edit>,
+    pub on_preset: Callback<String>,
+}
+
+fn opt_u32(cb: &Callback<Edit>, f: fn(Option<u32>) -> Edit) -> Callback<Option<f64>> {
+    cb.reform(move |v: Option<f64>| f(v.map(|x| x as u32)))
+}
+
+fn opt_f64(cb: &Callback<Edit>, f: fn(Option<f64>) -> Edit) -> Callback<Option<f64>> {
+    cb.reform(f)
+}
+
 #[component]
-pub fn ScenarioPanel() -> Html {
+pub fn ScenarioPanel(p: &ScenarioPanelProps) -> Html {
     html! {
         <section class="panel scenario-panel" aria-labelledby="scenario-heading">
             <h2 id="scenario-heading">{ "Scenario" }</h2>
-            <p class="placeholder">{ "No scenario parameters yet." }</p>
+            <PresetPicker preset={p.preset.clone()} on_preset={p.on_preset.clone()} />
+            <ServerForm scenario={p.scenario.clone()} errors={p.errors.clone()} on_edit={p.on_edit.clone()} />
+            <HandlerForm scenario={p.scenario.clone()} errors={p.errors.clone()} on_edit={p.on_edit.clone()} />
+            <LoadForm scenario={p.scenario.clone()} errors={p.errors.clone()} on_edit={p.on_edit.clone()} />
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct PresetProps {
+    preset: Option<AttrValue>,
+    on_preset: Callback<String>,
+}
+
+#[component]
+fn PresetPicker(p: &PresetProps) -> Html {
+    let mut options: Vec<(AttrValue, AttrValue)> = vec![("".into(), "(edited scenario)".into())];
+    options.extend(
+        PRESETS
+            .iter()
+            .map(|x| (AttrValue::Static(x.name), AttrValue::Static(x.name))),
+    );
+    let current = p.preset.clone().unwrap_or_default();
+    let explanation = PRESETS
+        .iter()
+        .find(|x| Some(x.name) == p.preset.as_deref())
+        .map(|x| x.explanation);
+    let on_change = {
+        let on_preset = p.on_preset.clone();
+        Callback::from(move |v: String| {
+            if !v.is_empty() {
+                on_preset.emit(v)
+            }
+        })
+    };
+    html! {
+        <div class="preset">
+            <SelectField id="f-preset" label="Preset" {options} value={current} {on_change} />
+            if let Some(text) = explanation {
+                <p class="explanation" data-testid="preset-explanation">
+                    { for text.lines().map(|l| html! { <span class="line">{ l }</span> }) }
+                </p>
+            }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct FormProps {
+    scenario: Rc<Scenario>,
+    errors: Errors,
+    on_edit: Callback<Edit>,
+}
+
+#[component]
+fn ServerForm(p: &FormProps) -> Html {
+    let s = &p.scenario.server;
+    let kind = s.kind;
+    let d = kind.defaults();
+    let cfg = s.resolve();
+    let e = &p.errors;
+    let cb = &p.on_edit;
+    let kinds: Vec<(AttrValue, AttrValue)> = ServerKind::ALL
+        .iter()
+        .map(|k| (AttrValue::Static(k.id()), AttrValue::Static(k.title())))
+        .collect();
+    let on_kind = cb.reform(|v: String| {
+        Edit::ServerKind(ServerKind::from_id(&v).unwrap_or(ServerKind::Uvicorn))
+    });
+    let costs = s.costs.clone().unwrap_or_default();
+    let cost = |field: CostField,
+                id: &'static str,
+                label: &'static str,
+                value: Option<f64>,
+                default: Option<f64>| {
+        html! {
+            <NumberField id={id} label={label} value={value} optional=true
+                placeholder={default.map(|v| AttrValue::from(v.to_string()))} hint="µs of CPU"
+                error={e.at(&format!("server.costs.{}", id.trim_start_matches("f-cost-")))}
+                on_change={cb.reform(move |v| Edit::Cost(field, v))} />
+        }
+    };
+    html! {
+        <fieldset class="group">
+            <legend>{ "Server" }</legend>
+            <SelectField id="f-kind" label="Server model" options={kinds} value={kind.id()} on_change={on_kind} />
+            <div class="row">
+                if kind.multi_process() {
+                    <NumberField id="f-workers" label="Worker processes" value={s.workers.map(f64::from)} integer=true optional=true
+                        placeholder="1" error={e.at("server.workers")} on_change={opt_u32(cb, Edit::Workers)} />
+                }
+                if let Some(meaning) = kind.threads_meaning() {
+                    <NumberField id="f-threads" label={meaning} value={s.threads.map(f64::from)} integer=true optional=true
+                        placeholder={d.threads.to_string()} error={e.at("server.threads")} on_change={opt_u32(cb, Edit::Threads)} />
+                }
+                <NumberField id="f-cores" label="CPU cores" value={s.cores.map(f64::from)} integer=true optional=true
+                    placeholder="4" error={e.at("server.cores")} on_change={opt_u32(cb, Edit::Cores)} />
+            </div>
+            <div class="row">
+                <CheckField id="f-gil" label="GIL" checked={cfg.gil}
+                    hint="uncheck for free-threaded Python (3.13t/3.14t)"
+                    on_change={cb.reform(Edit::Gil)} />
+                <NumberField id="f-switch" label="GIL switch interval (ms)" value={s.switch_interval_ms} optional=true
+                    placeholder="5" error={e.at("server.switch_interval_ms")} on_change={opt_f64(cb, Edit::SwitchInterval)} />
+                <NumberField id="f-backlog" label="Listen backlog" value={s.backlog.map(f64::from)} integer=true optional=true
+                    placeholder={d.backlog.to_string()} error={e.at("server.backlog")} on_change={opt_u32(cb, Edit::Backlog)} />
+            </div>
+            <div class="row">
+                if kind.supports_keep_alive() {
+                    <CheckField id="f-keepalive" label="Server keeps connections alive" checked={cfg.keep_alive}
+                        error={e.at("server.keep_alive")} on_change={cb.reform(|v| Edit::KeepAlive(Some(v)))} />
+                }
+                if kind.is_gunicorn() {
+                    <NumberField id="f-timeout" label="gunicorn --timeout (s)" value={s.worker_timeout_s} optional=true
+                        placeholder="30" hint="0 disables it" error={e.at("server.worker_timeout_s")}
+                        on_change={opt_f64(cb, Edit::WorkerTimeout)} />
+                }
+                if let Some(limit) = d.connection_limit {
+                    <NumberField id="f-connlimit" label="Connection limit per worker" value={s.connection_limit.map(f64::from)}
+                        integer=true optional=true placeholder={limit.to_string()} error={e.at("server.connection_limit")}
+                        on_change={opt_u32(cb, Edit::ConnectionLimit)} />
+                }
+                <NumberField id="f-ppool" label="Process pool size" value={s.process_pool.map(f64::from)} integer=true optional=true
+                    placeholder={cfg.cores.to_string()} hint="for process-pool offloads" error={e.at("server.process_pool")}
+                    on_change={opt_u32(cb, Edit::ProcessPool)} />
+            </div>
+            <details class="advanced">
+                <summary>{ "Per-request CPU costs" }</summary>
+                <p class="hint">{ "Server CPU per connection and request (GIL held); empty = the server's default." }</p>
+                <div class="row">
+                    { cost(CostField::Accept, "f-cost-accept_us", "Accept", costs.accept_us, d.costs.accept_us) }
+                    { cost(CostField::Parse, "f-cost-parse_us", "Read & parse", costs.parse_us, d.costs.parse_us) }
+                    { cost(CostField::Respond, "f-cost-respond_us", "Write response", costs.respond_us, d.costs.respond_us) }
+                    if kind == ServerKind::FlaskDev {
+                        { cost(CostField::Spawn, "f-cost-spawn_us", "Start a thread", costs.spawn_us, d.costs.spawn_us) }
+                    }
+                </div>
+                <NumberField id="f-overhead" label="Framework overhead (ms)" optional=true
+                    value={match p.scenario.handler.overhead { Some(Dist::Constant { ms }) => Some(ms), _ => None }}
+                    placeholder={d.framework_overhead_ms.to_string()} hint="routing, validation, serialisation"
+                    error={e.at("handler.overhead.ms")}
+                    on_change={cb.reform(|v: Option<f64>| Edit::Overhead(v.map(Dist::constant_ms)))} />
+            </details>
+        </fieldset>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct DistProps {
+    id: AttrValue,
+    label: AttrValue,
+    value: Dist,
+    /// JSON path of the duration, for errors.
+    path: AttrValue,
+    errors: Errors,
+    on_change: Callback<Dist>,
+}
+
+#[component]
+fn DistField(p: &DistProps) -> Html {
+    let d = p.value;
+    let options: Vec<(AttrValue, AttrValue)> = [
+        ("constant", "constant"),
+        ("uniform", "uniform"),
+        ("exponential", "exponential"),
+        ("lognormal", "log-normal"),
+    ]
+    .iter()
+    .map(|(a, b)| (AttrValue::Static(a), AttrValue::Static(b)))
+    .collect();
+    let kind = match d {
+        Dist::Constant { .. } => "constant",
+        Dist::Uniform { .. } => "uniform",
+        Dist::Exponential { .. } => "exponential",
+        Dist::Lognormal { .. } => "lognormal",
+    };
+    let mean = d.mean_ms();
+    let on_kind = p.on_change.reform(move |v: String| match v.as_str() {
+        "uniform" => Dist::Uniform {
+            min_ms: mean / 2.0,
+            max_ms: mean * 1.5,
+        },
+        "exponential" => Dist::Exponential { mean_ms: mean },
+        "lognormal" => Dist::Lognormal {
+            median_ms: mean,
+            sigma: 0.5,
+        },
+        _ => Dist::Constant { ms: mean },
+    });
+    let id = p.id.to_string();
+    let err = |f: &str| p.errors.at(&format!("{}.{f}", p.path));
+    let num = |suffix: &'static str,
+               label: &'static str,
+               value: f64,
+               set: fn(Dist, f64) -> Dist| {
+        html! {
+            <NumberField id={format!("{id}-{suffix}")} label={label} value={Some(value)} error={err(suffix)}
+                on_change={p.on_change.reform(move |v: Option<f64>| set(d, v.unwrap_or(0.0)))} />
+        }
+    };
+    html! {
+        <div class="dist row" role="group" aria-label={p.label.clone()}>
+            <SelectField id={format!("{id}-dist")} label={format!("{} distribution", p.label)} {options} value={kind} on_change={on_kind} />
+            { match d {
+                Dist::Constant { ms } => num("ms", "ms", ms, |_, v| Dist::Constant { ms: v }),
+                Dist::Uniform { min_ms, max_ms } => html! { <>
+                    { num("min_ms", "min ms", min_ms, |d, v| match d { Dist::Uniform { max_ms, .. } => Dist::Uniform { min_ms: v, max_ms }, d => d }) }
+                    { num("max_ms", "max ms", max_ms, |d, v| match d { Dist::Uniform { min_ms, .. } => Dist::Uniform { min_ms, max_ms: v }, d => d }) }
+                </> },
+                Dist::Exponential { mean_ms } => num("mean_ms", "mean ms", mean_ms, |_, v| Dist::Exponential { mean_ms: v }),
+                Dist::Lognormal { median_ms, sigma } => html! { <>
+                    { num("median_ms", "median ms", median_ms, |d, v| match d { Dist::Lognormal { sigma, .. } => Dist::Lognormal { median_ms: v, sigma }, d => d }) }
+                    { num("sigma", "σ", sigma, |d, v| match d { Dist::Lognormal { median_ms, .. } => Dist::Lognormal { median_ms, sigma: v }, d => d }) }
+                </> },
+            } }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct StepListProps {
+    which: Steps,
+    steps: Vec<Step>,
+    /// JSON path of the list, e.g. `handler.steps`.
+    path: AttrValue,
+    pool: bool,
+    errors: Errors,
+    on_edit: Callback<Edit>,
+}
+
+fn kind_options() -> Vec<(AttrValue, AttrValue)> {
+    vec![
+        ("cpu".into(), "CPU work (pure Python)".into()),
+        (
+            "blocking_io".into(),
+            "blocking I/O (time.sleep, sync driver)".into(),
+        ),
+        (
+            "await_io".into(),
+            "awaited I/O (await asyncio.sleep)".into(),
+        ),
+    ]
+}
+
+fn offload_options() -> Vec<(AttrValue, AttrValue)> {
+    vec![
+        ("none".into(), "runs in place".into()),
+        ("threadpool".into(), "await run_in_threadpool(...)".into()),
+        (
+            "process_pool".into(),
+            "await loop.run_in_executor(process pool)".into(),
+        ),
+    ]
+}
+
+#[component]
+fn StepList(p: &StepListProps) -> Html {
+    let which = p.which;
+    let n = p.steps.len();
+    let prefix = match which {
+        Steps::Main => "step".to_string(),
+        Steps::Background(b) => format!("bg{b}-step"),
+    };
+    html! {
+        <div class="steps">
+            if n == 0 {
+                <p class="hint">{ "No steps: the route returns at once." }</p>
+            }
+            <ol class="step-list">
+            { for p.steps.iter().enumerate().map(|(i, st)| {
+                let id = format!("f-{prefix}{i}");
+                let path = format!("{}[{i}]", p.path);
+                let edit = move |e: StepEdit| Edit::Step(which, i, e);
+                let kind_value = match st.kind { StepKind::Cpu => "cpu", StepKind::BlockingIo => "blocking_io", StepKind::AwaitIo => "await_io" };
+                let offload_value = match st.offload { Offload::None => "none", Offload::Threadpool => "threadpool", Offload::ProcessPool => "process_pool" };
+                html! {
+                    <li class="step" data-testid={format!("{prefix}-{i}")}>
+                        <div class="step-head">
+                            <strong>{ format!("Step {}", i + 1) }</strong>
+                            <span class="step-buttons">
+                                <button type="button" aria-label={format!("Move step {} up", i + 1)} disabled={i == 0}
+                                    onclick={p.on_edit.reform(move |_| Edit::MoveStep(which, i, -1))}>{ "↑" }</button>
+                                <button type="button" aria-label={format!("Move step {} down", i + 1)} disabled={i + 1 == n}
+                                    onclick={p.on_edit.reform(move |_| Edit::MoveStep(which, i, 1))}>{ "↓" }</button>
+                                <button type="button" aria-label={format!("Remove step {}", i + 1)}
+                                    onclick={p.on_edit.reform(move |_| Edit::RemoveStep(which, i))}>{ "✕" }</button>
+                            </span>
+                        </div>
+                        <div class="row">
+                            <SelectField id={format!("{id}-kind")} label="Kind" options={kind_options()} value={kind_value}
+                                error={p.errors.at(&format!("{path}.kind"))}
+                                on_change={p.on_edit.reform(move |v: String| edit(StepEdit::Kind(match v.as_str() {
+                                    "cpu" => StepKind::Cpu, "await_io" => StepKind::AwaitIo, _ => StepKind::BlockingIo })))} />
+                            <SelectField id={format!("{id}-offload")} label="Where" options={offload_options()} value={offload_value}
+                                error={p.errors.at(&format!("{path}.offload"))}
+                                on_change={p.on_edit.reform(move |v: String| edit(StepEdit::Offload(match v.as_str() {
+                                    "threadpool" => Offload::Threadpool, "process_pool" => Offload::ProcessPool, _ => Offload::None })))} />
+                        </div>
+                        <DistField id={format!("{id}-dur")} label="Duration" value={st.duration} path={format!("{path}.duration")}
+                            errors={p.errors.clone()} on_change={p.on_edit.reform(move |d| edit(StepEdit::Duration(d)))} />
+                        <div class="row">
+                            <TextField id={format!("{id}-label")} label="Code (label)" value={st.label.clone().unwrap_or_default()}
+                                placeholder="e.g. time.sleep(10)" error={p.errors.at(&format!("{path}.label"))}
+                                on_change={p.on_edit.reform(move |v| edit(StepEdit::Label(v)))} />
+                            if p.pool || st.hold_connection {
+                                <CheckField id={format!("{id}-hold")} label="Holds a pool connection" checked={st.hold_connection}
+                                    error={p.errors.at(&format!("{path}.hold_connection"))}
+                                    on_change={p.on_edit.reform(move |v| edit(StepEdit::Hold(v)))} />
+                            }
+                        </div>
+                    </li>
+                }
+            }) }
+            </ol>
+            <button type="button" class="add" onclick={p.on_edit.reform(move |_| Edit::AddStep(which))}>
+                { match which { Steps::Main => "Add step".to_string(), Steps::Background(b) => format!("Add step to task {}", b + 1) } }
+            </button>
+            if let Some(e) = p.errors.at(&p.path) {
+                <p class="field-error" role="alert">{ e }</p>
+            }
+        </div>
+    }
+}
+
+fn route_options() -> Vec<(AttrValue, AttrValue)> {
+    vec![
+        ("async_def".into(), "async def".into()),
+        ("def".into(), "def".into()),
+    ]
+}
+
+fn route_of(v: &str) -> Route {
+    if v == "async_def" {
+        Route::AsyncDef
+    } else {
+        Route::Def
+    }
+}
+
+fn route_id(r: Route) -> &'static str {
+    match r {
+        Route::AsyncDef => "async_def",
+        Route::Def => "def",
+    }
+}
+
+#[component]
+fn HandlerForm(p: &FormProps) -> Html {
+    let h = &p.scenario.handler;
+    let e = &p.errors;
+    let cb = &p.on_edit;
+    let asgi = p.scenario.server.kind.is_asgi();
+    let pool = h.db_pool.is_some();
+    html! {
+        <fieldset class="group">
+            <legend>{ "Handler" }</legend>
+            <SelectField id="f-route" label="Route" options={route_options()} value={route_id(h.route)}
+                hint={if asgi { "FastAPI: async def runs on the event loop; def runs in the threadpool" } else { "Flask views are def" }}
+                error={e.at("handler.route")} on_change={cb.reform(|v: String| Edit::Route(route_of(&v)))} />
+            <StepList which={Steps::Main} steps={h.steps.clone()} path="handler.steps" {pool} errors={e.clone()} on_edit={cb.clone()} />
+            <div class="row">
+                <CheckField id="f-pool-on" label="Connection pool (per worker)" checked={pool}
+                    on_change={cb.reform(|on: bool| Edit::DbPool(on.then_some(5)))} />
+                if pool {
+                    <NumberField id="f-pool" label="Pool size" value={h.db_pool.map(f64::from)} integer=true
+                        error={e.at("handler.db_pool")} on_change={opt_u32(cb, Edit::DbPool)} />
+                }
+            </div>
+            <div class="background">
+                <h3>{ "Background tasks" }</h3>
+                if let Some(err) = e.at("handler.background") {
+                    <p class="field-error" role="alert">{ err }</p>
+                }
+                { for h.background.iter().enumerate().map(|(b, task)| html! {
+                    <div class="bg-task" data-testid={format!("bg-task-{b}")}>
+                        <div class="step-head">
+                            <strong>{ format!("Task {}", b + 1) }</strong>
+                            <button type="button" aria-label={format!("Remove background task {}", b + 1)}
+                                onclick={cb.reform(move |_| Edit::RemoveBackground(b))}>{ "✕" }</button>
+                        </div>
+                        <SelectField id={format!("f-bg{b}-route")} label="Task function" options={route_options()} value={route_id(task.route)}
+                            hint="def tasks run in the threadpool; async def tasks on the loop"
+                            on_change={cb.reform(move |v: String| Edit::BackgroundRoute(b, route_of(&v)))} />
+                        <StepList which={Steps::Background(b)} steps={task.steps.clone()} path={format!("handler.background[{b}].steps")}
+                            {pool} errors={e.clone()} on_edit={cb.clone()} />
+                    </div>
+                }) }
+                <button type="button" class="add" disabled={!asgi} onclick={cb.reform(|_| Edit::AddBackground)}>{ "Add background task" }</button>
+                if !asgi {
+                    <span class="hint">{ " BackgroundTasks need an ASGI server." }</span>
+                }
+            </div>
+        </fieldset>
+    }
+}
+
+#[component]
+fn LoadForm(p: &FormProps) -> Html {
+    let load = &p.scenario.load;
+    let e = &p.errors;
+    let cb = &p.on_edit;
+    let le =
+        |f: fn(f64) -> LoadEdit| cb.reform(move |v: Option<f64>| Edit::Load(f(v.unwrap_or(0.0))));
+    let kinds = vec![
+        (
+            AttrValue::Static("closed"),
+            AttrValue::Static("ApacheBench (closed loop: -n, -c)"),
+        ),
+        (
+            AttrValue::Static("open"),
+            AttrValue::Static("open loop (arrival rate)"),
+        ),
+        (
+            AttrValue::Static("burst"),
+            AttrValue::Static("burst of clients"),
+        ),
+    ];
+    let kind = match load_kind(load) {
+        LoadKind::Closed => "closed",
+        LoadKind::Open => "open",
+        LoadKind::Burst => "burst",
+    };
+    let on_kind = cb.reform(|v: String| {
+        Edit::Load(LoadEdit::Kind(match v.as_str() {
+            "open" => LoadKind::Open,
+            "burst" => LoadKind::Burst,
+            _ => LoadKind::Closed,
+        }))
+    });
+    let timeout = load.timeout().map(|t| t as f64 / 1e6);
+    html! {
+        <fieldset class="group">
+            <legend>{ "Load" }</legend>
+            <SelectField id="f-load" label="Clients" options={kinds} value={kind} on_change={on_kind} />
+            <div class="row">
+            { match load {
+                Load::Closed { requests, concurrency, keep_alive, .. } => html! { <>
+                    <NumberField id="f-requests" label="Requests (-n)" value={Some(*requests as f64)} integer=true
+                        error={e.at("load.requests")} on_change={le(|v| LoadEdit::Requests(v as u32))} />
+                    <NumberField id="f-concurrency" label="Concurrency (-c)" value={Some(*concurrency as f64)} integer=true
+                        error={e.at("load.concurrency")} on_change={le(|v| LoadEdit::Concurrency(v as u32))} />
+                    <CheckField id="f-ab-k" label="Keep-alive (-k)" checked={*keep_alive}
+                        on_change={cb.reform(|v| Edit::Load(LoadEdit::KeepAlive(v)))} />
+                </> },
+                Load::Open { rate_per_s, duration_s, arrivals, .. } => html! { <>
+                    <NumberField id="f-rate" label="Arrivals per second" value={Some(*rate_per_s)}
+                        error={e.at("load.rate_per_s")} on_change={le(LoadEdit::Rate)} />
+                    <NumberField id="f-duration" label="For (s)" value={Some(*duration_s)}
+                        error={e.at("load.duration_s")} on_change={le(LoadEdit::Duration)} />
+                    <SelectField id="f-arrivals" label="Arrivals"
+                        options={vec![(AttrValue::Static("poisson"), AttrValue::Static("Poisson")), (AttrValue::Static("fixed"), AttrValue::Static("evenly spaced"))]}
+                        value={if *arrivals == Arrivals::Poisson { "poisson" } else { "fixed" }}
+                        on_change={cb.reform(|v: String| Edit::Load(LoadEdit::Arrivals(if v == "fixed" { Arrivals::Fixed } else { Arrivals::Poisson })))} />
+                </> },
+                Load::Burst { clients, interval_ms, offsets_ms, .. } => html! { <>
+                    <NumberField id="f-clients" label="Clients" value={Some(load.request_count() as f64)} integer=true
+                        error={e.at("load.clients")} on_change={le(|v| LoadEdit::Clients(v as u32))} />
+                    <NumberField id="f-interval" label="Apart (ms)" value={Some(*interval_ms)} hint="0 = all at once"
+                        error={e.at("load.interval_ms")} on_change={le(LoadEdit::Interval)} />
+                    if offsets_ms.is_some() {
+                        <p class="hint">{ format!("{} clients at custom offsets (from the scenario file).", clients.unwrap_or(load.request_count() as u32)) }</p>
+                    }
+                </> },
+            } }
+            </div>
+            <div class="row">
+                <NumberField id="f-client-timeout" label="Client timeout (ms)" value={timeout} optional=true placeholder="none"
+                    error={e.at("load.timeout_ms")} on_change={cb.reform(|v| Edit::Load(LoadEdit::Timeout(v)))} />
+                <NumberField id="f-seed" label="Seed" value={Some(p.scenario.seed as f64)} integer=true
+                    hint="same seed, same run" on_change={cb.reform(|v: Option<f64>| Edit::Seed(v.unwrap_or(1.0) as u64))} />
+            </div>
+            if let Some(err) = e.at("load") {
+                <p class="field-error" role="alert">{ err }</p>
+            }
+        </fieldset>
     }
 }

@@ -1,0 +1,179 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { watchForProblems } from './app.spec';
+
+const PRESETS = [
+  'fastapi-async-time-sleep',
+  'fastapi-async-asyncio-sleep',
+  'fastapi-def-time-sleep',
+  'flask-threaded-time-sleep',
+  'fastapi-background-task',
+  'fastapi-def-cpu-bound',
+  'fastapi-async-cpu-bound',
+  'ab-flask-dev',
+  'ab-uvicorn',
+  'ab-uvicorn-4-workers',
+  'ab-gunicorn-4-uvicorn-workers',
+  'ab-waitress',
+];
+
+async function loadPreset(page: Page, name: string) {
+  await page.getByLabel('Preset').selectOption(name);
+  // Choosing a preset runs it; wait for its result (the report names the scenario).
+  await expect(page.getByTestId('ab-report')).toContainText(`Scenario:               ${name}`, { timeout: 20_000 });
+  await expect(page.getByTestId('run-status')).toHaveText('');
+}
+
+async function openTab(page: Page, name: string) {
+  await page.getByRole('tab', { name }).click();
+  await expect(page.getByRole('tab', { name })).toHaveAttribute('aria-selected', 'true');
+}
+
+function latencies(report: string): number[] {
+  // The ab table's rows, e.g. "  50%  20001".
+  return [...report.matchAll(/^\s+(\d+)%\s+(\d+)/gm)].map((m) => Number(m[2]));
+}
+
+test.describe('the playground', () => {
+  test.beforeEach(async ({ page }) => {
+    await page.goto('./');
+    await expect(page.getByTestId('kpi-completed').locator('dd')).toHaveText('2');
+  });
+
+  test('fastapi-async-time-sleep: 10 s and 20 s, the loop blocked, the advisor names time.sleep', async ({ page }) => {
+    const problems = watchForProblems(page);
+    await loadPreset(page, 'fastapi-async-time-sleep');
+    await expect(page.getByTestId('kpi-completed').locator('dd')).toHaveText('2');
+    await expect(page.getByTestId('kpi-p50').locator('dd')).toHaveText(/^20(\.00\d)? s$/);
+    await expect(page.getByTestId('kpi-max').locator('dd')).toHaveText(/^20(\.00\d)? s$/);
+    const report = await page.getByTestId('ab-report').innerText();
+    expect(report).toContain('Complete requests:      2');
+    expect(report).toMatch(/Total:\s+10000\s+15000/);
+
+    await openTab(page, 'Latency');
+    const points = page.getByTestId('latency-chart').locator('[data-request-id]');
+    await expect(points).toHaveCount(2);
+    await points.first().click();
+    await expect(page.getByTestId('request-latency')).toHaveText(/^10(\.00\d)? s$/);
+
+    await openTab(page, 'Timeline');
+    const loop = page.getByTestId('timeline').locator('[data-lane="w0 event loop"]');
+    await expect(loop).toHaveCount(1);
+    // Blocked segments cover (almost) the whole 20 s run.
+    const blocked = loop.locator('[data-state="blocked"]');
+    await expect(blocked).toHaveCount(2);
+
+    await openTab(page, 'Advice');
+    await expect(page.getByTestId('advice')).toContainText('time.sleep(10)');
+    await expect(page.locator('[data-finding="loop_blocked"]')).toContainText('event loop was blocked');
+    expect(problems).toEqual([]);
+  });
+
+  test('fastapi-def-time-sleep and flask: both requests finish at 10 s', async ({ page }) => {
+    for (const name of ['fastapi-def-time-sleep', 'flask-threaded-time-sleep', 'fastapi-async-asyncio-sleep']) {
+      await loadPreset(page, name);
+      await expect(page.getByTestId('kpi-p50').locator('dd')).toHaveText(/^10(\.00\d)? s$/);
+      await expect(page.getByTestId('kpi-max').locator('dd')).toHaveText(/^10(\.00\d)? s$/);
+      const report = await page.getByTestId('ab-report').innerText();
+      expect(latencies(report).every((ms) => ms >= 10000 && ms <= 10002)).toBe(true);
+    }
+  });
+
+  test('every preset runs and shows its report, charts and advice', async ({ page }) => {
+    test.setTimeout(120_000);
+    const problems = watchForProblems(page);
+    for (const name of PRESETS) {
+      await loadPreset(page, name);
+      await expect(page.getByTestId('preset-explanation')).not.toBeEmpty();
+      const completed = Number(await page.getByTestId('kpi-completed').locator('dd').innerText());
+      expect(completed, name).toBeGreaterThan(0);
+      for (const tab of ['Latency', 'Distribution', 'Timeline', 'Concurrency', 'Advice', 'Code', 'Report']) {
+        await openTab(page, tab);
+      }
+      // SVG charts stay small whatever the run.
+      await openTab(page, 'Timeline');
+      expect(await page.locator('svg *').count(), name).toBeLessThan(6000);
+      await openTab(page, 'Report');
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('the background task answers at once; ab-flask-dev shows SYN retries', async ({ page }) => {
+    await loadPreset(page, 'fastapi-background-task');
+    expect(Number((await page.getByTestId('kpi-max').locator('dd').innerText()).replace(/[^\d.]/g, ''))).toBeLessThan(5);
+    await expect(page.getByTestId('kpi-max').locator('dd')).toContainText('µs');
+    await loadPreset(page, 'ab-flask-dev');
+    await expect(page.getByTestId('ab-report')).toContainText('SYNs dropped (backlog full)');
+    await openTab(page, 'Advice');
+    await expect(page.locator('[data-finding="syn_drops"]')).toBeVisible();
+  });
+
+  test('invalid combinations disable Run with the reason', async ({ page }) => {
+    await page.getByLabel('Route').selectOption('def');
+    await page.locator('#f-step0-kind').selectOption('await_io');
+    await expect(page.getByTestId('run-button')).toBeDisabled();
+    await expect(page.getByTestId('run-blocker')).toContainText('handler.steps[0].kind');
+    await expect(page.locator('#f-step0-kind-error')).toContainText('only valid inside `async def`');
+  });
+
+  test('compare: pinned runs overlay and get ratios to A', async ({ page }) => {
+    await loadPreset(page, 'ab-uvicorn');
+    await openTab(page, 'Compare');
+    await page.getByTestId('pin-button').click();
+    await loadPreset(page, 'ab-uvicorn-4-workers');
+    await openTab(page, 'Compare');
+    await page.getByTestId('pin-button').click();
+    const rows = page.getByTestId('compare-table').locator('tbody tr');
+    await expect(rows).toHaveCount(2);
+    await expect(rows.nth(0)).toContainText('A: ab-uvicorn');
+    await expect(rows.nth(1)).toContainText('B: ab-uvicorn-4-workers');
+    await expect(rows.nth(1)).toContainText('×');
+    await expect(page.getByTestId('cdf-chart').locator('polyline')).toHaveCount(2);
+  });
+
+  test('code: FastAPI source, server command and ab command', async ({ page }) => {
+    await loadPreset(page, 'ab-uvicorn-4-workers');
+    await openTab(page, 'Code');
+    await expect(page.getByTestId('code-view')).toContainText('async def');
+    await expect(page.getByTestId('server-command')).toContainText('uvicorn main:app --workers 4');
+    await expect(page.getByTestId('load-command')).toContainText('ab -n 5000 -c 500');
+  });
+
+  test('report copy button and keyboard tabs', async ({ page }) => {
+    await page.getByRole('tab', { name: 'Report' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await expect(page.getByRole('tab', { name: 'Latency' })).toBeFocused();
+    await expect(page.getByRole('tab', { name: 'Latency' })).toHaveAttribute('aria-selected', 'true');
+    await page.keyboard.press('End');
+    await expect(page.getByRole('tab', { name: 'Advice' })).toHaveAttribute('aria-selected', 'true');
+  });
+});
+
+test.describe('look: screenshots and accessibility', () => {
+  for (const { name, colorScheme, viewport } of [
+    { name: 'light', colorScheme: 'light' as const, viewport: { width: 1280, height: 900 } },
+    { name: 'dark', colorScheme: 'dark' as const, viewport: { width: 1280, height: 900 } },
+    { name: 'phone', colorScheme: 'light' as const, viewport: { width: 390, height: 844 } },
+  ]) {
+    test(`main views (${name})`, async ({ browser }, testInfo) => {
+      test.setTimeout(90_000);
+      const context = await browser.newContext({ colorScheme, viewport });
+      const page = await context.newPage();
+      const problems = watchForProblems(page);
+      await page.goto(testInfo.project.use.baseURL ?? './');
+      await expect(page.getByTestId('kpi-completed').locator('dd')).toHaveText('2');
+      for (const tab of ['Report', 'Latency', 'Distribution', 'Timeline', 'Concurrency', 'Code', 'Advice', 'Compare']) {
+        await openTab(page, tab);
+        await page.screenshot({ path: testInfo.outputPath(`${name}-${tab.toLowerCase()}.png`), fullPage: true });
+        const axe = await new AxeBuilder({ page }).analyze();
+        const summary = axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+        expect(summary, `${tab} (${name})`).toEqual([]);
+      }
+      // No horizontal scrolling on a phone.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      expect(problems).toEqual([]);
+      await context.close();
+    });
+  }
+});

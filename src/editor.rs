@@ -1,0 +1,380 @@
+//! Edits of a scenario, as the editor makes them. Pure: every control of the scenario panel
+//! maps to one [`Edit`], applied by [`apply`]. Values are stored as typed; validation (the same
+//! as the CLI's) reports what is out of range.
+
+use loopsim_engine::dist::Dist;
+use loopsim_engine::scenario::{
+    Arrivals, Background, Costs, Load, Offload, Route, Scenario, Server, ServerKind, Step, StepKind,
+};
+
+/// Which step list: the route's, or a background task's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Steps {
+    Main,
+    Background(usize),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CostField {
+    Accept,
+    Parse,
+    Respond,
+    Spawn,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadKind {
+    Closed,
+    Open,
+    Burst,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepEdit {
+    Kind(StepKind),
+    Duration(Dist),
+    Offload(Offload),
+    Hold(bool),
+    Label(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoadEdit {
+    Kind(LoadKind),
+    Requests(u32),
+    Concurrency(u32),
+    KeepAlive(bool),
+    Rate(f64),
+    Duration(f64),
+    Arrivals(Arrivals),
+    Clients(u32),
+    Interval(f64),
+    Timeout(Option<f64>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    ServerKind(ServerKind),
+    Workers(Option<u32>),
+    Threads(Option<u32>),
+    Cores(Option<u32>),
+    Gil(bool),
+    SwitchInterval(Option<f64>),
+    Backlog(Option<u32>),
+    KeepAlive(Option<bool>),
+    WorkerTimeout(Option<f64>),
+    ConnectionLimit(Option<u32>),
+    ProcessPool(Option<u32>),
+    Cost(CostField, Option<f64>),
+    Route(Route),
+    Overhead(Option<Dist>),
+    DbPool(Option<u32>),
+    Step(Steps, usize, StepEdit),
+    AddStep(Steps),
+    RemoveStep(Steps, usize),
+    /// Moves a step up (`-1`) or down (`+1`).
+    MoveStep(Steps, usize, i32),
+    AddBackground,
+    RemoveBackground(usize),
+    BackgroundRoute(usize, Route),
+    Load(LoadEdit),
+    Seed(u64),
+}
+
+fn steps_mut(s: &mut Scenario, which: Steps) -> Option<&mut Vec<Step>> {
+    match which {
+        Steps::Main => Some(&mut s.handler.steps),
+        Steps::Background(i) => s.handler.background.get_mut(i).map(|b| &mut b.steps),
+    }
+}
+
+/// A new step: 100 ms of blocking I/O (what a DB query or an HTTP call looks like).
+pub fn default_step() -> Step {
+    Step::new(StepKind::BlockingIo, Dist::constant_ms(100.0))
+}
+
+pub fn load_kind(load: &Load) -> LoadKind {
+    match load {
+        Load::Closed { .. } => LoadKind::Closed,
+        Load::Open { .. } => LoadKind::Open,
+        Load::Burst { .. } => LoadKind::Burst,
+    }
+}
+
+fn timeout_of(load: &Load) -> Option<f64> {
+    match load {
+        Load::Closed { timeout_ms, .. }
+        | Load::Open { timeout_ms, .. }
+        | Load::Burst { timeout_ms, .. } => *timeout_ms,
+    }
+}
+
+/// Applies one edit. Edits that do not fit the scenario (a step index out of range) do nothing.
+pub fn apply(s: &mut Scenario, edit: Edit) {
+    match edit {
+        Edit::ServerKind(kind) => {
+            // The kind's own defaults replace the previous kind's settings; the machine stays.
+            let old = std::mem::replace(&mut s.server, Server::new(kind));
+            s.server.cores = old.cores;
+            s.server.gil = old.gil;
+            s.server.switch_interval_ms = old.switch_interval_ms;
+            s.server.process_pool = old.process_pool;
+            if kind.multi_process() {
+                s.server.workers = old.workers;
+            }
+        }
+        Edit::Workers(v) => s.server.workers = v,
+        Edit::Threads(v) => s.server.threads = v,
+        Edit::Cores(v) => s.server.cores = v,
+        Edit::Gil(on) => s.server.gil = if on { None } else { Some(false) },
+        Edit::SwitchInterval(v) => s.server.switch_interval_ms = v,
+        Edit::Backlog(v) => s.server.backlog = v,
+        Edit::KeepAlive(v) => s.server.keep_alive = v,
+        Edit::WorkerTimeout(v) => s.server.worker_timeout_s = v,
+        Edit::ConnectionLimit(v) => s.server.connection_limit = v,
+        Edit::ProcessPool(v) => s.server.process_pool = v,
+        Edit::Cost(field, v) => {
+            let c = s.server.costs.get_or_insert_with(Costs::default);
+            match field {
+                CostField::Accept => c.accept_us = v,
+                CostField::Parse => c.parse_us = v,
+                CostField::Respond => c.respond_us = v,
+                CostField::Spawn => c.spawn_us = v,
+            }
+            if *c == Costs::default() {
+                s.server.costs = None;
+            }
+        }
+        Edit::Route(r) => s.handler.route = r,
+        Edit::Overhead(d) => s.handler.overhead = d,
+        Edit::DbPool(v) => {
+            s.handler.db_pool = v;
+            if v.is_none() {
+                let all = s.handler.steps.iter_mut().chain(
+                    s.handler
+                        .background
+                        .iter_mut()
+                        .flat_map(|b| b.steps.iter_mut()),
+                );
+                all.for_each(|st| st.hold_connection = false);
+            }
+        }
+        Edit::Step(which, i, e) => {
+            let Some(step) = steps_mut(s, which).and_then(|v| v.get_mut(i)) else {
+                return;
+            };
+            match e {
+                StepEdit::Kind(k) => {
+                    step.kind = k;
+                    if k == StepKind::AwaitIo {
+                        step.offload = Offload::None;
+                    }
+                }
+                StepEdit::Duration(d) => step.duration = d,
+                StepEdit::Offload(o) => step.offload = o,
+                StepEdit::Hold(h) => step.hold_connection = h,
+                StepEdit::Label(l) => step.label = if l.trim().is_empty() { None } else { Some(l) },
+            }
+        }
+        Edit::AddStep(which) => {
+            if let Some(v) = steps_mut(s, which) {
+                v.push(default_step());
+            }
+        }
+        Edit::RemoveStep(which, i) => {
+            if let Some(v) = steps_mut(s, which).filter(|v| i < v.len()) {
+                v.remove(i);
+            }
+        }
+        Edit::MoveStep(which, i, by) => {
+            if let Some(v) = steps_mut(s, which) {
+                let j = i as i64 + by as i64;
+                if i < v.len() && j >= 0 && (j as usize) < v.len() {
+                    v.swap(i, j as usize);
+                }
+            }
+        }
+        Edit::AddBackground => s.handler.background.push(Background {
+            route: Route::Def,
+            steps: vec![default_step()],
+        }),
+        Edit::RemoveBackground(i) => {
+            if i < s.handler.background.len() {
+                s.handler.background.remove(i);
+            }
+        }
+        Edit::BackgroundRoute(i, r) => {
+            if let Some(b) = s.handler.background.get_mut(i) {
+                b.route = r;
+            }
+        }
+        Edit::Load(e) => apply_load(&mut s.load, e),
+        Edit::Seed(seed) => s.seed = seed,
+    }
+}
+
+fn apply_load(load: &mut Load, e: LoadEdit) {
+    let timeout = timeout_of(load);
+    match e {
+        LoadEdit::Kind(k) if k != load_kind(load) => {
+            *load = match k {
+                LoadKind::Closed => Load::Closed {
+                    requests: 1000,
+                    concurrency: 100,
+                    keep_alive: false,
+                    timeout_ms: timeout,
+                },
+                LoadKind::Open => Load::Open {
+                    rate_per_s: 100.0,
+                    duration_s: 10.0,
+                    arrivals: Arrivals::Poisson,
+                    timeout_ms: timeout,
+                },
+                LoadKind::Burst => Load::Burst {
+                    clients: Some(2),
+                    interval_ms: 0.0,
+                    offsets_ms: None,
+                    timeout_ms: timeout,
+                },
+            }
+        }
+        LoadEdit::Kind(_) => {}
+        LoadEdit::Timeout(t) => match load {
+            Load::Closed { timeout_ms, .. }
+            | Load::Open { timeout_ms, .. }
+            | Load::Burst { timeout_ms, .. } => *timeout_ms = t,
+        },
+        e => match (load, e) {
+            (Load::Closed { requests, .. }, LoadEdit::Requests(n)) => *requests = n,
+            (Load::Closed { concurrency, .. }, LoadEdit::Concurrency(n)) => *concurrency = n,
+            (Load::Closed { keep_alive, .. }, LoadEdit::KeepAlive(k)) => *keep_alive = k,
+            (Load::Open { rate_per_s, .. }, LoadEdit::Rate(r)) => *rate_per_s = r,
+            (Load::Open { duration_s, .. }, LoadEdit::Duration(d)) => *duration_s = d,
+            (Load::Open { arrivals, .. }, LoadEdit::Arrivals(a)) => *arrivals = a,
+            (
+                Load::Burst {
+                    clients,
+                    offsets_ms,
+                    ..
+                },
+                LoadEdit::Clients(n),
+            ) => {
+                *clients = Some(n);
+                *offsets_ms = None;
+            }
+            (
+                Load::Burst {
+                    interval_ms,
+                    offsets_ms,
+                    ..
+                },
+                LoadEdit::Interval(ms),
+            ) => {
+                *interval_ms = ms;
+                *offsets_ms = None;
+            }
+            _ => {}
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use loopsim_engine::presets;
+
+    fn preset(name: &str) -> Scenario {
+        presets::find(name).unwrap().scenario()
+    }
+
+    #[test]
+    fn changing_kind_takes_its_defaults_and_keeps_the_machine() {
+        let mut s = preset("ab-uvicorn-4-workers");
+        s.server.threads = Some(10);
+        apply(&mut s, Edit::ServerKind(ServerKind::FlaskDev));
+        assert_eq!(s.server.kind, ServerKind::FlaskDev);
+        assert_eq!(
+            (s.server.workers, s.server.threads, s.server.cores),
+            (None, None, Some(4))
+        );
+        apply(&mut s, Edit::Workers(Some(3)));
+        assert!(s.validate().is_err(), "Flask's dev server runs one process");
+        apply(&mut s, Edit::ServerKind(ServerKind::GunicornSync));
+        assert_eq!(
+            s.server.workers,
+            Some(3),
+            "gunicorn forks workers: the setting carries over"
+        );
+        // Only the route is left to fix: a sync worker runs Flask `def` views.
+        let e = s.validate().unwrap_err();
+        assert_eq!(
+            e.0.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(),
+            vec!["handler.route"]
+        );
+        apply(&mut s, Edit::ServerKind(ServerKind::Waitress));
+        assert_eq!(s.server.workers, None, "waitress runs one process");
+    }
+
+    #[test]
+    fn steps_add_move_edit_remove() {
+        let mut s = preset("fastapi-async-time-sleep");
+        apply(&mut s, Edit::AddStep(Steps::Main));
+        apply(
+            &mut s,
+            Edit::Step(Steps::Main, 1, StepEdit::Kind(StepKind::Cpu)),
+        );
+        apply(&mut s, Edit::MoveStep(Steps::Main, 1, -1));
+        assert_eq!(s.handler.steps[0].kind, StepKind::Cpu);
+        apply(&mut s, Edit::MoveStep(Steps::Main, 0, -1)); // no-op at the top
+        assert_eq!(s.handler.steps[0].kind, StepKind::Cpu);
+        apply(&mut s, Edit::RemoveStep(Steps::Main, 0));
+        assert_eq!(s.handler.steps.len(), 1);
+        assert_eq!(s.handler.steps[0].label.as_deref(), Some("time.sleep(10)"));
+        apply(&mut s, Edit::RemoveStep(Steps::Main, 9)); // out of range: nothing
+        assert_eq!(s.handler.steps.len(), 1);
+    }
+
+    #[test]
+    fn await_in_def_is_kept_and_reported_by_validation() {
+        let mut s = preset("fastapi-def-time-sleep");
+        apply(
+            &mut s,
+            Edit::Step(Steps::Main, 0, StepEdit::Kind(StepKind::AwaitIo)),
+        );
+        let e = s.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("handler.steps[0].kind: `await` is only valid inside `async def`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn load_kind_switch_keeps_the_timeout() {
+        let mut s = preset("ab-uvicorn");
+        apply(&mut s, Edit::Load(LoadEdit::Kind(LoadKind::Burst)));
+        assert_eq!(
+            s.load,
+            Load::Burst {
+                clients: Some(2),
+                interval_ms: 0.0,
+                offsets_ms: None,
+                timeout_ms: Some(30_000.0)
+            }
+        );
+        apply(&mut s, Edit::Load(LoadEdit::Clients(60)));
+        apply(&mut s, Edit::Load(LoadEdit::Timeout(None)));
+        assert_eq!(s.load.request_count(), 60);
+        assert_eq!(s.load.timeout(), None);
+    }
+
+    #[test]
+    fn removing_the_pool_releases_held_steps() {
+        let mut s = preset("fastapi-def-time-sleep");
+        apply(&mut s, Edit::DbPool(Some(5)));
+        apply(&mut s, Edit::Step(Steps::Main, 0, StepEdit::Hold(true)));
+        assert!(s.validate().is_ok());
+        apply(&mut s, Edit::DbPool(None));
+        assert!(!s.handler.steps[0].hold_connection);
+        assert!(s.validate().is_ok());
+    }
+}
