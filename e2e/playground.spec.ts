@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { watchForProblems } from './app.spec';
+import { watchForProblems } from './helpers';
 
 const PRESETS = [
   'fastapi-async-time-sleep',
@@ -18,6 +18,7 @@ const PRESETS = [
 ];
 
 async function loadPreset(page: Page, name: string) {
+  await openTab(page, 'Report');
   await page.getByLabel('Preset').selectOption(name);
   // Choosing a preset runs it; wait for its result (the report names the scenario).
   await expect(page.getByTestId('ab-report')).toContainText(`Scenario:               ${name}`, { timeout: 20_000 });
@@ -100,8 +101,8 @@ test.describe('the playground', () => {
 
   test('the background task answers at once; ab-flask-dev shows SYN retries', async ({ page }) => {
     await loadPreset(page, 'fastapi-background-task');
-    expect(Number((await page.getByTestId('kpi-max').locator('dd').innerText()).replace(/[^\d.]/g, ''))).toBeLessThan(5);
-    await expect(page.getByTestId('kpi-max').locator('dd')).toContainText('µs');
+    // Both answered in well under a millisecond while the tasks sleep for 10 s.
+    await expect(page.getByTestId('kpi-max').locator('dd')).toHaveText(/^\d+(\.\d+)? µs$/);
     await loadPreset(page, 'ab-flask-dev');
     await expect(page.getByTestId('ab-report')).toContainText('SYNs dropped (backlog full)');
     await openTab(page, 'Advice');

@@ -4,8 +4,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::components::{Errors, Header, ResultsPanel, RunBar, ScenarioPanel};
-use crate::protocol::Detail;
+use crate::components::{DetailForm, Errors, Header, ResultsPanel, RunBar, ScenarioPanel};
 use crate::runner::Runner;
 use crate::state::{Action, AppState};
 
@@ -39,7 +38,7 @@ pub fn App(props: &AppProps) -> Html {
             }
             let id = state.next_id;
             state.dispatch(Action::Started(id));
-            runner.start(id, scenario, Detail::default());
+            runner.start(id, scenario, state.detail);
         }
     };
     // Run the initial preset once, so the page opens with results.
@@ -73,6 +72,15 @@ pub fn App(props: &AppProps) -> Html {
             }
         })
     };
+    // Marks when a result has been drawn (after the DOM update), for the browser benchmark.
+    {
+        let id = state.result.as_ref().map(|r| r.id);
+        use_effect_with(id, |id| {
+            if let Some(id) = id {
+                crate::runner::mark(&format!("loopsim:drawn:{id}"));
+            }
+        });
+    }
     let d = state.dispatcher().to_callback();
     let errors = Errors(Rc::new(
         state
@@ -95,6 +103,7 @@ pub fn App(props: &AppProps) -> Html {
                     on_window={d.reform(Action::SetWindow)} on_pin={d.reform(|_| Action::Pin)} on_unpin={d.reform(Action::Unpin)}>
                     <RunBar status={state.status.clone()} blocker={state.run_blocker().map(AttrValue::from)} stale={state.stale}
                         {on_run} {on_cancel} />
+                    <DetailForm detail={state.detail} on_change={d.reform(Action::SetDetail)} />
                 </ResultsPanel>
             </main>
         </div>

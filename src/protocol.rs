@@ -19,15 +19,23 @@ pub struct Detail {
     pub max_requests: u32,
     /// Timeline segments kept (from the start of the run).
     pub max_segments: usize,
+    /// Timeline segments are kept only within this window (ms of simulated time), if set.
+    pub window_ms: Option<(f64, f64)>,
     /// Points on the latency-over-time chart.
     pub scatter_points: usize,
+}
+
+impl Detail {
+    pub const MAX_REQUESTS: u32 = 200_000;
+    pub const MAX_SEGMENTS: usize = 1_000_000;
 }
 
 impl Default for Detail {
     fn default() -> Self {
         Detail {
-            max_requests: 20_000,
-            max_segments: 200_000,
+            max_requests: 10_000,
+            max_segments: 100_000,
+            window_ms: None,
             scatter_points: 3_000,
         }
     }

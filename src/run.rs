@@ -19,8 +19,13 @@ impl ActiveRun {
     pub fn new(id: u32, scenario: &Scenario, detail: Detail) -> Result<ActiveRun, String> {
         let opts = RunOptions {
             keep_requests: None,
-            segment_window: None,
-            max_segments: detail.max_segments,
+            segment_window: detail.window_ms.map(|(a, b)| {
+                (
+                    loopsim_engine::time::from_ms(a),
+                    loopsim_engine::time::from_ms(b),
+                )
+            }),
+            max_segments: detail.max_segments.min(Detail::MAX_SEGMENTS),
             keep_logs: true,
         };
         let sim = Simulation::new(scenario, opts).map_err(|e| e.to_string())?;
@@ -135,6 +140,7 @@ mod tests {
         let detail = Detail {
             max_requests: 100,
             max_segments: 1000,
+            window_ms: None,
             scatter_points: 300,
         };
         let v = run_to_end(1, &s, detail).unwrap();

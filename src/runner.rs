@@ -13,6 +13,13 @@ use crate::protocol::{Detail, FromWorker, ToWorker};
 use crate::run::ActiveRun;
 use crate::worker::SimWorker;
 
+/// A `performance.mark`, for measuring the page (browser benchmarks read them).
+pub fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
+}
+
 /// Where Trunk puts the worker (relative to the page's base URL, so sub-paths work).
 pub const WORKER_URL: &str = "worker.js";
 
@@ -36,7 +43,12 @@ impl PartialEq for Runner {
 impl Runner {
     pub fn worker(on_output: Callback<FromWorker>) -> Runner {
         let bridge = SimWorker::spawner()
-            .callback(move |m| on_output.emit(m))
+            .callback(move |m| {
+                if let FromWorker::Done { id, .. } = &m {
+                    mark(&format!("loopsim:result:{id}"));
+                }
+                on_output.emit(m)
+            })
             .as_module(false)
             .spawn(WORKER_URL);
         Runner(Rc::new(Inner::Worker(bridge)))

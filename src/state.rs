@@ -7,7 +7,7 @@ use loopsim_engine::{presets, HistBin, Scenario, Summary};
 use yew::Reducible;
 
 use crate::editor::{apply, Edit};
-use crate::protocol::{FromWorker, ProgressInfo, RunView};
+use crate::protocol::{Detail, FromWorker, ProgressInfo, RunView};
 
 /// The preset shown when the page opens.
 pub const INITIAL_PRESET: &str = "fastapi-async-time-sleep";
@@ -101,6 +101,8 @@ pub struct AppState {
     pub selected: Option<u32>,
     /// The timeline's visible window (ns); `None` = the whole run.
     pub window: Option<(u64, u64)>,
+    /// How much full detail the next run keeps.
+    pub detail: Detail,
 }
 
 impl Default for AppState {
@@ -117,6 +119,7 @@ impl Default for AppState {
             tab: Tab::Report,
             selected: None,
             window: None,
+            detail: Detail::default(),
         }
     }
 }
@@ -136,6 +139,7 @@ pub enum Action {
     SelectTab(Tab),
     Select(Option<u32>),
     SetWindow(Option<(u64, u64)>),
+    SetDetail(Detail),
 }
 
 pub const MAX_PINNED: usize = 8;
@@ -243,6 +247,7 @@ impl Reducible for AppState {
             Action::SelectTab(t) => s.tab = t,
             Action::Select(id) => s.selected = id,
             Action::SetWindow(w) => s.window = w,
+            Action::SetDetail(d) => s.detail = d,
         }
         Rc::new(s)
     }
@@ -252,7 +257,6 @@ impl Reducible for AppState {
 mod tests {
     use super::*;
     use crate::editor::Edit;
-    use crate::protocol::Detail;
 
     fn reduce(state: AppState, action: Action) -> AppState {
         (*Rc::new(state).reduce(action)).clone()

@@ -15,5 +15,5 @@ pub mod summary_strip;
 
 pub use header::Header;
 pub use results::ResultsPanel;
-pub use run_bar::RunBar;
+pub use run_bar::{DetailForm, RunBar};
 pub use scenario_panel::{Errors, ScenarioPanel};

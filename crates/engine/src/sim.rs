@@ -398,6 +398,10 @@ impl Simulation {
                 self.reschedule_cores();
             }
         }
+        if self.q.len() == 0 {
+            // The budget ended with the last event: finish exactly as an unbounded run would.
+            self.close_stuck_requests();
+        }
         self.q.len() == 0
     }
 
