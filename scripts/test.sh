@@ -102,14 +102,18 @@ layer_wasm() {
 }
 
 report_wasm_size() {
-  local dist="$1" wasm raw gz
-  wasm="$(find "$dist" -maxdepth 1 -name '*.wasm' | head -n1)"
-  [ -n "$wasm" ] || { echo "no .wasm file in $dist"; return 1; }
-  raw="$(stat -c %s "$wasm")"
-  gz="$(gzip -9 -c "$wasm" | wc -c)"
-  awk -v f="$(basename "$wasm")" -v r="$raw" -v g="$gz" -v d="$dist" 'BEGIN {
-    printf "release wasm (%s): %s: %d bytes raw (%.1f KiB), %d bytes gzip -9 (%.1f KiB)\n", d, f, r, r / 1024, g, g / 1024
-  }'
+  local dist="$1" wasm raw gz found=0
+  # The page's wasm and the simulation worker's.
+  for wasm in "$dist"/*.wasm; do
+    [ -f "$wasm" ] || continue
+    found=1
+    raw="$(stat -c %s "$wasm")"
+    gz="$(gzip -9 -c "$wasm" | wc -c)"
+    awk -v f="$(basename "$wasm")" -v r="$raw" -v g="$gz" -v d="$dist" 'BEGIN {
+      printf "release wasm (%s): %s: %d bytes raw (%.1f KiB), %d bytes gzip -9 (%.1f KiB)\n", d, f, r, r / 1024, g, g / 1024
+    }'
+  done
+  [ "$found" = 1 ] || { echo "no .wasm file in $dist"; return 1; }
 }
 
 layer_release() {
