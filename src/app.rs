@@ -30,48 +30,28 @@ pub fn App(props: &AppProps) -> Html {
             }
         })
     };
-    let start = {
-        let (state, runner) = (state.clone(), runner.clone());
-        move |scenario: &loopsim_engine::Scenario| {
-            if let Some(old) = state.running_id() {
-                runner.cancel(old);
-            }
-            let id = state.next_id;
-            state.dispatch(Action::Started(id));
-            runner.start(id, scenario, state.detail);
-        }
-    };
-    // Run the initial preset once, so the page opens with results.
+    // The runner follows the state: a new run id starts that run (with the scenario the state
+    // recorded when it was asked for), and the previous one is cancelled.
     {
-        let (start, scenario) = (start.clone(), state.scenario.clone());
-        use_effect_with((), move |_| start(&scenario));
+        let last = use_mut_ref(|| None::<u32>);
+        let (runner, running, detail) = (runner.clone(), state.running.clone(), state.detail);
+        use_effect_with(state.running_id(), move |id| {
+            let prev = last.replace(*id);
+            if let Some(p) = prev.filter(|p| Some(*p) != *id) {
+                runner.cancel(p);
+            }
+            if let (Some(id), Some(scenario)) = (*id, running) {
+                if prev != Some(id) {
+                    runner.start(id, &scenario, detail);
+                }
+            }
+        });
     }
-    let on_run = {
-        let (start, state) = (start.clone(), state.clone());
-        Callback::from(move |()| {
-            if state.run_blocker().is_none() {
-                start(&state.scenario)
-            }
-        })
-    };
-    let on_cancel = {
-        let (state, runner) = (state.clone(), runner.clone());
-        Callback::from(move |()| {
-            if let Some(id) = state.running_id() {
-                runner.cancel(id);
-                state.dispatch(Action::Cancelled(id));
-            }
-        })
-    };
-    let on_preset = {
-        let (state, start) = (state.clone(), start.clone());
-        Callback::from(move |name: String| {
-            if let Some(p) = loopsim_engine::presets::find(&name) {
-                state.dispatch(Action::LoadPreset(name));
-                start(&p.scenario());
-            }
-        })
-    };
+    // The page opens with the initial preset's results.
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |_| dispatcher.dispatch(Action::Run));
+    }
     // Marks when a result has been drawn (after the DOM update), for the browser benchmark.
     {
         let id = state.result.as_ref().map(|r| r.id);
@@ -96,13 +76,13 @@ pub fn App(props: &AppProps) -> Html {
             <Header />
             <main class="panels">
                 <ScenarioPanel scenario={scenario.clone()} preset={state.preset.clone().map(AttrValue::from)} {errors}
-                    on_edit={d.reform(Action::Edit)} {on_preset} />
+                    on_edit={d.reform(Action::Edit)} on_preset={d.reform(Action::LoadPreset)} />
                 <ResultsPanel result={state.result.clone()} scenario={scenario} tab={state.tab} selected={state.selected}
                     window={state.window} pinned={state.pinned.clone()}
                     on_tab={d.reform(Action::SelectTab)} on_select={d.reform(Action::Select)}
                     on_window={d.reform(Action::SetWindow)} on_pin={d.reform(|_| Action::Pin)} on_unpin={d.reform(Action::Unpin)}>
                     <RunBar status={state.status.clone()} blocker={state.run_blocker().map(AttrValue::from)} stale={state.stale}
-                        {on_run} {on_cancel} />
+                        on_run={d.reform(|_| Action::Run)} on_cancel={d.reform(|_| Action::Cancel)} />
                     <DetailForm detail={state.detail} on_change={d.reform(Action::SetDetail)} />
                 </ResultsPanel>
             </main>

@@ -103,6 +103,8 @@ pub struct AppState {
     pub window: Option<(u64, u64)>,
     /// How much full detail the next run keeps.
     pub detail: Detail,
+    /// The scenario of the run in progress, as it was when the run was asked for.
+    pub running: Option<Rc<Scenario>>,
 }
 
 impl Default for AppState {
@@ -120,20 +122,24 @@ impl Default for AppState {
             selected: None,
             window: None,
             detail: Detail::default(),
+            running: None,
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
+    /// Loads a preset and runs it.
     LoadPreset(String),
     /// Replaces the whole scenario (an import).
     SetScenario(Box<Scenario>),
     Edit(Edit),
-    /// Run `id` was sent to the worker.
-    Started(u32),
+    /// Runs the scenario as it is now (if it is valid), replacing any run in progress. The
+    /// app's effect hands it to the runner: handlers never start runs from stale state.
+    Run,
     Worker(FromWorker),
-    Cancelled(u32),
+    /// Stops the run in progress.
+    Cancel,
     Pin,
     Unpin(usize),
     SelectTab(Tab),
@@ -150,6 +156,14 @@ impl AppState {
             RunStatus::Running { id, .. } => Some(id),
             _ => None,
         }
+    }
+
+    /// A new run of the current scenario, with the next id.
+    fn start_run(&mut self) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.status = RunStatus::Running { id, progress: None };
+        self.running = Some(Rc::new(self.scenario.clone()));
     }
 
     /// Why Run is disabled, if it is.
@@ -176,6 +190,7 @@ impl Reducible for AppState {
                     s.scenario = p.scenario();
                     s.preset = Some(p.name.to_string());
                     s.stale = s.result.is_some();
+                    s.start_run();
                 }
             }
             Action::SetScenario(sc) => {
@@ -191,9 +206,10 @@ impl Reducible for AppState {
                     s.stale = s.result.is_some();
                 }
             }
-            Action::Started(id) => {
-                s.status = RunStatus::Running { id, progress: None };
-                s.next_id = s.next_id.max(id + 1);
+            Action::Run => {
+                if s.run_blocker().is_none() {
+                    s.start_run();
+                }
             }
             Action::Worker(msg) => match msg {
                 FromWorker::Progress { id, progress } if s.running_id() == Some(id) => {
@@ -204,6 +220,7 @@ impl Reducible for AppState {
                 }
                 FromWorker::Done { id, view } if s.running_id() == Some(id) => {
                     s.status = RunStatus::Idle;
+                    s.running = None;
                     s.stale = *view.scenario != s.scenario;
                     s.result = Some(Rc::new(*view));
                     s.selected = None;
@@ -211,13 +228,15 @@ impl Reducible for AppState {
                 }
                 FromWorker::Failed { id, message } if s.running_id() == Some(id) => {
                     s.status = RunStatus::Failed(message);
+                    s.running = None;
                 }
                 // Messages of a run that was replaced or cancelled.
                 _ => return self,
             },
-            Action::Cancelled(id) => {
-                if s.running_id() == Some(id) {
+            Action::Cancel => {
+                if s.running_id().is_some() {
                     s.status = RunStatus::Cancelled;
+                    s.running = None;
                 }
             }
             Action::Pin => {
@@ -277,8 +296,10 @@ mod tests {
 
     #[test]
     fn a_run_result_is_taken_only_from_the_current_run() {
-        let s = reduce(AppState::default(), Action::Started(1));
-        let s = reduce(s, Action::Started(2));
+        let s = reduce(AppState::default(), Action::Run);
+        assert_eq!(s.running_id(), Some(1));
+        let s = reduce(s, Action::Run);
+        assert_eq!(s.running_id(), Some(2));
         let stale = reduce(
             s.clone(),
             Action::Worker(FromWorker::Done {
@@ -301,7 +322,7 @@ mod tests {
 
     #[test]
     fn editing_marks_the_result_stale_and_blocks_invalid_runs() {
-        let s = reduce(AppState::default(), Action::Started(1));
+        let s = reduce(AppState::default(), Action::Run);
         let s = reduce(
             s,
             Action::Worker(FromWorker::Done {
@@ -310,6 +331,11 @@ mod tests {
             }),
         );
         let s = reduce(s, Action::Edit(Edit::Workers(Some(0))));
+        assert_eq!(
+            reduce(s.clone(), Action::Run).running_id(),
+            None,
+            "an invalid scenario does not run"
+        );
         assert!(s.stale);
         assert_eq!(s.preset, None);
         assert_eq!(
@@ -320,7 +346,7 @@ mod tests {
 
     #[test]
     fn pins_get_letters_and_are_bounded() {
-        let mut s = reduce(AppState::default(), Action::Started(1));
+        let mut s = reduce(AppState::default(), Action::Run);
         s = reduce(
             s,
             Action::Worker(FromWorker::Done {
@@ -340,9 +366,43 @@ mod tests {
     }
 
     #[test]
-    fn cancel_only_touches_the_running_run() {
-        let s = reduce(AppState::default(), Action::Started(3));
-        assert_eq!(reduce(s.clone(), Action::Cancelled(2)).status, s.status);
-        assert_eq!(reduce(s, Action::Cancelled(3)).status, RunStatus::Cancelled);
+    fn a_run_keeps_the_scenario_it_was_asked_for() {
+        let s = reduce(AppState::default(), Action::Run);
+        let asked = s.running.clone().unwrap();
+        let s = reduce(s, Action::Edit(Edit::Seed(99)));
+        assert_eq!(
+            s.running.as_deref(),
+            Some(&*asked),
+            "editing during a run does not change it"
+        );
+        let s = reduce(s, Action::Run);
+        assert_eq!(s.running.as_ref().unwrap().seed, 99);
+        let s = reduce(s, Action::Cancel);
+        assert_eq!(
+            (s.status.clone(), s.running.clone()),
+            (RunStatus::Cancelled, None)
+        );
+        // Messages of the cancelled run are ignored.
+        let done = reduce(
+            s.clone(),
+            Action::Worker(FromWorker::Done {
+                id: 2,
+                view: view(2, INITIAL_PRESET),
+            }),
+        );
+        assert!(done.result.is_none());
+    }
+
+    #[test]
+    fn loading_a_preset_runs_it() {
+        let s = reduce(
+            AppState::default(),
+            Action::LoadPreset("ab-waitress".into()),
+        );
+        assert_eq!(
+            s.running.as_ref().unwrap().name.as_deref(),
+            Some("ab-waitress")
+        );
+        assert_eq!(s.running_id(), Some(1));
     }
 }

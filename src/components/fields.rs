@@ -81,19 +81,31 @@ fn fmt_value(v: f64) -> String {
 }
 
 /// A number input. Text that is not a number is refused here, with a message; numbers out of
-/// range are kept and reported by the scenario's validation (`error`).
+/// range are kept and reported by the scenario's validation (`error`). What the user is typing
+/// is kept as a draft until the field commits (on change), so re-renders (a run's progress)
+/// never overwrite it.
 #[component]
 pub fn NumberField(p: &NumberProps) -> Html {
     let local_error = use_state(|| None::<String>);
+    let draft = use_state(|| None::<String>);
+    let oninput = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            draft.set(Some(input.value()));
+        })
+    };
     let onchange = {
-        let (local_error, on_change, integer, optional) = (
+        let (local_error, draft, on_change, integer, optional) = (
             local_error.clone(),
+            draft.clone(),
             p.on_change.clone(),
             p.integer,
             p.optional,
         );
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
+            draft.set(None);
             // A number input reports text it cannot read as an empty value with `badInput`.
             if input.validity().bad_input() {
                 local_error.set(Some("that is not a number".into()));
@@ -110,6 +122,10 @@ pub fn NumberField(p: &NumberProps) -> Html {
     };
     let error = local_error.as_deref().or(p.error.as_deref());
     let id = p.id.to_string();
+    let value = match &*draft {
+        Some(text) => text.clone(),
+        None => p.value.map(fmt_value).unwrap_or_default(),
+    };
     html! {
         <div class={classes!("field", error.map(|_| "invalid"))}>
             <label for={p.id.clone()}>{ p.label.clone() }</label>
@@ -118,10 +134,11 @@ pub fn NumberField(p: &NumberProps) -> Html {
                 type="number"
                 inputmode={if p.integer { "numeric" } else { "decimal" }}
                 step={p.step.clone()}
-                value={p.value.map(fmt_value).unwrap_or_default()}
+                {value}
                 placeholder={p.placeholder.clone()}
                 aria-invalid={error.map(|_| "true")}
                 aria-describedby={describedby(&id, p.hint.is_some(), error.is_some())}
+                {oninput}
                 {onchange}
             />
             { notes(&id, &p.hint, error) }
@@ -220,22 +237,36 @@ pub struct TextProps {
     pub on_change: Callback<String>,
 }
 
+/// A text input; like [`NumberField`], a draft survives re-renders until it commits.
 #[component]
 pub fn TextField(p: &TextProps) -> Html {
+    let draft = use_state(|| None::<String>);
+    let oninput = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            draft.set(Some(input.value()));
+        })
+    };
     let onchange = {
-        let on_change = p.on_change.clone();
+        let (on_change, draft) = (p.on_change.clone(), draft.clone());
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
+            draft.set(None);
             on_change.emit(input.value());
         })
     };
     let id = p.id.to_string();
+    let value = (*draft)
+        .clone()
+        .map(AttrValue::from)
+        .unwrap_or_else(|| p.value.clone());
     html! {
         <div class={classes!("field", p.error.as_ref().map(|_| "invalid"))}>
             <label for={p.id.clone()}>{ p.label.clone() }</label>
-            <input id={p.id.clone()} type="text" maxlength="200" value={p.value.clone()}
+            <input id={p.id.clone()} type="text" maxlength="200" {value}
                 placeholder={p.placeholder.clone()}
-                aria-describedby={describedby(&id, false, p.error.is_some())} {onchange} />
+                aria-describedby={describedby(&id, false, p.error.is_some())} {oninput} {onchange} />
             { notes(&id, &None, p.error.as_deref()) }
         </div>
     }
