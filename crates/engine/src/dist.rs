@@ -14,13 +14,29 @@ pub const MAX_SAMPLE_MS: f64 = 3_600_000.0;
 #[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Dist {
     /// Always `ms`.
-    Constant { ms: f64 },
+    Constant {
+        #[serde(deserialize_with = "crate::field::ms")]
+        ms: f64,
+    },
     /// Uniform between `min_ms` and `max_ms`.
-    Uniform { min_ms: f64, max_ms: f64 },
+    Uniform {
+        #[serde(deserialize_with = "crate::field::min_ms")]
+        min_ms: f64,
+        #[serde(deserialize_with = "crate::field::max_ms")]
+        max_ms: f64,
+    },
     /// Exponential with mean `mean_ms` (memoryless service, as in M/M/c).
-    Exponential { mean_ms: f64 },
+    Exponential {
+        #[serde(deserialize_with = "crate::field::mean_ms")]
+        mean_ms: f64,
+    },
     /// Log-normal with median `median_ms` and shape `sigma` (the usual shape of real latencies).
-    Lognormal { median_ms: f64, sigma: f64 },
+    Lognormal {
+        #[serde(deserialize_with = "crate::field::median_ms")]
+        median_ms: f64,
+        #[serde(deserialize_with = "crate::field::sigma")]
+        sigma: f64,
+    },
 }
 
 impl Dist {

@@ -20,6 +20,7 @@ pub mod time;
 
 mod cpu;
 mod event_loop;
+mod field;
 mod gil;
 mod limiter;
 mod listen;

@@ -53,7 +53,7 @@ pub struct Scenario {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default = "default_seed")]
+    #[serde(default = "default_seed", deserialize_with = "crate::field::seed")]
     pub seed: u64,
     pub server: Server,
     pub handler: Handler,
@@ -232,38 +232,74 @@ pub struct KindDefaults {
 pub struct Server {
     pub kind: ServerKind,
     /// Worker processes sharing one listen socket (uvicorn `--workers`, gunicorn `-w`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::workers"
+    )]
     pub workers: Option<u32>,
     /// Threadpool tokens (event loop), pool threads (gthread, waitress).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::threads"
+    )]
     pub threads: Option<u32>,
     /// CPU cores of the machine, shared by every process.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::cores"
+    )]
     pub cores: Option<u32>,
     /// `false` simulates a free-threaded CPython build (no GIL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gil: Option<bool>,
     /// `sys.setswitchinterval`, in ms (CPython default 5 ms).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::switch_interval_ms"
+    )]
     pub switch_interval_ms: Option<f64>,
     /// Listen backlog (accept queue length).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::backlog"
+    )]
     pub backlog: Option<u32>,
     /// Whether the server keeps connections open between requests (when the client asks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_alive: Option<bool>,
     /// gunicorn `--timeout`, seconds; `0` disables it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::worker_timeout_s"
+    )]
     pub worker_timeout_s: Option<f64>,
     /// Open connections a worker serves before it stops accepting (waitress `connection_limit`,
     /// gthread `worker_connections`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::connection_limit"
+    )]
     pub connection_limit: Option<u32>,
     /// Processes of the `ProcessPoolExecutor` used by process offloads, per worker.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::process_pool"
+    )]
     pub process_pool: Option<u32>,
     /// Time for gunicorn to boot a replacement after killing a worker, ms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::restart_ms"
+    )]
     pub restart_ms: Option<f64>,
     /// Server CPU costs per connection and request, µs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -275,16 +311,32 @@ pub struct Server {
 #[serde(deny_unknown_fields)]
 pub struct Costs {
     /// `accept()` and registering the connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::accept_us"
+    )]
     pub accept_us: Option<f64>,
     /// Reading and parsing the HTTP request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::parse_us"
+    )]
     pub parse_us: Option<f64>,
     /// Writing the response (and closing the connection).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::respond_us"
+    )]
     pub respond_us: Option<f64>,
     /// Starting a thread (thread-per-connection servers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::spawn_us"
+    )]
     pub spawn_us: Option<f64>,
 }
 
@@ -400,7 +452,11 @@ pub struct Handler {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub background: Vec<Background>,
     /// Size of a connection pool (per worker process) that steps with `hold_connection` use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::db_pool"
+    )]
     pub db_pool: Option<u32>,
 }
 
@@ -515,33 +571,57 @@ pub enum Load {
     /// ApacheBench: `requests` in all over `concurrency` connections, each sending its next
     /// request when the previous one completes.
     Closed {
+        #[serde(deserialize_with = "crate::field::requests")]
         requests: u32,
+        #[serde(deserialize_with = "crate::field::concurrency")]
         concurrency: u32,
         /// `ab -k`: reuse the connection (if the server keeps it open).
         #[serde(default, skip_serializing_if = "is_false")]
         keep_alive: bool,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::field::timeout_ms"
+        )]
         timeout_ms: Option<f64>,
     },
     /// New clients arrive at `rate_per_s` for `duration_s`, whether or not earlier ones are done.
     Open {
+        #[serde(deserialize_with = "crate::field::rate_per_s")]
         rate_per_s: f64,
+        #[serde(deserialize_with = "crate::field::duration_s")]
         duration_s: f64,
         #[serde(default)]
         arrivals: Arrivals,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::field::timeout_ms"
+        )]
         timeout_ms: Option<f64>,
     },
     /// `clients` each send one request, `interval_ms` apart (0 = all at once), or at the given
     /// `offsets_ms`.
     Burst {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::field::clients"
+        )]
         clients: Option<u32>,
-        #[serde(default, skip_serializing_if = "is_zero")]
+        #[serde(
+            default,
+            skip_serializing_if = "is_zero",
+            deserialize_with = "crate::field::interval_ms"
+        )]
         interval_ms: f64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         offsets_ms: Option<Vec<f64>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::field::timeout_ms"
+        )]
         timeout_ms: Option<f64>,
     },
 }
@@ -687,7 +767,16 @@ impl Scenario {
         }
         let scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
-            one(&path, e.into_inner().to_string())
+            let message = e.into_inner().to_string();
+            // Field deserializers put their field's name first (see `field.rs`): inside
+            // internally tagged objects the path stops at the object.
+            match message.split_once(crate::field::SEP) {
+                Some((field, text)) if path == field || path.ends_with(&format!(".{field}")) => {
+                    one(&path, text.to_string())
+                }
+                Some((field, text)) => one(&format!("{path}.{field}"), text.to_string()),
+                None => one(&path, message),
+            }
         })?;
         scenario.validate()?;
         Ok(scenario)

@@ -1,0 +1,136 @@
+//! Field deserializers that name the field and its allowed range when a JSON value has the
+//! wrong type (a string for a number, a fraction or a huge number for a count). serde cannot
+//! report a path inside internally tagged objects (`load`, durations), so the field's name
+//! travels in the message, before [`SEP`]; `Scenario::from_json` joins it to the path.
+
+use serde::de::Error;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// Separates the field name from the message in an error.
+pub(crate) const SEP: char = '\u{1f}';
+
+fn shown(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s
+    }
+}
+
+pub(crate) fn whole<'de, D: Deserializer<'de>>(
+    d: D,
+    field: &str,
+    range: (u32, u32),
+) -> Result<u32, D::Error> {
+    let v = Value::deserialize(d)?;
+    match v.as_f64() {
+        Some(x) if x.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&x) => Ok(x as u32),
+        _ => Err(D::Error::custom(format!(
+            "{field}{SEP}must be a whole number between {} and {} (got {})",
+            range.0,
+            range.1,
+            shown(&v)
+        ))),
+    }
+}
+
+pub(crate) fn number<'de, D: Deserializer<'de>>(
+    d: D,
+    field: &str,
+    range: (f64, f64),
+) -> Result<f64, D::Error> {
+    let v = Value::deserialize(d)?;
+    v.as_f64().ok_or_else(|| {
+        D::Error::custom(format!(
+            "{field}{SEP}must be a number between {} and {} (got {})",
+            range.0,
+            range.1,
+            shown(&v)
+        ))
+    })
+}
+
+/// `fn name(d) -> Result<u32>` for a count field with its range.
+macro_rules! whole_field {
+    ($name:ident, $field:literal, $range:expr) => {
+        pub(crate) fn $name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+            $crate::field::whole(d, $field, $range)
+        }
+    };
+}
+
+/// The same for an optional count.
+macro_rules! opt_whole_field {
+    ($name:ident, $field:literal, $range:expr) => {
+        pub(crate) fn $name<'de, D: serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<u32>, D::Error> {
+            $crate::field::whole(d, $field, $range).map(Some)
+        }
+    };
+}
+
+macro_rules! number_field {
+    ($name:ident, $field:literal, $range:expr) => {
+        pub(crate) fn $name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+            $crate::field::number(d, $field, $range)
+        }
+    };
+}
+
+macro_rules! opt_number_field {
+    ($name:ident, $field:literal, $range:expr) => {
+        pub(crate) fn $name<'de, D: serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<f64>, D::Error> {
+            $crate::field::number(d, $field, $range).map(Some)
+        }
+    };
+}
+
+use crate::scenario::limits as l;
+
+whole_field!(requests, "requests", l::REQUESTS);
+whole_field!(concurrency, "concurrency", l::CONCURRENCY);
+opt_whole_field!(clients, "clients", l::CLIENTS);
+number_field!(rate_per_s, "rate_per_s", l::RATE_PER_S);
+number_field!(duration_s, "duration_s", l::DURATION_S);
+number_field!(interval_ms, "interval_ms", l::OFFSET_MS);
+opt_number_field!(timeout_ms, "timeout_ms", l::TIMEOUT_MS);
+number_field!(ms, "ms", l::DURATION_MS);
+number_field!(min_ms, "min_ms", l::DURATION_MS);
+number_field!(max_ms, "max_ms", l::DURATION_MS);
+number_field!(mean_ms, "mean_ms", l::DURATION_MS);
+number_field!(median_ms, "median_ms", l::DURATION_MS);
+number_field!(sigma, "sigma", l::SIGMA);
+opt_whole_field!(workers, "workers", l::WORKERS);
+opt_whole_field!(threads, "threads", l::THREADS);
+opt_whole_field!(cores, "cores", l::CORES);
+opt_whole_field!(backlog, "backlog", l::BACKLOG);
+opt_whole_field!(connection_limit, "connection_limit", l::CONNECTION_LIMIT);
+opt_whole_field!(process_pool, "process_pool", l::PROCESS_POOL);
+opt_whole_field!(db_pool, "db_pool", l::DB_POOL);
+opt_number_field!(
+    switch_interval_ms,
+    "switch_interval_ms",
+    l::SWITCH_INTERVAL_MS
+);
+opt_number_field!(worker_timeout_s, "worker_timeout_s", l::WORKER_TIMEOUT_S);
+opt_number_field!(restart_ms, "restart_ms", l::RESTART_MS);
+opt_number_field!(accept_us, "accept_us", l::COST_US);
+opt_number_field!(parse_us, "parse_us", l::COST_US);
+opt_number_field!(respond_us, "respond_us", l::COST_US);
+opt_number_field!(spawn_us, "spawn_us", l::COST_US);
+
+pub(crate) fn seed<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = Value::deserialize(d)?;
+    v.as_u64().ok_or_else(|| {
+        D::Error::custom(format!(
+            "seed{SEP}must be a whole number between 0 and {} (got {})",
+            u64::MAX,
+            shown(&v)
+        ))
+    })
+}
