@@ -15,7 +15,7 @@ fn counts_and_numbers_of_the_wrong_type() {
     let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
         (
             Box::new(|v| v["load"]["requests"] = serde_json::json!(1e300)),
-            "load.requests: must be a whole number between 1 and 10000000 (got 1e300)",
+            "load.requests: must be a whole number between 1 and 10000000 (got 1e+300)",
         ),
         (
             Box::new(|v| v["load"]["concurrency"] = serde_json::json!(2.5)),
