@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use serde_json::{json, Value};
 
-use crate::record::RequestRecord;
+use crate::record::{Lane, RequestRecord};
 use crate::sim::RunResult;
 use crate::time::to_ms;
 
@@ -12,13 +12,14 @@ fn opt_ms(t: Option<u64>) -> Value {
     t.map_or(Value::Null, |v| json!(to_ms(v)))
 }
 
-fn lane_name(r: &RunResult, lane: Option<u32>) -> Value {
-    lane.and_then(|l| r.lanes.get(l as usize))
+fn lane_name(lanes: &[Lane], lane: Option<u32>) -> Value {
+    lane.and_then(|l| lanes.get(l as usize))
         .map_or(Value::Null, |l| json!(l.name))
 }
 
-/// One request as a JSON object (times in ms from the start of the run).
-pub fn request_json(r: &RunResult, q: &RequestRecord) -> Value {
+/// One request as a JSON object (times in ms from the start of the run); `lanes` names its
+/// thread.
+pub fn request_json(lanes: &[Lane], q: &RequestRecord) -> Value {
     json!({
         "id": q.id,
         "client": q.client,
@@ -30,7 +31,7 @@ pub fn request_json(r: &RunResult, q: &RequestRecord) -> Value {
         "latency_ms": q.latency_ms(),
         "status": q.status.id(),
         "worker": q.worker,
-        "thread": lane_name(r, q.lane),
+        "thread": lane_name(lanes, q.lane),
         "syn_retries": q.syn_retries,
         "connecting_ms": to_ms(q.split.connecting),
         "queued_ms": to_ms(q.split.queued),
@@ -51,7 +52,7 @@ pub fn result_json(r: &RunResult) -> Value {
         "latency_cdf": r.latency_cdf,
         "latency_histogram": r.latency_histogram,
         "concurrency": r.concurrency,
-        "requests": r.requests.iter().map(|q| request_json(r, q)).collect::<Vec<_>>(),
+        "requests": r.requests.iter().map(|q| request_json(&r.lanes, q)).collect::<Vec<_>>(),
     })
 }
 
@@ -59,15 +60,20 @@ pub const CSV_HEADER: &str = "id,client,sent_ms,connected_ms,accepted_ms,started
 
 /// Every kept request, one CSV row each.
 pub fn requests_csv(r: &RunResult) -> String {
-    let mut o = String::with_capacity(64 + r.requests.len() * 120);
+    csv(&r.requests, &r.lanes)
+}
+
+/// `requests` as CSV; `lanes` names their threads.
+pub fn csv(requests: &[RequestRecord], lanes: &[Lane]) -> String {
+    let mut o = String::with_capacity(64 + requests.len() * 120);
     o.push_str(CSV_HEADER);
     o.push('\n');
     let ms = |v: u64| format!("{:.6}", to_ms(v));
     let opt = |v: Option<u64>| v.map(ms).unwrap_or_default();
-    for q in &r.requests {
+    for q in requests {
         let thread = q
             .lane
-            .and_then(|l| r.lanes.get(l as usize))
+            .and_then(|l| lanes.get(l as usize))
             .map(|l| l.name.as_str())
             .unwrap_or("");
         let _ = writeln!(

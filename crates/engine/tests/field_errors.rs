@@ -52,7 +52,10 @@ fn counts_and_numbers_of_the_wrong_type() {
 #[test]
 fn whole_numbers_written_as_decimals_are_accepted() {
     let v = error_of(|v| v["load"]["requests"] = serde_json::json!(0.0));
-    assert!(v.starts_with("load.requests: must be between 1 and 10000000 (got 0)\n"), "{v}");
+    assert!(
+        v.starts_with("load.requests: must be between 1 and 10000000 (got 0)\n"),
+        "{v}"
+    );
     let mut s: serde_json::Value =
         serde_json::from_str(&presets::find("ab-uvicorn").unwrap().scenario().to_json()).unwrap();
     s["load"]["requests"] = serde_json::json!(4000.0);
