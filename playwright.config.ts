@@ -8,6 +8,8 @@ const port = Number(process.env.LOOPSIM_E2E_PORT ?? 4173);
 const subpathDist = process.env.LOOPSIM_SUBPATH_DIST ?? 'target/dist-subpath';
 const rootURL = `http://127.0.0.1:${port}/`;
 const subpathURL = `http://127.0.0.1:${port + 1}/loopsim/`;
+// The embed example, on another port: another origin than the app.
+export const examplesURL = `http://127.0.0.1:${port + 2}/`;
 
 export default defineConfig({
   testDir: './e2e',
@@ -44,6 +46,14 @@ export default defineConfig({
     {
       command: `node e2e/serve.mjs dist ${port} /`,
       url: rootURL,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command: `node e2e/serve.mjs examples ${port + 2} /`,
+      url: `${examplesURL}embed.html`,
       reuseExistingServer: false,
       timeout: 30_000,
       stdout: 'ignore',

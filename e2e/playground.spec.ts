@@ -163,7 +163,7 @@ test.describe('look: screenshots and accessibility', () => {
       const problems = watchForProblems(page);
       await page.goto(testInfo.project.use.baseURL ?? './');
       await expect(page.getByTestId('kpi-completed').locator('dd')).toHaveText('2');
-      for (const tab of ['Report', 'Latency', 'Distribution', 'Timeline', 'Concurrency', 'Code', 'Advice', 'Compare']) {
+      for (const tab of ['Report', 'Latency', 'Distribution', 'Timeline', 'Concurrency', 'Replay', 'Code', 'Advice', 'Compare']) {
         await openTab(page, tab);
         await page.screenshot({ path: testInfo.outputPath(`${name}-${tab.toLowerCase()}.png`), fullPage: true });
         const axe = await new AxeBuilder({ page }).analyze();

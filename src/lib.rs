@@ -7,11 +7,15 @@
 //!   (props in, callbacks out); [`App`] wires them; `main.rs` only mounts it.
 
 pub mod components;
+pub mod downloads;
 pub mod editor;
 pub mod protocol;
+pub mod replay;
 pub mod run;
 pub mod runner;
+pub mod share;
 pub mod state;
+pub mod storage;
 pub mod view;
 pub mod worker;
 

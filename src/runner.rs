@@ -20,8 +20,10 @@ pub fn mark(name: &str) {
     }
 }
 
-/// Where Trunk puts the worker (relative to the page's base URL, so sub-paths work).
-pub const WORKER_URL: &str = "worker.js";
+/// Trunk's loader shim for the worker (`data-loader-shim`): it imports `worker.js` and starts
+/// its wasm. Relative to the page's base URL (`<base data-trunk-public-url>`), so sub-paths
+/// work; a plain script URL, so the Content-Security-Policy needs no `blob:` workers.
+pub const WORKER_URL: &str = "worker_loader.js";
 
 enum Inner {
     Worker(WorkerBridge<SimWorker>),
@@ -50,6 +52,7 @@ impl Runner {
                 on_output.emit(m)
             })
             .as_module(false)
+            .with_loader(true)
             .spawn(WORKER_URL);
         Runner(Rc::new(Inner::Worker(bridge)))
     }

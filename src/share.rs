@@ -267,6 +267,112 @@ mod tests {
             .replace("\"requests\":5000", "\"requests\":1e300");
         let f = format!("s=1.{}", base64url(&compress_to_vec(json.as_bytes(), 6)));
         let e = decode(&f).unwrap_err();
-        assert!(e.starts_with("link scenario: load.requests: must be a whole number between 1 and 10000000"), "{e}");
+        assert!(
+            e.starts_with(
+                "link scenario: load.requests: must be a whole number between 1 and 10000000"
+            ),
+            "{e}"
+        );
+    }
+}
+
+/// Untrusted links, at volume: never a panic, and every valid scenario survives the trip.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod fuzz {
+    use super::*;
+    use crate::editor::{apply, Edit, LoadEdit, StepEdit, Steps};
+    use loopsim_engine::dist::Dist;
+    use loopsim_engine::presets::PRESETS;
+    use loopsim_engine::scenario::{Offload, Route, StepKind};
+    use proptest::prelude::*;
+
+    fn edited(preset: usize, knobs: &[u32]) -> Scenario {
+        let mut s = PRESETS[preset % PRESETS.len()].scenario();
+        for (i, k) in knobs.iter().enumerate() {
+            let e = match (i + *k as usize) % 9 {
+                0 => Edit::Seed(*k as u64),
+                1 => Edit::Workers(Some(1 + k % 8)),
+                2 => Edit::Cores(Some(1 + k % 16)),
+                3 => Edit::AddStep(Steps::Main),
+                4 => Edit::Step(
+                    Steps::Main,
+                    0,
+                    StepEdit::Duration(Dist::Uniform {
+                        min_ms: 1.0,
+                        max_ms: 1.0 + (*k % 1000) as f64,
+                    }),
+                ),
+                5 => Edit::Step(
+                    Steps::Main,
+                    0,
+                    StepEdit::Kind([StepKind::Cpu, StepKind::BlockingIo][*k as usize % 2]),
+                ),
+                6 => Edit::Step(
+                    Steps::Main,
+                    0,
+                    StepEdit::Label(format!("step \"{k}\" <b>&")),
+                ),
+                7 => Edit::Load(LoadEdit::Timeout(Some(1.0 + (*k % 60_000) as f64))),
+                _ => Edit::Route([Route::AsyncDef, Route::Def][*k as usize % 2]),
+            };
+            apply(&mut s, e);
+            let _ = Offload::None;
+        }
+        s.name = None;
+        s
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(60_000))]
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,300}") {
+            let _ = decode(&text);
+            let _ = decode(&format!("s=1.{text}"));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40_000))]
+        #[test]
+        fn damaged_links_never_panic(
+            preset in 0usize..64,
+            knobs in prop::collection::vec(any::<u32>(), 0..6),
+            cut in any::<u16>(),
+            flips in prop::collection::vec((any::<u16>(), any::<u8>()), 0..4),
+        ) {
+            let link = encode(&edited(preset, &knobs), None, false);
+            let mut bytes = link.into_bytes();
+            for (at, b) in flips {
+                if !bytes.is_empty() {
+                    let i = at as usize % bytes.len();
+                    bytes[i] = b"ABab09-_.=&%<"[b as usize % 13];
+                }
+            }
+            bytes.truncate(cut as usize % (bytes.len() + 1));
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            if let Ok(link) = decode(&text) {
+                // Whatever is accepted is a valid scenario.
+                if let Some(s) = link.scenario {
+                    prop_assert!(s.validate().is_ok());
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5_000))]
+        #[test]
+        fn encode_then_decode_is_identity(
+            preset in 0usize..64,
+            knobs in prop::collection::vec(any::<u32>(), 0..8),
+            tab in 0usize..8,
+            embed in any::<bool>(),
+        ) {
+            let s = edited(preset, &knobs);
+            prop_assume!(s.validate().is_ok());
+            let t = Tab::ALL[tab];
+            let back = decode(&encode(&s, Some(t), embed)).unwrap();
+            prop_assert_eq!(back, Link { scenario: Some(s), tab: Some(t), embed });
+        }
     }
 }

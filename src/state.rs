@@ -8,6 +8,7 @@ use yew::Reducible;
 
 use crate::editor::{apply, Edit};
 use crate::protocol::{Detail, FromWorker, ProgressInfo, RunView};
+use crate::replay::{Replay, Speed};
 
 /// The preset shown when the page opens.
 pub const INITIAL_PRESET: &str = "fastapi-async-time-sleep";
@@ -19,18 +20,20 @@ pub enum Tab {
     Distribution,
     Timeline,
     Concurrency,
+    Replay,
     Compare,
     Code,
     Advice,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 8] = [
+    pub const ALL: [Tab; 9] = [
         Tab::Report,
         Tab::Latency,
         Tab::Distribution,
         Tab::Timeline,
         Tab::Concurrency,
+        Tab::Replay,
         Tab::Compare,
         Tab::Code,
         Tab::Advice,
@@ -43,6 +46,7 @@ impl Tab {
             Tab::Distribution => "distribution",
             Tab::Timeline => "timeline",
             Tab::Concurrency => "concurrency",
+            Tab::Replay => "replay",
             Tab::Compare => "compare",
             Tab::Code => "code",
             Tab::Advice => "advice",
@@ -56,6 +60,7 @@ impl Tab {
             Tab::Distribution => "Distribution",
             Tab::Timeline => "Timeline",
             Tab::Concurrency => "Concurrency",
+            Tab::Replay => "Replay",
             Tab::Compare => "Compare",
             Tab::Code => "Code",
             Tab::Advice => "Advice",
@@ -105,6 +110,24 @@ pub struct AppState {
     pub detail: Detail,
     /// The scenario of the run in progress, as it was when the run was asked for.
     pub running: Option<Rc<Scenario>>,
+    /// A message for the user that is not about a field (e.g. a link that could not be read).
+    pub notice: Option<String>,
+    /// The compact layout for iframes (`#…&embed`).
+    pub embed: bool,
+    /// Playing the result back (see `replay`).
+    pub replay: Option<Replay>,
+    /// The user prefers reduced motion: replays step instead of animating.
+    pub reduced_motion: bool,
+}
+
+/// What the replay controls ask for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ReplayAction {
+    Toggle,
+    Tick(f64),
+    Scrub(u64),
+    Step(i32),
+    Speed(Speed),
 }
 
 impl Default for AppState {
@@ -123,7 +146,51 @@ impl Default for AppState {
             window: None,
             detail: Detail::default(),
             running: None,
+            notice: None,
+            embed: false,
+            replay: None,
+            reduced_motion: false,
         }
+    }
+}
+
+impl AppState {
+    /// The state a page opens in for its URL fragment (see `share`): the linked scenario and
+    /// view, or the default with the reason the link was refused.
+    pub fn from_fragment(fragment: &str, embed_query: bool) -> AppState {
+        let mut s = AppState {
+            embed: embed_query,
+            ..AppState::default()
+        };
+        match crate::share::decode(fragment) {
+            Ok(link) => {
+                if let Some(sc) = link.scenario {
+                    s.preset = sc
+                        .name
+                        .as_deref()
+                        .and_then(presets::find)
+                        .filter(|p| p.scenario() == sc)
+                        .map(|p| p.name.to_string());
+                    s.scenario = sc;
+                }
+                if let Some(t) = link.tab {
+                    s.tab = t;
+                }
+                s.embed |= link.embed;
+            }
+            Err(e) => {
+                s.embed |= fragment.contains("embed");
+                s.notice = Some(format!(
+                    "This link could not be opened: {e}. Showing the default scenario instead."
+                ));
+            }
+        }
+        s
+    }
+
+    /// The fragment that reproduces this state.
+    pub fn fragment(&self) -> String {
+        crate::share::encode(&self.scenario, Some(self.tab), self.embed)
     }
 }
 
@@ -146,6 +213,9 @@ pub enum Action {
     Select(Option<u32>),
     SetWindow(Option<(u64, u64)>),
     SetDetail(Detail),
+    DismissNotice,
+    Replay(ReplayAction),
+    SetReducedMotion(bool),
 }
 
 pub const MAX_PINNED: usize = 8;
@@ -222,6 +292,9 @@ impl Reducible for AppState {
                     s.status = RunStatus::Idle;
                     s.running = None;
                     s.stale = *view.scenario != s.scenario;
+                    let mut replay = Replay::new(view.end_ns);
+                    replay.reduced_motion = s.reduced_motion;
+                    s.replay = Some(replay);
                     s.result = Some(Rc::new(*view));
                     s.selected = None;
                     s.window = None;
@@ -267,6 +340,36 @@ impl Reducible for AppState {
             Action::Select(id) => s.selected = id,
             Action::SetWindow(w) => s.window = w,
             Action::SetDetail(d) => s.detail = d,
+            Action::DismissNotice => s.notice = None,
+            Action::Replay(a) => {
+                let Some(r) = s.replay.as_mut() else {
+                    return self;
+                };
+                match a {
+                    ReplayAction::Toggle => r.toggle(),
+                    ReplayAction::Tick(ms) => {
+                        if !r.playing {
+                            return self;
+                        }
+                        r.tick(ms)
+                    }
+                    ReplayAction::Scrub(t) => {
+                        r.pause();
+                        r.scrub(t)
+                    }
+                    ReplayAction::Step(d) => {
+                        r.pause();
+                        r.step(d)
+                    }
+                    ReplayAction::Speed(x) => r.set_speed(x),
+                }
+            }
+            Action::SetReducedMotion(on) => {
+                s.reduced_motion = on;
+                if let Some(r) = s.replay.as_mut() {
+                    r.reduced_motion = on;
+                }
+            }
         }
         Rc::new(s)
     }
@@ -391,6 +494,28 @@ mod tests {
             }),
         );
         assert!(done.result.is_none());
+    }
+
+    #[test]
+    fn links_open_their_scenario_and_view_or_say_why_not() {
+        let mut sc = presets::find("ab-waitress").unwrap().scenario();
+        sc.seed = 5;
+        let f = crate::share::encode(&sc, Some(Tab::Timeline), true);
+        let s = AppState::from_fragment(&format!("#{f}"), false);
+        assert_eq!(
+            (s.scenario.clone(), s.tab, s.embed, s.preset.clone()),
+            (sc, Tab::Timeline, true, None)
+        );
+        assert_eq!(s.fragment(), f);
+        let s = AppState::from_fragment("#p=ab-waitress&v=code", false);
+        assert_eq!(
+            (s.preset.as_deref(), s.tab),
+            (Some("ab-waitress"), Tab::Code)
+        );
+        let s = AppState::from_fragment("#s=1.<img src=x onerror=alert(1)>", false);
+        assert_eq!(s.scenario, AppState::default().scenario);
+        assert!(s.notice.unwrap().contains("is not base64url"));
+        assert!(AppState::from_fragment("", true).embed);
     }
 
     #[test]

@@ -11,11 +11,13 @@ use super::advice::AdviceView;
 use super::charts::{CdfSeries, ConcurrencyChart, DistributionChart, LatencyChart, Timeline};
 use super::code_view::CodeView;
 use super::compare::CompareView;
+use super::replay::ReplayView;
 use super::report::ReportView;
 use super::request_detail::RequestDetail;
 use super::summary_strip::SummaryStrip;
 use crate::protocol::RunView;
-use crate::state::{Pinned, Tab};
+use crate::replay::Replay;
+use crate::state::{Pinned, ReplayAction, Tab};
 
 #[derive(Properties, PartialEq)]
 pub struct ResultsProps {
@@ -30,6 +32,11 @@ pub struct ResultsProps {
     pub on_window: Callback<Option<(u64, u64)>>,
     pub on_pin: Callback<()>,
     pub on_unpin: Callback<usize>,
+    /// The replay, if there is a result; its time is a cursor on the timeline and latency
+    /// charts once it has moved.
+    #[prop_or_default]
+    pub replay: Option<Replay>,
+    pub on_replay: Callback<ReplayAction>,
     #[prop_or_default]
     pub children: Html,
 }
@@ -77,6 +84,7 @@ pub fn ResultsPanel(p: &ResultsProps) -> Html {
         }
         None => html! {},
     };
+    let cursor = p.replay.map(|r| r.t_ns).filter(|t| *t > 0);
     let body = match (tab, &p.result) {
         (Tab::Code, _) => html! { <CodeView scenario={p.scenario.clone()} /> },
         (Tab::Compare, r) => html! {
@@ -87,7 +95,7 @@ pub fn ResultsPanel(p: &ResultsProps) -> Html {
         }
         (Tab::Report, Some(v)) => html! { <ReportView text={v.report.clone()} /> },
         (Tab::Latency, Some(v)) => html! { <>
-            <LatencyChart view={v.clone()} selected={p.selected} on_select={p.on_select.clone()} />
+            <LatencyChart view={v.clone()} selected={p.selected} on_select={p.on_select.clone()} cursor_ns={cursor} />
             { detail(v) }
         </> },
         (Tab::Distribution, Some(v)) => html! {
@@ -97,12 +105,19 @@ pub fn ResultsPanel(p: &ResultsProps) -> Html {
         },
         (Tab::Timeline, Some(v)) => html! { <>
             <Timeline view={v.clone()} window={p.window} on_window={p.on_window.clone()}
-                selected={p.selected} on_select={p.on_select.clone()} cursor_ns={None::<u64>} />
+                selected={p.selected} on_select={p.on_select.clone()} cursor_ns={cursor} />
             { detail(v) }
         </> },
         (Tab::Concurrency, Some(v)) => {
             html! { <ConcurrencyChart series={v.concurrency.clone()} /> }
         }
+        (Tab::Replay, Some(v)) => match p.replay {
+            Some(r) => html! { <>
+                <ReplayView view={v.clone()} replay={r} selected={p.selected} on_select={p.on_select.clone()} on_replay={p.on_replay.clone()} />
+                { detail(v) }
+            </> },
+            None => html! {},
+        },
         (Tab::Advice, Some(v)) => html! { <AdviceView findings={v.findings.clone()} /> },
     };
     html! {

@@ -12,7 +12,8 @@ fn error_of(edit: impl Fn(&mut serde_json::Value)) -> String {
 
 #[test]
 fn counts_and_numbers_of_the_wrong_type() {
-    let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(Edit, &str)> = vec![
         (
             Box::new(|v| v["load"]["requests"] = serde_json::json!(1e300)),
             "load.requests: must be a whole number between 1 and 10000000 (got 1e+300)",

@@ -35,6 +35,9 @@ pub struct LatencyChartProps {
     pub selected: Option<u32>,
     /// A point was clicked (`Some(id)`), or the selection was cleared (`None`).
     pub on_select: Callback<Option<u32>>,
+    /// A vertical line at this send time (ns): the replay's cursor.
+    #[prop_or_default]
+    pub cursor_ns: Option<u64>,
 }
 
 impl PartialEq for LatencyChartProps {
@@ -42,6 +45,7 @@ impl PartialEq for LatencyChartProps {
         Rc::ptr_eq(&self.view, &other.view)
             && self.selected == other.selected
             && self.on_select == other.on_select
+            && self.cursor_ns == other.cursor_ns
     }
 }
 
@@ -280,6 +284,10 @@ pub fn LatencyChart(props: &LatencyChartProps) -> Html {
                             </circle>
                         }) }
                     </g>
+                    if let Some(t) = props.cursor_ns.map(|t| t as f64 / 1e6).filter(|t| *t >= x_lo && *t <= x_hi) {
+                        <line class="cursor" data-testid="latency-cursor" x1={n1(xs.map(t))} x2={n1(xs.map(t))}
+                            y1={n1(frame.y0())} y2={n1(frame.y1())} />
+                    }
                 </svg>
             </div>
             { legend("Latency chart legend", vec![
