@@ -75,6 +75,7 @@ layer_clippy() {
   local status=0
   show cargo clippy --workspace --all-targets -- -D warnings || status=1
   show cargo clippy --target wasm32-unknown-unknown -p loopsim-app --all-targets -- -D warnings || status=1
+  show cargo clippy --target wasm32-unknown-unknown -p loopsim-app --all-targets --features in-page -- -D warnings || status=1
   # The engine's tests and benches use native-only crates (proptest, criterion); its library is
   # what the app ships, so that is what is checked for wasm32.
   show cargo clippy --target wasm32-unknown-unknown -p loopsim-engine --lib -- -D warnings || status=1
@@ -98,7 +99,7 @@ layer_wasm() {
   # A longer runner timeout than the default, so that a slow failing test still gets its panic
   # message reported instead of a webdriver timeout.
   show env WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-60}" \
-    cargo test --target wasm32-unknown-unknown -p loopsim-app --tests
+    cargo test --target wasm32-unknown-unknown -p loopsim-app --features in-page --tests
 }
 
 report_wasm_size() {

@@ -1,5 +1,7 @@
 //! The seam between the page and the simulation: start and cancel runs, receive progress and
-//! results as [`FromWorker`] messages. Normally the engine runs in a web worker; `in_page` runs
+//! results as [`FromWorker`] messages. Normally the engine runs in a web worker; `in_page` (with
+//! the cargo feature `in-page`, for component tests: it keeps the engine out of the page's
+//! wasm otherwise) runs
 //! it on the page itself in small slices (component tests, where no worker script is served).
 
 use std::cell::Cell;
@@ -10,6 +12,7 @@ use loopsim_engine::Scenario;
 use yew::Callback;
 
 use crate::protocol::{Detail, FromWorker, ToWorker};
+#[cfg(feature = "in-page")]
 use crate::run::ActiveRun;
 use crate::worker::SimWorker;
 
@@ -71,6 +74,14 @@ impl Runner {
                 scenario: Box::new(scenario.clone()),
                 detail,
             }),
+            #[cfg(not(feature = "in-page"))]
+            Inner::InPage { on_output, .. } => on_output.emit(FromWorker::Failed {
+                id,
+                message:
+                    "this build runs simulations only in its web worker (feature `in-page` is off)"
+                        .into(),
+            }),
+            #[cfg(feature = "in-page")]
             Inner::InPage { current, on_output } => {
                 current.set(id);
                 let (current, on_output, scenario) =
