@@ -125,12 +125,27 @@ pub fn App(props: &AppProps) -> Html {
         .name
         .clone()
         .unwrap_or_else(|| "edited scenario".into());
+    let scenario = Rc::new(state.scenario.clone());
+    let run_bar = html! {
+        <RunBar status={state.status.clone()} blocker={state.run_blocker().map(AttrValue::from)} stale={state.stale}
+            on_run={d.reform(|_| Action::Run)} on_cancel={d.reform(|_| Action::Cancel)} />
+    };
+    // The full page adds the detail and share controls under the run bar; the embed does not.
+    let results = |extra: Html| {
+        html! {
+            <ResultsPanel result={state.result.clone()} scenario={scenario.clone()} tab={state.tab} selected={state.selected}
+                window={state.window} pinned={state.pinned.clone()}
+                on_tab={d.reform(Action::SelectTab)} on_select={d.reform(Action::Select)}
+                on_window={d.reform(Action::SetWindow)} on_pin={d.reform(|_| Action::Pin)} on_unpin={d.reform(Action::Unpin)}
+                replay={state.replay} on_replay={d.reform(Action::Replay)}>
+                { run_bar.clone() }
+                { extra }
+            </ResultsPanel>
+        }
+    };
+    let unembedded = crate::share::encode(&state.scenario, Some(state.tab), false);
     if state.embed {
-        let open = format!(
-            "{}#{}",
-            base.replace("?embed", ""),
-            crate::share::encode(&state.scenario, Some(state.tab), false)
-        );
+        let open = format!("{}#{unembedded}", base.replace("?embed", ""));
         return html! {
             <div class="app embed" data-testid="embed">
                 <header class="embed-header">
@@ -139,14 +154,7 @@ pub fn App(props: &AppProps) -> Html {
                     <a href={open} target="_blank" rel="noopener" data-testid="open-in-loopsim">{ "Open in loopsim ↗" }</a>
                 </header>
                 { notice.unwrap_or_default() }
-                <ResultsPanel result={state.result.clone()} scenario={Rc::new(state.scenario.clone())} tab={state.tab} selected={state.selected}
-                    window={state.window} pinned={state.pinned.clone()}
-                    on_tab={d.reform(Action::SelectTab)} on_select={d.reform(Action::Select)}
-                    on_window={d.reform(Action::SetWindow)} on_pin={d.reform(|_| Action::Pin)} on_unpin={d.reform(Action::Unpin)}
-                    replay={state.replay} on_replay={d.reform(Action::Replay)}>
-                    <RunBar status={state.status.clone()} blocker={state.run_blocker().map(AttrValue::from)} stale={state.stale}
-                        on_run={d.reform(|_| Action::Run)} on_cancel={d.reform(|_| Action::Cancel)} />
-                </ResultsPanel>
+                { results(Html::default()) }
             </div>
         };
     }
@@ -158,7 +166,6 @@ pub fn App(props: &AppProps) -> Html {
             .map(|e| e.0)
             .unwrap_or_default(),
     ));
-    let scenario = Rc::new(state.scenario.clone());
     html! {
         <div class="app">
             <Header />
@@ -173,16 +180,10 @@ pub fn App(props: &AppProps) -> Html {
                             on_import={d.reform(|s| Action::SetScenario(Box::new(s)))} />
                     </section>
                 </div>
-                <ResultsPanel result={state.result.clone()} scenario={scenario} tab={state.tab} selected={state.selected}
-                    window={state.window} pinned={state.pinned.clone()}
-                    on_tab={d.reform(Action::SelectTab)} on_select={d.reform(Action::Select)}
-                    on_window={d.reform(Action::SetWindow)} on_pin={d.reform(|_| Action::Pin)} on_unpin={d.reform(Action::Unpin)}
-                    replay={state.replay} on_replay={d.reform(Action::Replay)}>
-                    <RunBar status={state.status.clone()} blocker={state.run_blocker().map(AttrValue::from)} stale={state.stale}
-                        on_run={d.reform(|_| Action::Run)} on_cancel={d.reform(|_| Action::Cancel)} />
+                { results(html! { <>
                     <DetailForm detail={state.detail} on_change={d.reform(Action::SetDetail)} />
-                    <ShareBar base={base.clone()} fragment={crate::share::encode(&state.scenario, Some(state.tab), false)} title={title} />
-                </ResultsPanel>
+                    <ShareBar base={base.clone()} fragment={unembedded.clone()} title={title.clone()} />
+                </> }) }
             </main>
         </div>
     }

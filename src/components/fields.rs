@@ -80,13 +80,10 @@ fn fmt_value(v: f64) -> String {
     }
 }
 
-/// A number input. Text that is not a number is refused here, with a message; numbers out of
-/// range are kept and reported by the scenario's validation (`error`). What the user is typing
-/// is kept as a draft until the field commits (on change), so re-renders (a run's progress)
-/// never overwrite it.
-#[component]
-pub fn NumberField(p: &NumberProps) -> Html {
-    let local_error = use_state(|| None::<String>);
+/// What the user is typing in a field, kept until the field commits (on change) so that
+/// re-renders (a run's progress) never overwrite it; and the `oninput` that records it.
+#[hook]
+fn use_draft() -> (UseStateHandle<Option<String>>, Callback<InputEvent>) {
     let draft = use_state(|| None::<String>);
     let oninput = {
         let draft = draft.clone();
@@ -95,6 +92,17 @@ pub fn NumberField(p: &NumberProps) -> Html {
             draft.set(Some(input.value()));
         })
     };
+    (draft, oninput)
+}
+
+/// A number input. Text that is not a number is refused here, with a message; numbers out of
+/// range are kept and reported by the scenario's validation (`error`). What the user is typing
+/// is kept as a draft until the field commits (on change), so re-renders (a run's progress)
+/// never overwrite it.
+#[component]
+pub fn NumberField(p: &NumberProps) -> Html {
+    let local_error = use_state(|| None::<String>);
+    let (draft, oninput) = use_draft();
     let onchange = {
         let (local_error, draft, on_change, integer, optional) = (
             local_error.clone(),
@@ -240,14 +248,7 @@ pub struct TextProps {
 /// A text input; like [`NumberField`], a draft survives re-renders until it commits.
 #[component]
 pub fn TextField(p: &TextProps) -> Html {
-    let draft = use_state(|| None::<String>);
-    let oninput = {
-        let draft = draft.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            draft.set(Some(input.value()));
-        })
-    };
+    let (draft, oninput) = use_draft();
     let onchange = {
         let (on_change, draft) = (p.on_change.clone(), draft.clone());
         Callback::from(move |e: Event| {
