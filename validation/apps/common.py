@@ -1,0 +1,71 @@
+"""Shared by the fidelity harness's apps: the CPU loop, who served a request, and per-process
+counters the harness reads after a run.
+
+Environment (set by validation/harness/fidelity.py):
+  LOOPSIM_SLEEP_S    seconds each `time.sleep` / `asyncio.sleep` lasts (default 1)
+  LOOPSIM_CPU_ITERS  iterations of the CPU loop (calibrated to last LOOPSIM_CPU_S alone)
+  LOOPSIM_STATS_DIR  where each process writes ready-<pid>, counts-<pid>.json, bg-<pid>.jsonl
+"""
+
+import json
+import os
+import threading
+import time
+
+SLEEP_S = float(os.environ.get("LOOPSIM_SLEEP_S", "1"))
+CPU_ITERS = int(os.environ.get("LOOPSIM_CPU_ITERS", "1000000"))
+STATS_DIR = os.environ.get("LOOPSIM_STATS_DIR", "")
+
+_counts = {}
+_lock = threading.Lock()
+
+
+def burn(iters=None):
+    """Pure-Python CPU work: a fixed number of iterations (not a wall-clock deadline, so two
+    threads sharing the GIL each still do all of their work)."""
+    x = 0
+    for _ in range(CPU_ITERS if iters is None else iters):
+        x = (x * 31 + 7) % 1_000_003
+    return x
+
+
+def served(started=None, cpu_s=None):
+    """Who served this request (pid, thread), counted per process; the response body.
+    `started`: when the handler began (epoch s); `cpu_s`: the CPU time its thread used."""
+    t = threading.current_thread()
+    tid = threading.get_native_id()
+    key = f"{t.name}#{tid}"
+    with _lock:
+        _counts[key] = _counts.get(key, 0) + 1
+    body = {"pid": os.getpid(), "thread": t.name, "tid": tid}
+    if started is not None:
+        body["t_start"] = started
+        body["t_end"] = time.time()
+    if cpu_s is not None:
+        body["cpu_s"] = cpu_s
+    return body
+
+
+def mark_ready():
+    if STATS_DIR:
+        with open(os.path.join(STATS_DIR, f"ready-{os.getpid()}"), "w") as f:
+            f.write(str(time.time()))
+
+
+def dump_counts():
+    """Writes this process's per-thread request counts (called at shutdown)."""
+    if STATS_DIR:
+        with _lock:
+            data = {"pid": os.getpid(), "threads": dict(_counts)}
+        with open(os.path.join(STATS_DIR, f"counts-{os.getpid()}.json"), "w") as f:
+            json.dump(data, f)
+
+
+def record_background(rid, start, end):
+    """A background task ran from `start` to `end` (epoch seconds)."""
+    if STATS_DIR:
+        t = threading.current_thread()
+        line = json.dumps({"rid": rid, "pid": os.getpid(), "thread": t.name,
+                           "tid": threading.get_native_id(), "start": start, "end": end})
+        with open(os.path.join(STATS_DIR, f"bg-{os.getpid()}.jsonl"), "a") as f:
+            f.write(line + "\n")
