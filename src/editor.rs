@@ -20,6 +20,9 @@ pub enum CostField {
     Parse,
     Respond,
     Spawn,
+    Wake,
+    ToThread,
+    CloseWait,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,6 +143,9 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                 CostField::Parse => c.parse_us = v,
                 CostField::Respond => c.respond_us = v,
                 CostField::Spawn => c.spawn_us = v,
+                CostField::Wake => c.wake_us = v,
+                CostField::ToThread => c.to_thread_us = v,
+                CostField::CloseWait => c.close_wait_us = v,
             }
             if *c == Costs::default() {
                 s.server.costs = None;

@@ -129,7 +129,7 @@ fn ServerForm(p: &FormProps) -> Html {
                 default: Option<f64>| {
         html! {
             <NumberField id={id} label={label} value={value} optional=true
-                placeholder={default.map(|v| AttrValue::from(v.to_string()))} hint="µs of CPU"
+                placeholder={default.map(|v| AttrValue::from(v.to_string()))} hint="µs"
                 error={e.at(&format!("server.costs.{}", id.trim_start_matches("f-cost-")))}
                 on_change={cb.reform(move |v| Edit::Cost(field, v))} />
         }
@@ -179,7 +179,7 @@ fn ServerForm(p: &FormProps) -> Html {
                     on_change={opt_u32(cb, Edit::ProcessPool)} />
             </div>
             <details class="advanced">
-                <summary>{ "Per-request CPU costs" }</summary>
+                <summary>{ "Per-request costs" }</summary>
                 <p class="hint">{ "Server CPU per connection and request (GIL held); empty = the server's default." }</p>
                 <div class="row">
                     { cost(CostField::Accept, "f-cost-accept_us", "Accept", costs.accept_us, d.costs.accept_us) }
@@ -187,7 +187,12 @@ fn ServerForm(p: &FormProps) -> Html {
                     { cost(CostField::Respond, "f-cost-respond_us", "Write response", costs.respond_us, d.costs.respond_us) }
                     if kind == ServerKind::FlaskDev {
                         { cost(CostField::Spawn, "f-cost-spawn_us", "Start a thread", costs.spawn_us, d.costs.spawn_us) }
+                        { cost(CostField::CloseWait, "f-cost-close_wait_us", "Wait for the client to close", costs.close_wait_us, d.costs.close_wait_us) }
                     }
+                    if kind.is_asgi() {
+                        { cost(CostField::ToThread, "f-cost-to_thread_us", "run_in_threadpool round trip", costs.to_thread_us, d.costs.to_thread_us) }
+                    }
+                    { cost(CostField::Wake, "f-cost-wake_us", "Wake each further worker", costs.wake_us, d.costs.wake_us) }
                 </div>
                 <NumberField id="f-overhead" label="Framework overhead (ms)" optional=true
                     value={match p.scenario.handler.overhead { Some(Dist::Constant { ms }) => Some(ms), _ => None }}

@@ -363,7 +363,8 @@ def measure_c1(srv, path, n, tag, rounds=3):
 
 def calibrate_server(kind, n=1000):
     """Hello world at c=1 on one worker: the worker's CPU per request, and ab's mean latency.
-    For the ASGI servers also a `def` hello (the threadpool round trip; reported, not used)."""
+    For the ASGI servers also a `def` hello: the extra CPU is the threadpool round trip
+    (`server.costs.to_thread_us`)."""
     tag = f"calibrate-{kind}"
     srv = Server(kind, workers=1, threads=4 if kind == "waitress" else None, tag=tag)
     try:
@@ -378,7 +379,9 @@ def calibrate_server(kind, n=1000):
         "kind": kind, "n": n, "cpu_us": cpu_us, "user_us": user_us, "sys_us": sys_us,
         "latency_ms": lat, "rps": rps, "scale": scale, "rounds_us": rounds,
         "costs": {"accept_us": round(a, 1), "parse_us": round(p, 1),
-                  "respond_us": round(r, 1), "spawn_us": round(s, 1)},
+                  "respond_us": round(r, 1), "spawn_us": round(s, 1),
+                  **({} if hello_def is None else
+                     {"to_thread_us": round(max(0.0, hello_def[0] - cpu_us), 1)})},
         "overhead_ms": round(o / 1000, 4),
         "hello_def": None if hello_def is None else
         {"cpu_us": hello_def[0], "user_us": hello_def[1], "sys_us": hello_def[2],
@@ -786,8 +789,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             w(f"- {k}, the same hello world as a `def` route (through the threadpool): "
               f"{h['cpu_us']:.0f} µs CPU ({h['user_us']:.0f} + {h['sys_us']:.0f}), "
               f"{h['latency_ms']:.3f} ms at c=1: the threadpool round trip costs "
-              f"{h['cpu_us'] - c['cpu_us']:.0f} µs of CPU per call, which loopsim does not "
-              "model (reported, not used).")
+              f"{h['cpu_us'] - c['cpu_us']:.0f} µs of CPU per call, used as "
+              "`server.costs.to_thread_us`.")
     w("")
     w(f"CPU-bound apps: `common.burn` runs a fixed number of iterations of a pure-Python loop "
       f"(`x = (x * 31 + 7) % 1_000_003`). Alone in the harness's process it ran "

@@ -1004,13 +1004,24 @@ impl App<'_> {
             py.blank();
             py.line("def burn(seconds):");
             py.indent += 1;
-            py.line("\"\"\"Pure-Python CPU work for `seconds`: holds the GIL and one core.\"\"\"");
-            py.line("end = time.perf_counter() + seconds");
+            py.line("\"\"\"Pure-Python CPU work: about `seconds` of one core, holding the GIL.");
+            py.blank();
+            py.line(
+                "A fixed amount of work, not a deadline: two threads sharing the GIL each take",
+            );
+            py.line(
+                "twice as long, as loopsim shows. ITERATIONS_PER_SECOND is this loop's speed on",
+            );
+            py.line("loopsim's reference machine (validation/run.sh measures yours).");
+            py.line("\"\"\"");
             py.line("x = 0");
-            py.line("while time.perf_counter() < end:");
+            py.line("for _ in range(int(seconds * ITERATIONS_PER_SECOND)):");
             py.line("    x = (x * 31 + 7) % 1_000_003");
             py.line("return x");
             py.indent -= 1;
+            py.blank();
+            py.blank();
+            py.line("ITERATIONS_PER_SECOND = 15_000_000");
         }
     }
 }

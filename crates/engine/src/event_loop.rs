@@ -6,7 +6,8 @@
 
 use crate::queue::Ev;
 use crate::record::{LaneKind, ACT_ACCEPT, ACT_PARSE};
-use crate::sim::{Cat, Cb, Role, Simulation, NONE};
+use crate::sim::{Cat, Cb, Role, Simulation};
+use crate::time::Nanos;
 
 impl Simulation {
     pub(crate) fn loop_start(&mut self, p: u32) {
@@ -44,18 +45,24 @@ impl Simulation {
     }
 
     pub(crate) fn loop_schedule_wake(&mut self, p: u32) {
+        self.loop_schedule_wake_after(p, 0);
+    }
+
+    /// Wakes the idle loop `delay` from now (unless a wake-up comes sooner).
+    pub(crate) fn loop_schedule_wake_after(&mut self, p: u32, delay: Nanos) {
+        let at = self.now + delay;
         let proc = &mut self.procs[p as usize];
-        if !proc.lp.wake_scheduled {
-            proc.lp.wake_scheduled = true;
+        if at < proc.lp.wake_at {
+            proc.lp.wake_at = at;
             let gen = proc.gen;
-            self.q.push(self.now, Ev::LoopWake { proc: p, gen });
+            self.q.push(at, Ev::LoopWake { proc: p, gen });
         }
     }
 
     /// `select` returns in an idle loop.
     pub(crate) fn loop_wake(&mut self, p: u32) {
         let proc = &mut self.procs[p as usize];
-        proc.lp.wake_scheduled = false;
+        proc.lp.wake_at = crate::sim::NEVER;
         if !proc.lp.idle || !proc.alive {
             return;
         }
@@ -127,31 +134,8 @@ impl Simulation {
         let t = self.procs[p as usize].lp.thread;
         match cb {
             Cb::Accept => {
-                let room = self.accept_room(p);
-                let k = self.cfg.accept_batch.min(room);
-                let mut accepted = std::mem::take(&mut self.procs[p as usize].lp.accepting);
-                accepted.clear();
-                for _ in 0..k {
-                    match self.accept_one(p) {
-                        Some(slot) => accepted.push(slot),
-                        None => break,
-                    }
-                }
-                let n = accepted.len() as u64;
-                self.procs[p as usize].lp.accepting = accepted;
-                if !self.listener.is_empty() {
-                    self.notify_acceptors();
-                }
-                if n == 0 {
-                    return false;
-                }
-                let cost = self.cfg.accept * n;
-                if cost == 0 {
-                    self.loop_accepted(p);
-                    return false;
-                }
-                self.thread_cpu(t, cost, ACT_ACCEPT, NONE);
-                true
+                self.procs[p as usize].lp.accepted_in_batch = 0;
+                self.loop_accept_next(p)
             }
             Cb::Read(slot) => {
                 if self.cfg.parse == 0 {
@@ -169,13 +153,31 @@ impl Simulation {
         }
     }
 
-    fn loop_accepted(&mut self, p: u32) {
-        let accepted = std::mem::take(&mut self.procs[p as usize].lp.accepting);
-        for &slot in &accepted {
-            // The request bytes are already there: readable at the next poll.
-            self.loop_pending(p, Cb::Read(slot));
+    /// asyncio's accept loop: `sock.accept()` once per connection, up to the batch, while
+    /// connections are queued. Other woken workers accept in parallel meanwhile.
+    fn loop_accept_next(&mut self, p: u32) -> bool {
+        let t = self.procs[p as usize].lp.thread;
+        loop {
+            if self.procs[p as usize].lp.accepted_in_batch >= self.cfg.accept_batch {
+                return false;
+            }
+            if self.accept_room(p) == 0 {
+                return false;
+            }
+            let Some(slot) = self.accept_one(p) else {
+                return false;
+            };
+            let lp = &mut self.procs[p as usize].lp;
+            lp.accepted_in_batch += 1;
+            lp.accepting_slot = slot;
+            if self.cfg.accept == 0 {
+                // The request bytes are already there: readable at the next poll.
+                self.loop_pending(p, Cb::Read(slot));
+                continue;
+            }
+            self.thread_cpu(t, self.cfg.accept, ACT_ACCEPT, slot);
+            return true;
         }
-        self.procs[p as usize].lp.accepting = accepted;
     }
 
     fn loop_task(&mut self, slot: u32) -> bool {
@@ -194,8 +196,9 @@ impl Simulation {
         let cur = self.procs[p as usize].lp.cur;
         let busy = match cur {
             Some(Cb::Accept) => {
-                self.loop_accepted(p);
-                false
+                let slot = self.procs[p as usize].lp.accepting_slot;
+                self.loop_pending(p, Cb::Read(slot));
+                self.loop_accept_next(p)
             }
             Some(Cb::Read(slot)) => {
                 // uvicorn creates the request task: its first step runs next iteration.

@@ -42,10 +42,6 @@ impl Listener {
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
-
-    pub fn len(&self) -> usize {
-        self.queue.len()
-    }
 }
 
 impl Simulation {
@@ -111,19 +107,20 @@ impl Simulation {
         Some(slot)
     }
 
-    /// Wakes idle workers until they can take every queued connection. The kernel wakes every
-    /// worker polling the socket and whichever the scheduler runs first takes what is queued;
-    /// loopsim draws that worker at random (from the run's seed) among the idle ones.
+    /// A connection is queued: the kernel wakes every worker polling the socket (the
+    /// "thundering herd"). They start in an order drawn from the seed, each `wake` after the
+    /// previous (the scheduler's latency in waking a sleeping process); each accepts while
+    /// connections remain, so a small burst lands on the first one awake and a large one is
+    /// shared.
     pub(crate) fn notify_acceptors(&mut self) {
-        let mut waiting = self.listener.len() as u64;
-        let per_wake: u64 = match self.cfg.runtime {
-            Runtime::EventLoop => self.cfg.accept_batch as u64,
-            _ => 1,
-        };
+        if self.listener.is_empty() {
+            return;
+        }
         let mut idle: Vec<u32> = (0..self.procs.len() as u32)
             .filter(|&p| self.procs[p as usize].acceptor_idle && self.can_accept(p))
             .collect();
-        while waiting > 0 && !idle.is_empty() {
+        let mut k = 0;
+        while !idle.is_empty() {
             let pick = if idle.len() == 1 {
                 0
             } else {
@@ -131,11 +128,12 @@ impl Simulation {
             };
             let p = idle.swap_remove(pick);
             self.procs[p as usize].acceptor_idle = false;
+            let delay = self.cfg.wake * k;
             match self.cfg.runtime {
-                Runtime::EventLoop => self.loop_schedule_wake(p),
-                _ => self.schedule_acceptor_wake(p),
+                Runtime::EventLoop => self.loop_schedule_wake_after(p, delay),
+                _ => self.schedule_acceptor_wake_after(p, delay),
             }
-            waiting = waiting.saturating_sub(per_wake);
+            k += 1;
         }
     }
 

@@ -23,7 +23,10 @@ impl Simulation {
             alive: false,
             gil: NONE,
             threads: Vec::new(),
-            lp: LoopState::default(),
+            lp: LoopState {
+                wake_at: crate::sim::NEVER,
+                ..LoopState::default()
+            },
             main: NONE,
             main_jobs: VecDeque::new(),
             task_queue: VecDeque::new(),
@@ -33,7 +36,7 @@ impl Simulation {
             conn_next: 0,
             sync_thread: NONE,
             acceptor_idle: false,
-            wake_scheduled: false,
+            wake_at: crate::sim::NEVER,
             open_conns: 0,
             limiter: Limiter::new(if self.cfg.runtime == Runtime::EventLoop {
                 self.cfg.threads

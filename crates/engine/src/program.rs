@@ -7,8 +7,8 @@
 
 use crate::dist::Dist;
 use crate::record::{
-    Activity, Origin, ACT_ACCEPT, ACT_FIRST_STEP, ACT_IDLE, ACT_OVERHEAD, ACT_PARSE, ACT_RESPOND,
-    ACT_SPAWN,
+    Activity, Origin, ACT_ACCEPT, ACT_CLOSE_WAIT, ACT_FIRST_STEP, ACT_HANDOFF, ACT_IDLE,
+    ACT_OVERHEAD, ACT_PARSE, ACT_RESPOND, ACT_SPAWN,
 };
 use crate::rng::Rng;
 use crate::scenario::{Offload, Route, Runtime, Scenario, ServerConfig, Step, StepKind};
@@ -81,6 +81,8 @@ fn server_activities() -> Vec<Activity> {
         a("write response", Origin::Server),
         a("start a thread", Origin::Server),
         a("idle", Origin::Server),
+        a("run_in_threadpool hand-off", Origin::Framework),
+        a("waiting for the client to close", Origin::Server),
     ];
     debug_assert_eq!(v.len(), ACT_FIRST_STEP as usize);
     debug_assert_eq!(
@@ -90,9 +92,11 @@ fn server_activities() -> Vec<Activity> {
             ACT_OVERHEAD,
             ACT_RESPOND,
             ACT_SPAWN,
-            ACT_IDLE
+            ACT_IDLE,
+            ACT_HANDOFF,
+            ACT_CLOSE_WAIT
         ],
-        [0, 1, 2, 3, 4, 5]
+        [0, 1, 2, 3, 4, 5, 6, 7]
     );
     v
 }
@@ -135,10 +139,13 @@ impl Compiler<'_> {
                 Offload::None => self.p.code.push(direct(s.kind)),
                 Offload::Threadpool => {
                     debug_assert!(on_loop);
+                    let (on_loop_part, on_thread_part) = self.handoff();
+                    self.p.code.push(on_loop_part);
                     self.p.code.push(Ins::ThreadCall {
-                        len: 1,
+                        len: 2,
                         route: false,
                     });
+                    self.p.code.push(on_thread_part);
                     self.p.code.push(direct(s.kind));
                     self.p.code.push(Ins::ReleaseToken);
                 }
@@ -151,10 +158,23 @@ impl Compiler<'_> {
         }
     }
 
+    /// The CPU of AnyIO's `run_sync` round trip: half on the loop (limiter, queue, future),
+    /// half on the worker thread (taking the job, running it, reporting the result).
+    fn handoff(&self) -> (Ins, Ins) {
+        let h = self.cfg.to_thread;
+        (
+            Ins::Cpu(Dur::Fixed(h / 2), ACT_HANDOFF),
+            Ins::Cpu(Dur::Fixed(h - h / 2), ACT_HANDOFF),
+        )
+    }
+
     /// A `def` body called through the threadpool from the loop.
     fn thread_call(&mut self, steps: &[Step], path: &str, origin: Origin, route: bool) {
+        let (on_loop_part, on_thread_part) = self.handoff();
+        self.p.code.push(on_loop_part);
         let at = self.p.code.len();
         self.p.code.push(Ins::ThreadCall { len: 0, route });
+        self.p.code.push(on_thread_part);
         self.steps(steps, path, origin, false);
         let len = (self.p.code.len() - at - 1) as u16;
         self.p.code[at] = Ins::ThreadCall { len, route };
@@ -211,6 +231,15 @@ pub(crate) fn compile(s: &Scenario, cfg: &ServerConfig) -> Program {
             c.p.code.push(Ins::Cpu(overhead, ACT_OVERHEAD));
             c.steps(&h.steps, "handler.steps", Origin::Step, false);
             c.p.code.push(Ins::Cpu(fixed(cfg.respond), ACT_RESPOND));
+            // werkzeug (HTTP/1.0) waits up to `close_wait` for the client to close: a browser
+            // reads the Content-Length and closes at once; ab waits for the server's close.
+            let waits_for_close = cfg.runtime == Runtime::ThreadPerConnection
+                && !cfg.keep_alive
+                && matches!(s.load, crate::scenario::Load::Closed { .. });
+            if waits_for_close {
+                c.p.code
+                    .push(Ins::Block(fixed(cfg.close_wait), ACT_CLOSE_WAIT));
+            }
             c.p.code.push(Ins::Deliver);
         }
     }

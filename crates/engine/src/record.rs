@@ -211,8 +211,10 @@ pub const ACT_OVERHEAD: u16 = 2;
 pub const ACT_RESPOND: u16 = 3;
 pub const ACT_SPAWN: u16 = 4;
 pub const ACT_IDLE: u16 = 5;
+pub const ACT_HANDOFF: u16 = 6;
+pub const ACT_CLOSE_WAIT: u16 = 7;
 /// Index of the first handler step in the activity list.
-pub const ACT_FIRST_STEP: u16 = 6;
+pub const ACT_FIRST_STEP: u16 = 8;
 
 /// Per-lane time totals by state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

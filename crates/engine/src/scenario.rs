@@ -208,6 +208,17 @@ impl ServerKind {
                 parse_us: Some(parse_us),
                 respond_us: Some(respond_us),
                 spawn_us: Some(spawn_us),
+                // The scheduler's latency in waking one more sleeping worker.
+                wake_us: Some(50.0),
+                // AnyIO's run_sync round trip (measured by validation/run.sh: a `def` hello
+                // world costs this much more CPU than an `async def` one).
+                to_thread_us: Some(if self.is_asgi() { 180.0 } else { 0.0 }),
+                // werkzeug waits up to 10 ms for the client to close after a response.
+                close_wait_us: Some(if self == ServerKind::FlaskDev {
+                    10_000.0
+                } else {
+                    0.0
+                }),
             },
             framework_overhead_ms: if self.is_asgi() { 0.15 } else { 0.08 },
         }
@@ -338,6 +349,29 @@ pub struct Costs {
         deserialize_with = "crate::field::spawn_us"
     )]
     pub spawn_us: Option<f64>,
+    /// Wake-up latency of each further worker woken for a new connection (the kernel wakes
+    /// every idle worker; the scheduler runs them one after another).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::wake_us"
+    )]
+    pub wake_us: Option<f64>,
+    /// CPU of one `run_in_threadpool` call (half on the loop, half on the worker thread).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::to_thread_us"
+    )]
+    pub to_thread_us: Option<f64>,
+    /// werkzeug: how long a connection's thread waits for the client to close after the
+    /// response (up to 10 ms by default). ab waits for the close; browsers do not.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::close_wait_us"
+    )]
+    pub close_wait_us: Option<f64>,
 }
 
 impl Server {
@@ -386,6 +420,9 @@ impl Server {
             parse: from_us(costs.parse_us.or(d.costs.parse_us).unwrap_or(0.0)),
             respond: from_us(costs.respond_us.or(d.costs.respond_us).unwrap_or(0.0)),
             spawn: from_us(costs.spawn_us.or(d.costs.spawn_us).unwrap_or(0.0)),
+            wake: from_us(costs.wake_us.or(d.costs.wake_us).unwrap_or(0.0)),
+            to_thread: from_us(costs.to_thread_us.or(d.costs.to_thread_us).unwrap_or(0.0)),
+            close_wait: from_us(costs.close_wait_us.or(d.costs.close_wait_us).unwrap_or(0.0)),
             // asyncio's accept loop takes up to the server's `backlog` per wake-up
             // (`_accept_connection(..., backlog)`; 100 only when none is given); uvicorn passes
             // its --backlog.
@@ -416,6 +453,9 @@ pub struct ServerConfig {
     pub parse: Nanos,
     pub respond: Nanos,
     pub spawn: Nanos,
+    pub wake: Nanos,
+    pub to_thread: Nanos,
+    pub close_wait: Nanos,
     /// Connections an asyncio loop accepts per wake-up of the listening socket (its backlog).
     pub accept_batch: u32,
 }
@@ -876,6 +916,13 @@ impl Scenario {
             v.opt_f64("server.costs.parse_us", c.parse_us, limits::COST_US);
             v.opt_f64("server.costs.respond_us", c.respond_us, limits::COST_US);
             v.opt_f64("server.costs.spawn_us", c.spawn_us, limits::COST_US);
+            v.opt_f64("server.costs.wake_us", c.wake_us, limits::COST_US);
+            v.opt_f64("server.costs.to_thread_us", c.to_thread_us, limits::COST_US);
+            v.opt_f64(
+                "server.costs.close_wait_us",
+                c.close_wait_us,
+                limits::COST_US,
+            );
         }
     }
 

@@ -166,9 +166,12 @@ pub(crate) struct LoopState {
     pub pending: VecDeque<(Cb, Nanos)>,
     pub batch_left: usize,
     pub idle: bool,
-    pub wake_scheduled: bool,
+    /// When the scheduled wake-up of an idle loop comes (`NEVER`: none).
+    pub wake_at: Nanos,
     pub cur: Option<Cb>,
-    pub accepting: Vec<u32>,
+    /// Connections accepted in the current accept callback, and the one being accepted.
+    pub accepted_in_batch: u32,
+    pub accepting_slot: u32,
     pub anyio_idle: Vec<u32>,
     pub anyio_count: u32,
 }
@@ -196,7 +199,8 @@ pub(crate) struct Proc {
     pub sync_thread: u32,
     /// The accepting thread (loop, main, sync worker) waits for the listener.
     pub acceptor_idle: bool,
-    pub wake_scheduled: bool,
+    /// When the scheduled wake-up of the idle accepting thread comes (`NEVER`: none).
+    pub wake_at: Nanos,
     pub open_conns: u32,
     pub limiter: Limiter,
     pub db: Limiter,

@@ -41,16 +41,22 @@ impl Simulation {
     }
 
     pub(crate) fn schedule_acceptor_wake(&mut self, p: u32) {
+        self.schedule_acceptor_wake_after(p, 0);
+    }
+
+    /// Wakes the idle accepting thread `delay` from now (unless a wake-up comes sooner).
+    pub(crate) fn schedule_acceptor_wake_after(&mut self, p: u32, delay: crate::time::Nanos) {
+        let at = self.now + delay;
         let proc = &mut self.procs[p as usize];
-        if !proc.wake_scheduled {
-            proc.wake_scheduled = true;
+        if at < proc.wake_at {
+            proc.wake_at = at;
             let gen = proc.gen;
-            self.q.push(self.now, Ev::AcceptWake { proc: p, gen });
+            self.q.push(at, Ev::AcceptWake { proc: p, gen });
         }
     }
 
     pub(crate) fn acceptor_wake(&mut self, p: u32) {
-        self.procs[p as usize].wake_scheduled = false;
+        self.procs[p as usize].wake_at = crate::sim::NEVER;
         match self.cfg.runtime {
             Runtime::Sync => {
                 let t = self.procs[p as usize].sync_thread;

@@ -60,7 +60,7 @@ fn there_are_twelve_presets_with_unique_names() {
 #[test]
 fn fastapi_async_time_sleep_serialises_the_two_tabs() {
     // t = 0      both SYNs queue; the idle loop wakes.
-    // 0–50 µs    accept callback: 2 × 25 µs.
+    // 0–50 µs    accept callback: accept() once per connection, 25 µs each (A, then B).
     // 50–110     poll: A readable, parse 60 µs; 110–170 B parsed (same iteration).
     // 170        next iteration runs A's task: FastAPI 150 µs → 320, then time.sleep(10)
     //            blocks the loop → 10 000.320, respond 60 µs → A answered at 10 000.380 ms.
@@ -81,29 +81,30 @@ fn fastapi_async_time_sleep_serialises_the_two_tabs() {
     // Both ran on the event loop's thread.
     assert_eq!(lane_name(&r, 0), "w0 event loop");
     assert_eq!(lane_name(&r, 1), "w0 event loop");
-    // Where B's time went: parse + framework + respond on a core (270 µs), 10 s blocked in
-    // its own sleep, the rest queued (mostly behind A's sleep).
+    // Where B's time went: accept + parse + framework + respond on a core (295 µs), 10 s
+    // blocked in its own sleep, the rest queued (mostly behind A's sleep).
     let b = &by_id(&r)[1];
-    assert_eq!(b.split.cpu, 270 * US);
+    assert_eq!(b.split.cpu, 295 * US);
     assert_eq!(b.split.blocked, TEN_S);
-    assert_eq!(b.split.queued, 2 * TEN_S + 590 * US - 270 * US - TEN_S);
+    assert_eq!(b.split.queued, 2 * TEN_S + 590 * US - 295 * US - TEN_S);
     assert_eq!(b.split.gil_wait + b.split.awaiting + b.split.connecting, 0);
     let a = &by_id(&r)[0];
-    assert_eq!(a.split.cpu, 270 * US);
-    // A waits for the accept (50 µs) and for B's parse (60 µs).
-    assert_eq!(a.split.queued, 110 * US);
+    assert_eq!(a.split.cpu, 295 * US);
+    // A waits for B's accept (25 µs) and for B's parse (60 µs).
+    assert_eq!(a.split.queued, 85 * US);
     assert_eq!(a.started, Some(170 * US));
     assert_eq!(b.started, Some(TEN_S + 380 * US));
-    // Event-loop lag, per ready callback (the accept callback aside): A's read ran at once
-    // (50 µs), B's read waited for A's parse (60 µs), A's task for B's parse (60 µs), and B's
-    // task — ready at 170 µs — for A's whole sleep: 10 000.380 ms − 170 µs = 10 000.21 ms.
+    // Event-loop lag, per ready callback (the accept callback aside): A's read, readable at
+    // 25 µs, waited for B's accept (25 µs), B's read for A's parse (60 µs), A's task for B's
+    // parse (60 µs), and B's task — ready at 170 µs — for A's whole sleep: 10 000.380 ms −
+    // 170 µs = 10 000.21 ms.
     let s = &r.summary;
     assert!(
         (s.loop_lag_max_ms - 10_000.21).abs() < 1e-9,
         "{}",
         s.loop_lag_max_ms
     );
-    let mean = (0.0 + 0.06 + 0.06 + 10_000.21) / 4.0;
+    let mean = (0.025 + 0.06 + 0.06 + 10_000.21) / 4.0;
     assert!(
         (s.loop_lag_mean_ms - mean).abs() < 1e-9,
         "{}",
@@ -143,21 +144,23 @@ fn fastapi_async_asyncio_sleep_overlaps_the_two_tabs() {
 
 #[test]
 fn fastapi_def_time_sleep_runs_in_the_threadpool() {
-    // Up to 170 µs as above. A's task: 150 µs → 320, takes a free AnyIO token and yields
-    // once; B's task: 150 µs → 470, token, yields. Next iteration (470): both are handed to
-    // worker threads, which sleep side by side until 10 000.470. Each result comes back by
+    // Up to 170 µs as above. A's task: 150 µs → 320, the loop's half of run_sync's round
+    // trip (90 µs) → 410, takes a free AnyIO token and yields once; B's task: 150 + 90 µs →
+    // 650, token, yields. Next iteration (650): both are handed to worker threads; each does
+    // its half of the hand-off (90 µs) holding the GIL, one after the other: A's thread
+    // 650–740, B's 740–830, and they sleep side by side. Each result comes back by
     // call_soon_threadsafe (seen at the next poll), whose callback schedules the task (one
-    // more iteration): A responds 60 µs → 10 000.530, then B → 10 000.590.
+    // more iteration): A responds 60 µs → 10 000.800, B → 10 000.890.
     let r = run_preset("fastapi-def-time-sleep");
     assert!(all_ok(&r));
-    assert_eq!(latencies(&r), vec![TEN_S + 530 * US, TEN_S + 590 * US]);
+    assert_eq!(latencies(&r), vec![TEN_S + 800 * US, TEN_S + 890 * US]);
     assert_eq!(
         logs(&r),
         vec![
-            (470 * US, 0, "Sleeping for 10".to_string()),
-            (470 * US, 1, "Sleeping for 10".to_string()),
-            (TEN_S + 470 * US, 0, "Awake".to_string()),
-            (TEN_S + 470 * US, 1, "Awake".to_string()),
+            (740 * US, 0, "Sleeping for 10".to_string()),
+            (830 * US, 1, "Sleeping for 10".to_string()),
+            (TEN_S + 740 * US, 0, "Awake".to_string()),
+            (TEN_S + 830 * US, 1, "Awake".to_string()),
         ]
     );
     assert_eq!(lane_name(&r, 0), "w0 thread 0");
@@ -215,16 +218,16 @@ fn fastapi_async_cpu_bound_serialises_the_two_tabs() {
 
 #[test]
 fn fastapi_def_cpu_bound_shares_the_gil() {
-    // Both threads start their 10 s of CPU at 470 µs (as in fastapi-def-time-sleep) and
-    // share one GIL in 5 ms slices: 20 s of CPU end near 20 000.47 ms; the first to finish
+    // Both threads start their 10 s of CPU at 740 and 830 µs (as in fastapi-def-time-sleep)
+    // and share one GIL in 5 ms slices: 20 s of CPU end near 20 000.8 ms; the first to finish
     // has at most one slice left to the other. Then each responds (60 µs on the loop):
-    // both ≈ 20 000.5 ms, never 10 s.
+    // both ≈ 20 000.9 ms, never 10 s.
     let r = run_preset("fastapi-def-cpu-bound");
     assert!(all_ok(&r));
     for l in latencies(&r) {
         assert!(
-            (2 * TEN_S + 400 * US..=2 * TEN_S + 700 * US).contains(&l),
-            "latency {l} ns, expected ≈ 20 000.5 ms"
+            (2 * TEN_S + 700 * US..=2 * TEN_S + 1_000 * US).contains(&l),
+            "latency {l} ns, expected ≈ 20 000.9 ms"
         );
     }
     // One GIL, 20 s of Python: about 4000 forced switches, each after a 5 ms interval.
@@ -238,21 +241,22 @@ fn fastapi_def_cpu_bound_shares_the_gil() {
 #[test]
 fn fastapi_background_task_answers_at_once() {
     // No steps in the route: A's task (ready at 170 µs): 150 µs → 320, respond 60 → 380:
-    // answered at 0.380 ms; its sync background task goes to the threadpool afterwards.
-    // B's task: 380 → 530 → 590 µs.
+    // answered at 0.380 ms; its sync background task then runs the loop's half of the
+    // run_sync hand-off (90 µs → 470), takes a token and yields. B's task: 470 → 620 → 680
+    // µs, then its task's hand-off → 770.
     let r = run_preset("fastapi-background-task");
     assert!(all_ok(&r));
-    assert_eq!(latencies(&r), vec![380 * US, 590 * US]);
-    // The background sleeps still happen, after the responses, on two threadpool threads:
-    // each task took its token and yielded after its response, so both are handed to a
-    // thread in the iteration after B's response (590 µs) and wake 10 s later.
+    assert_eq!(latencies(&r), vec![380 * US, 680 * US]);
+    // The background sleeps still happen, after the responses, on two threadpool threads,
+    // handed over in the next iteration (770 µs); each thread's half of the hand-off holds
+    // the GIL 90 µs, one after the other: they start sleeping at 860 and 950 µs.
     assert_eq!(
         logs(&r),
         vec![
-            (590 * US, 0, "Sleeping for 10".to_string()),
-            (590 * US, 1, "Sleeping for 10".to_string()),
-            (TEN_S + 590 * US, 0, "Awake".to_string()),
-            (TEN_S + 590 * US, 1, "Awake".to_string()),
+            (860 * US, 0, "Sleeping for 10".to_string()),
+            (950 * US, 1, "Sleeping for 10".to_string()),
+            (TEN_S + 860 * US, 0, "Awake".to_string()),
+            (TEN_S + 950 * US, 1, "Awake".to_string()),
         ]
     );
     let busy_threads = r
