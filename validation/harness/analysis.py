@@ -13,12 +13,12 @@ MECHANISMS = {
         "the ASGI stack, 50 timers) and the wake-ups after the sleep take longer than the c=1 "
         "calibration's share, within tolerance.",
     "fastapi-def-time-sleep-60":
-        "the 40-token `CapacityLimiter` shows exactly: 40 at 1 s, 20 at 2 s, 40 threads. The "
-        "real waves are 30–100 ms later than loopsim's (within tolerance): the real loop spends "
-        "CPU and GIL hand-offs on every call it hands to a (new) AnyIO worker thread, which "
-        "loopsim does not charge (analysis item 2). When the first real handler starts depends "
-        "on how the 60 connects trickle in (3–57 ms across runs; loopsim, with all 60 SYNs at "
-        "one instant, parses all of them first: 7–11 ms).",
+        "the 40-token `CapacityLimiter` shows exactly: 40 at 1 s, 20 at 2 s, 40 threads. loopsim "
+        "charges each `run_in_threadpool` round trip (`server.costs.to_thread_us`, measured here "
+        "as the `def` − `async def` hello world), half on the loop and half on the worker thread; "
+        "the real waves are still a few tens of ms later: the first 40 calls also start a new "
+        "AnyIO worker thread each, and the real connects trickle in over a few ms (loopsim sends "
+        "all 60 SYNs at one instant)",
     "fastapi-def-cpu-bound":
         "two threads share one GIL, so two 1 s CPU-bound requests both end at 2 × one. The raw "
         "times follow the VM's speed: the handler threads' own CPU time for the fixed "
@@ -31,12 +31,10 @@ MECHANISMS = {
         "raw times follow the VM's speed (scaled to the calibrated speed they match).",
     "fastapi-background-task":
         "the structure matches: the responses go out first, 40 tasks start on 40 threadpool "
-        "threads, the 5 others wait for a token and end one sleep later. But the 45 responses "
-        "spread over ~60–105 ms instead of ~20–28 ms: each request's background task is handed "
-        "to the threadpool on the loop before the next request is served, and the real "
-        "hand-off (a new AnyIO worker thread for each of the first 40, `Thread.start()` "
-        "blocking the loop until it runs; a queue put; GIL hand-offs) costs ~1–2 ms per "
-        "request here; loopsim's costs 0 (analysis item 2).",
+        "threads, the 5 others wait for a token and end one sleep later. With the threadpool "
+        "round trip charged on the loop, the 45 responses spread over ~25–30 ms in loopsim; the "
+        "real spread is ~40–100 ms: creating each of the first 40 AnyIO worker threads "
+        "(`Thread.start()` waits for the thread to run) is not charged yet (analysis item 2)",
     "flask-restful-dev-server":
         "a thread per connection (10 threads), all end at 1 s: matches. The original question's "
         "answer holds: Flask's dev server is threaded.",
@@ -45,23 +43,22 @@ MECHANISMS = {
     "gunicorn-sync-3-workers":
         "one request per worker at a time, 2 + 2 + 2: matches.",
     "gunicorn-uvicorn-3w-async-sleep-burst":
-        "loopsim gives the whole simultaneous burst to the first worker that wakes (6 + 0 + 0: "
-        "1 s … 6 s). Really every idle worker is woken (asyncio's epoll has no "
-        "EPOLLEXCLUSIVE), the woken workers run at the same time on the two cores and race "
-        "their `accept()` calls, and a worker's accept loop stops at the first EAGAIN while "
-        "the client's connects are still arriving (over ~1 ms). Observed splits: 3 + 2 + 1, "
+        "every idle worker is woken (asyncio's epoll has no EPOLLEXCLUSIVE); in loopsim they "
+        "wake 50 µs apart (`server.costs.wake_us`) in an order drawn from the seed, and each "
+        "`accept()`s one connection at a time while any remain, so the first awake takes most of "
+        "a small burst and the others the rest (sim 4 + 2 + 0). Observed splits: 3 + 2 + 1, "
         "4 + 1 + 1, 4 + 2 + 0 on a quiet machine; 5 + 1 + 0 and 6 + 0 + 0 when other "
-        "processes held the cores. So the real makespan is 3–4 s, not 6 s (analysis item 1).",
+        "processes held the cores. The makespan follows the largest share (4 s sim, 3–5 s real)",
     "gunicorn-uvicorn-3w-async-sleep-staggered":
         "with arrivals 200 ms apart each new connection finds the busy worker not polling (it "
         "sleeps in `time.sleep`) and an idle one takes it; matches loopsim's "
         "`listen.rs::notify_acceptors` (which idle worker wins is random in both).",
     "gunicorn-uvicorn-2w-def-sleep-100":
-        "the same race with a `def` route: loopsim gives all 100 to one worker (40, 40, 20 "
-        "through its 40 tokens: three waves); the real burst splits between the two workers "
-        "(54 + 46 three times, 52 + 48, 61 + 39, 67 + 33, 80 + 20, 83 + 17, 89 + 11 on a quiet machine; "
-        "97 + 3 and 70 + 30 under load), so with ≤ 80 on a worker there are two waves (80 at "
-        "1 s, 20 at 2 s) and 80 threads (analysis item 1).",
+        "the same race with a `def` route: loopsim's two workers wake 50 µs apart and then "
+        "alternate `accept()`s, 51 + 49, so each worker's 40 tokens give two waves (80 at 1 s, "
+        "20 at 2 s, 80 threads). The real split varies from run to run (54 + 46 three times, "
+        "52 + 48, 61 + 39, 67 + 33, 80 + 20, 83 + 17, 89 + 11 on a quiet machine; 97 + 3 and "
+        "70 + 30 under load): with more than 80 on one worker there is a third wave",
     "ab-uvicorn":
         "one loop on one core. The server's CPU per request at c=100 was 0.76–1.07 × the c=1 "
         "calibration across runs (analysis item 3), and the calibration itself moves by ±15 % "
@@ -83,8 +80,9 @@ MECHANISMS = {
     "ab-flask-dev":
         "werkzeug waits up to 10 ms after each response for leftover request bytes "
         "(`selector.select(timeout=0.01)` in `WSGIRequestHandler.run_wsgi`) before it closes "
-        "the connection; ab reads until the close, so the c=1 latency is ~11 ms, not ~1 ms "
-        "(item 5). The c=1 CPU (1.2–1.8 ms) overstates the c=100 CPU (0.53–0.82 ×): a quarter of "
+        "the connection; ab reads until the close, so the c=1 latency is ~11 ms, not ~1 ms. "
+        "loopsim now models that wait (`server.costs.close_wait_us`: the connection's thread "
+        "holds the connection, ab sees the close). The c=1 CPU (1.2–1.8 ms) overstates the c=100 CPU (0.53–0.82 ×): a quarter of "
         "it is system time, outside the GIL, which at c=100 overlaps with other threads' "
         "Python (the server used > 1 core) where loopsim serialises all of it under the GIL "
         "(item 4); and at c=1 every request follows a 10 ms idle gap (the drain), after which the "
@@ -115,41 +113,27 @@ at 1 s), waitress's 4 threads (two waves), gunicorn sync workers (2 + 2 + 2), st
 over gunicorn's uvicorn workers, and hello-world throughput of uvicorn (one or two workers)
 and waitress within the calibration's own run-to-run noise (10–30 %).
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following, most
-important first. Each names the engine code and a fix; none fits a mechanism to outputs: every
-new parameter is a cost the harness can measure, as it measures the existing ones.
+important first. Each names the engine code and a fix (items 1, 5 and 8 are fixed, 2 in part); none fits a
+mechanism to outputs: every new parameter is a cost the harness can measure, as it measures
+the existing ones.
 
-1. **The accept race hands a simultaneous burst to one worker; really it splits.** This
-   changes headline numbers most: 6 s instead of 3–4 s, three waves instead of two.
-   `load.rs::arrival` sends every due client's SYN at the same nanosecond, and
-   `listen.rs::notify_acceptors` then schedules `LoopWake` events for several idle workers at that instant, but the first one processed runs
-   `event_loop.rs::loop_run`'s `Cb::Accept`, which takes `min(accept_batch, room)` connections
-   at once (one op of n × `accept`), so the other workers find the queue empty. Really the
-   woken workers run at the same time on different cores and each `accept()` takes one
-   connection, so they interleave; and a real client's "simultaneous" connects are spread
-   (~1 ms for 6, ~20–25 ms for 100 from Python threads). Measured: 6 at once on 3 workers split
-   3 + 2 + 1, 4 + 1 + 1, 4 + 2 + 0 on a quiet machine (5 + 1, 6 + 0 under load); 100 at once on
-   2 workers 54 + 46 … 89 + 11 (97 + 3 under load). Fix: in `Cb::Accept`, accept one
-   connection per op (`thread_cpu(t, accept, ...)`, then look at the queue again, up to the
-   batch), so that workers woken together and running on different cores (`cpu.rs`) share the
-   queue as they really do, while a busy or core-starved machine still favours the first; and
-   let a `clients` burst have a realistic connect spacing (`interval_ms` ≈ 0.1–0.25 ms).
+1. **Fixed: the accept race.** loopsim used to hand a simultaneous burst to the first worker
+   awake (one accept op for the whole queue). Now every idle worker is woken (the kernel's
+   thundering herd), 50 µs apart in a seeded order (`server.costs.wake_us`, the scheduler's
+   wake-up latency), and each accepts one connection per `accept()` while any remain
+   (`event_loop.rs::loop_accept_next`), so small bursts land mostly on the first worker awake
+   and large ones are shared: 6 on 3 workers now gives 4 + 2 + 0 (real 3 + 2 + 1 … 6 + 0 + 0),
+   100 on 2 workers 51 + 49 (real 54 + 46 … 89 + 11). Still missing: a client's
+   "simultaneous" connects are spread over ~1 ms (6) to ~25 ms (100) from Python threads.
 
-2. **The threadpool hand-off is free in loopsim; really it costs loop CPU and latency.**
-   `program.rs`: `Ins::ThreadCall` → `dispatch_anyio` starts the thread's code at once, and a
-   new AnyIO worker thread costs nothing; the way back (`Flow::ThreadExit` →
-   `loop_pending(Cb::Wake)`) costs nothing either. Really, `anyio.to_thread.run_sync` creates a
-   `WorkerThread` on first use (`Thread.start()` blocks the loop until the new thread has run),
-   puts the call on the thread's queue, and the result comes back by `call_soon_threadsafe`.
-   Measured: the `def` hello world costs 140–440 µs more CPU per request than the `async def`
-   one at c=1 (the lines under the calibration table), i.e. the hand-off nearly doubles a small
-   request's cost; in bursts the first `def` handler starts up to ~40–50 ms after 60 simultaneous
-   requests arrive in some runs (57 ms in the last; loopsim: ~7–11 ms), the first wave of 40 ends 30–100 ms after
-   loopsim's, and 45 background-task responses spread over ~60–105 ms (loopsim: ~20–28 ms). Fix: two costs in `Costs` (`scenario.rs`): `threadpool_us`, loop CPU per
-   `run_in_threadpool` (charge it with `thread_cpu` on the loop thread in the `ThreadCall`
-   branch before `dispatch_anyio`, and a share on the way back when `Cb::Wake` resumes the
-   task), and `thread_start_us`, added when `dispatch_anyio` spawns a thread (the first 40
-   calls); calibrate `threadpool_us` from the `def` − `async def` hello world at c=1 (the
-   harness measures it) and `thread_start_us` from a burst of 40 `def` hellos on a fresh worker.
+2. **Partly fixed: the threadpool hand-off.** Each `run_in_threadpool` now costs
+   `server.costs.to_thread_us` of CPU (half on the loop before the hand-off, half on the worker
+   thread), calibrated here from the `def` − `async def` hello world (140–440 µs). Still
+   missing: the first 40 calls also create an AnyIO worker thread (`Thread.start()` blocks the
+   loop until the thread runs), which shows in bursts (background-task responses over
+   ~40–100 ms real, ~25–30 ms simulated). Fix: a `thread_start_us` added when
+   `program.rs::dispatch_anyio` spawns a thread, calibrated from a burst of 40 `def` hellos on
+   a fresh worker.
 
 3. **Per-request CPU depends on concurrency; loopsim's costs are constant.** The server's CPU
    per request during `ab -c 100` over its c=1 calibration (four runs): uvicorn 0.76–1.07,
@@ -180,19 +164,13 @@ new parameter is a cost the harness can measure, as it measures the existing one
    parts) and run it as a core-only op without the GIL (the path `thread_cpu` already has
    for `gil: false`), calibrated from `/proc/<pid>/stat`'s utime/stime as the harness does.
 
-5. **werkzeug holds every connection ≥ 10 ms after the response.** `program.rs::compile` for
-   `Runtime::ThreadPerConnection` ends with `respond` → `Deliver`. Really
-   `WSGIRequestHandler.run_wsgi` then waits up to 10 ms (`selector.select(timeout=0.01)`) for
-   leftover request bytes before the connection is closed; a client that reads until the close
-   (ab, HTTP/1.0) sees +10 ms on every request (c=1 latency ~11 ms for ~1 ms of work), and the
-   connection thread lives 10 ms longer (more concurrent threads under load). Fix: for
-   `ServerKind::FlaskDev`, after `respond` add `Ins::Block(10 ms, "drain request socket")` on
-   the connection thread (it releases the GIL), delivering before the block for clients that
-   stop at Content-Length (bursts, browsers) and after it for ab's closed loop (ab waits for
-   EOF).
-   The same drain makes a c=1 calibration of this server misleading: every request follows a
-   10 ms idle gap and runs cold; its CPU per request was 1410–1750 µs at c=1 against 830–910 µs
-   at c=4 … 100 (measured with the harness's Server and ab on the same hello world).
+5. **Fixed: werkzeug holds every connection up to 10 ms after the response.**
+   `WSGIRequestHandler.run_wsgi` waits up to 10 ms (`selector.select(timeout=0.01)`) before
+   closing; loopsim now blocks the connection's thread for `server.costs.close_wait_us`
+   (10 ms) after the response when the client waits for the close (ab's closed loop), and
+   delivers before it otherwise (browsers stop at Content-Length and close). The same drain
+   makes a c=1 calibration of this server misleading: every request follows a 10 ms idle gap
+   and runs cold; its CPU per request was 1410–1750 µs at c=1 against 830–910 µs at c=4 … 100.
 
 6. **Nothing else uses the cores.** `cpu.rs::Cores` shares `cores` among the server's threads
    only. In every ApacheBench comparison the client is on the same machine: ab used 75–140 µs
@@ -209,15 +187,9 @@ new parameter is a cost the harness can measure, as it measures the existing one
    distributions (the `Dist` type `handler.overhead` already takes), e.g. lognormal with a
    sigma read from the c=1 latency spread.
 
-8. **codegen.rs's `burn(seconds)` is wall-clock, so the generated app contradicts the
-   simulation.** `codegen.rs` (the `n.burn` block) generates `while time.perf_counter() < end:`;
-   each thread stops at its deadline having done only its share of the work, so two GIL-sharing
-   threads both finish at 1 × (measured: two threads calling the generated `burn(0.5)` both end
-   at 0.51 s; with a fixed iteration count at ~2 ×), whereas loopsim's `cpu` step is a fixed
-   amount of work (both at 2 ×, which the real server confirms). Fix: generate a fixed amount of
-   work, e.g. `ITERS_PER_S` measured once at import (a short loop timed with
-   `time.perf_counter`) and `for _ in range(int(seconds * ITERS_PER_S))`, as
-   `validation/apps/common.py` does.
+8. **Fixed: the generated `burn()`** now does a fixed amount of work
+   (`int(seconds * ITERATIONS_PER_SECOND)` iterations), as `validation/apps/common.py` does, so
+   two GIL-sharing threads take twice as long in the generated app as in loopsim.
 
 9. **The default costs are low for this machine.** `scenario.rs::ServerKind::defaults`
    (uvicorn 295 µs per hello world, Flask dev 580, waitress 320, gunicorn sync 250): the
