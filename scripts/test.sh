@@ -99,7 +99,7 @@ layer_wasm() {
   # A longer runner timeout than the default, so that a slow failing test still gets its panic
   # message reported instead of a webdriver timeout.
   show env WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-60}" \
-    cargo test --target wasm32-unknown-unknown -p loopsim-app --features in-page --tests
+    cargo test --target wasm32-unknown-unknown -p loopsim-app --features in-page --tests --no-fail-fast
 }
 
 report_wasm_size() {
