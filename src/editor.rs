@@ -229,6 +229,7 @@ fn apply_load(load: &mut Load, e: LoadEdit) {
                     concurrency: 100,
                     keep_alive: false,
                     timeout_ms: timeout,
+                    client_cpu_us: None,
                 },
                 LoadKind::Open => Load::Open {
                     rate_per_s: 100.0,

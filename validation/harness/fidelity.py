@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -343,18 +344,34 @@ def calibrate_cpu_loop(trials=15, n=1_000_000):
     return statistics.median(rates), rates
 
 
+# Calibration concurrency. At c=1 every request follows an idle gap (and on the Flask dev
+# server werkzeug's 10 ms close wait), after which the server runs cold: c=1 overstates the CPU
+# per request (Flask: 1.4–1.8 ms at c=1, 0.83–0.91 ms at c=4 … 100). A few connections keep
+# the server warm while it still serves one request at a time on one core.
+CAL_C = 4
+
+
+def ab_cpu_seconds():
+    """CPU (user + system) of this process's finished children: ab, once subprocess.run has
+    reaped it (the servers are still running, so they are not in it)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def measure_c1(srv, path, n, tag, rounds=3):
-    """`ab -c 1` on `path`, `rounds` times: the round with the least CPU per request (other
+    """`ab -c CAL_C` on `path`, `rounds` times: the round with the least CPU per request (other
     processes only add to it) as (CPU µs per request: total, user, system; ab's mean latency,
-    req/s; argv; every round's total)."""
-    run_ab(srv.port, path, 200, 1, tag)  # warm-up
+    req/s; argv; ab's own CPU µs per request; every round's total)."""
+    run_ab(srv.port, path, 200, CAL_C, tag)  # warm-up
     best, totals = None, []
     for _ in range(rounds):
         u0, s0 = srv.cpu_seconds()
-        ab = run_ab(srv.port, path, n, 1, tag)
+        a0 = ab_cpu_seconds()
+        ab = run_ab(srv.port, path, n, CAL_C, tag)
+        a1 = ab_cpu_seconds()
         u1, s1 = srv.cpu_seconds()
         m = ((u1 - u0 + s1 - s0) / n * 1e6, (u1 - u0) / n * 1e6, (s1 - s0) / n * 1e6,
-             ab["mean_ms"], ab["rps"], ab["argv"])
+             ab["mean_ms"], ab["rps"], ab["argv"], (a1 - a0) / n * 1e6)
         totals.append(m[0])
         if best is None or m[0] < best[0]:
             best = m
@@ -362,13 +379,14 @@ def measure_c1(srv, path, n, tag, rounds=3):
 
 
 def calibrate_server(kind, n=1000):
-    """Hello world at c=1 on one worker: the worker's CPU per request, and ab's mean latency.
+    """Hello world at c=CAL_C on one worker: the worker's CPU per request, ab's own CPU per
+    request, and ab's mean latency.
     For the ASGI servers also a `def` hello: the extra CPU is the threadpool round trip
     (`server.costs.to_thread_us`)."""
     tag = f"calibrate-{kind}"
     srv = Server(kind, workers=1, threads=4 if kind == "waitress" else None, tag=tag)
     try:
-        cpu_us, user_us, sys_us, lat, rps, argv, rounds = measure_c1(srv, "/hello", n, tag)
+        cpu_us, user_us, sys_us, lat, rps, argv, ab_us, rounds = measure_c1(srv, "/hello", n, tag)
         hello_def = measure_c1(srv, "/hello-def", n, tag) if kind in ASGI else None
     finally:
         srv.stop()
@@ -378,6 +396,8 @@ def calibrate_server(kind, n=1000):
     return {
         "kind": kind, "n": n, "cpu_us": cpu_us, "user_us": user_us, "sys_us": sys_us,
         "latency_ms": lat, "rps": rps, "scale": scale, "rounds_us": rounds,
+        # ab's own CPU per request: loopsim runs it on the same cores (`load.client_cpu_us`).
+        "client_cpu_us": round(ab_us, 1),
         "costs": {"accept_us": round(a, 1), "parse_us": round(p, 1),
                   "respond_us": round(r, 1), "spawn_us": round(s, 1),
                   **({} if hello_def is None else
@@ -425,7 +445,7 @@ def sim_scenario(sc, cal):
             load["clients"] = ld["clients"]
     else:
         load = {"kind": "closed", "requests": ld["requests"], "concurrency": ld["concurrency"],
-                "timeout_ms": 30000.0}
+                "timeout_ms": 30000.0, "client_cpu_us": c["client_cpu_us"]}
     return {"version": 1, "name": sc["name"], "description": sc["title"], "seed": 1,
             "server": server, "handler": handler, "load": load}
 
@@ -766,20 +786,22 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
     w("")
     w("Per server, measured once and used by every scenario on that server (never tuned per "
       "scenario). A hello-world `GET /hello` (FastAPI `async def` / Flask view returning the pid "
-      "and thread) is sent sequentially (`ab -c 1`, a new connection per request) to a single "
+      f"and thread) is sent by `ab -c {CAL_C}` (a new connection per request) to a single "
       "worker; the worker process's CPU time (user + system, `/proc/<pid>/stat`) over the "
       "run, divided by the number of requests, is the per-request CPU. It is split into "
       "`server.costs` and `handler.overhead` in the proportions of loopsim's defaults for the "
       "server kind (docs/scenario.md), every part scaled by the same factor. Three rounds of "
       "500 requests; the round with the least CPU per request counts (other processes only add "
-      "to it; every round is listed).")
+      "to it; every round is listed). ab's own CPU per request in the same round (from "
+      "`getrusage`) is passed to the ApacheBench scenarios as `load.client_cpu_us`: ab runs on "
+      "the same two cores.")
     w("")
-    w("| server | rounds (CPU / request) | CPU / request (user + system) | ab latency at c=1 | ab req/s at c=1 | × default | accept | parse | respond | spawn | overhead |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|")
+    w(f"| server | rounds (CPU / request) | CPU / request (user + system) | ab latency at c={CAL_C} | ab req/s at c={CAL_C} | ab CPU / request | × default | accept | parse | respond | spawn | overhead |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for k, c in cal.items():
         cs = c["costs"]
         w(f"| {k} | {', '.join(f'{x:.0f}' for x in c['rounds_us'])} µs | {c['cpu_us']:.0f} µs ({c['user_us']:.0f} + {c['sys_us']:.0f}) | "
-          f"{c['latency_ms']:.3f} ms | {c['rps']:.0f} | {c['scale']:.2f} | {cs['accept_us']:g} µs | "
+          f"{c['latency_ms']:.3f} ms | {c['rps']:.0f} | {c.get('client_cpu_us', 0):g} µs | {c['scale']:.2f} | {cs['accept_us']:g} µs | "
           f"{cs['parse_us']:g} µs | {cs['respond_us']:g} µs | {cs['spawn_us']:g} µs | "
           f"{c['overhead_ms'] * 1000:g} µs |")
     w("")
@@ -788,7 +810,7 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             h = c["hello_def"]
             w(f"- {k}, the same hello world as a `def` route (through the threadpool): "
               f"{h['cpu_us']:.0f} µs CPU ({h['user_us']:.0f} + {h['sys_us']:.0f}), "
-              f"{h['latency_ms']:.3f} ms at c=1: the threadpool round trip costs "
+              f"{h['latency_ms']:.3f} ms at c={CAL_C}: the threadpool round trip costs "
               f"{h['cpu_us'] - c['cpu_us']:.0f} µs of CPU per call, used as "
               "`server.costs.to_thread_us`.")
     w("")
@@ -948,7 +970,7 @@ def main():
         cal[k] = c
         log(f"   {k}: {c['cpu_us']:.0f} µs CPU per request ({c['user_us']:.0f} user + {c['sys_us']:.0f} system; "
             f"×{c['scale']:.2f} loopsim's default), "
-            f"ab c=1 latency {c['latency_ms']:.3f} ms; costs {c['costs']}, overhead {c['overhead_ms']} ms")
+            f"ab c={CAL_C} latency {c['latency_ms']:.3f} ms, ab {c['client_cpu_us']} µs CPU/request; costs {c['costs']}, overhead {c['overhead_ms']} ms")
     route_check = (float("nan"), float("nan"))
     if not a.smoke:
         route_check = check_cpu_route(cpu_iters)

@@ -11,6 +11,7 @@ fn scenario(requests: u32) -> loopsim_engine::Scenario {
         concurrency: 1000,
         keep_alive: false,
         timeout_ms: None,
+        client_cpu_us: None,
     };
     s
 }

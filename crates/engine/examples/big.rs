@@ -12,6 +12,7 @@ fn main() {
         concurrency: 1000,
         keep_alive: false,
         timeout_ms: None,
+        client_cpu_us: None,
     };
     let opts = RunOptions {
         keep_requests: Some(0),

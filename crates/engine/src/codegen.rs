@@ -528,6 +528,7 @@ fn describe_load(load: &Load) -> String {
             concurrency,
             keep_alive,
             timeout_ms,
+            ..
         } => {
             let mut d = format!(
                 "closed loop (ApacheBench): {requests} requests over {concurrency} connections"
@@ -1154,6 +1155,7 @@ fn load_command(s: &Scenario) -> String {
             concurrency,
             keep_alive,
             timeout_ms,
+            ..
         } => {
             let mut c = format!("ab -n {requests} -c {concurrency}");
             if *keep_alive {

@@ -3,7 +3,34 @@
 use crate::queue::Ev;
 use crate::scenario::{Arrivals, Load, Runtime};
 use crate::sim::{Cb, MainJob, Simulation};
-use crate::time::{from_s, Nanos};
+use std::collections::VecDeque;
+
+use crate::record::{LaneKind, ACT_CLIENT};
+use crate::sim::NONE;
+use crate::time::{from_s, from_us, Nanos};
+
+/// A closed-loop client's next send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Send {
+    /// On a new connection.
+    New { client: u32 },
+    /// On the kept-alive connection to worker `proc`, served before by `thread`.
+    KeepAlive {
+        client: u32,
+        proc: u32,
+        gen: u32,
+        thread: u32,
+    },
+}
+
+/// ab running on the server's machine: a single-threaded process that spends `cost` of a core
+/// on each request before sending it.
+pub(crate) struct AbClient {
+    pub thread: u32,
+    pub cost: Nanos,
+    pub queue: VecDeque<Send>,
+    pub busy: Option<Send>,
+}
 
 pub(crate) enum LoadState {
     /// `requests` in all over `concurrency` connections; a connection sends its next request
@@ -104,21 +131,98 @@ impl Simulation {
 
     /// A closed-loop client whose request ended sends its next one on a new connection.
     pub(crate) fn client_next(&mut self, client: u32) {
-        if let LoadState::Closed { total, issued, .. } = &mut self.load {
-            if *issued < *total {
-                *issued += 1;
+        if self.load.wants_more() {
+            self.client_send(Send::New { client });
+        }
+    }
+
+    /// A closed-loop client sends its next request: at once, or after ab's CPU for it.
+    pub(crate) fn client_send(&mut self, send: Send) {
+        if let LoadState::Closed { issued, .. } = &mut self.load {
+            *issued += 1;
+        }
+        match &mut self.ab {
+            Some(ab) => {
+                ab.queue.push_back(send);
+                self.ab_next();
+            }
+            None => self.send_now(send),
+        }
+    }
+
+    fn send_now(&mut self, send: Send) {
+        match send {
+            Send::New { client } => {
                 let slot = self.new_request(client, self.now);
                 self.syn(slot);
             }
+            Send::KeepAlive {
+                client,
+                proc,
+                gen,
+                thread,
+            } => {
+                let slot = self.new_request(client, self.now);
+                self.send_on_connection(slot, proc, gen, thread);
+            }
         }
+    }
+
+    /// ab's process: one thread, its own core share, no GIL of the server's.
+    pub(crate) fn start_ab(&mut self) {
+        let Load::Closed {
+            client_cpu_us: Some(us),
+            ..
+        } = self.scenario.load
+        else {
+            return;
+        };
+        let cost = from_us(us);
+        if cost == 0 {
+            return;
+        }
+        let gil = self.gils.len() as u32;
+        self.gils
+            .push(crate::gil::Gil::new(false, self.cfg.switch_interval));
+        let lane = self.lane(0, LaneKind::Client, 0);
+        let thread = self.client_thread(lane, gil);
+        self.ab = Some(AbClient {
+            thread,
+            cost,
+            queue: VecDeque::new(),
+            busy: None,
+        });
+    }
+
+    fn ab_next(&mut self) {
+        let Some(ab) = &mut self.ab else { return };
+        if ab.busy.is_some() {
+            return;
+        }
+        let Some(send) = ab.queue.pop_front() else {
+            return;
+        };
+        ab.busy = Some(send);
+        let (t, cost) = (ab.thread, ab.cost);
+        self.thread_cpu(t, cost, ACT_CLIENT, NONE);
+    }
+
+    /// ab has prepared a request: it goes out now.
+    pub(crate) fn ab_done(&mut self) {
+        let ab = self
+            .ab
+            .as_mut()
+            .expect("only ab's thread has the client role");
+        let send = ab.busy.take().expect("ab was busy");
+        let t = ab.thread;
+        self.thread_idle(t);
+        self.send_now(send);
+        self.ab_next();
     }
 
     /// A kept-alive connection to worker `p` carries the client's next request (`thread`: the
     /// thread that served the previous one, for thread-per-connection servers).
     pub(crate) fn send_on_connection(&mut self, slot: u32, p: u32, gen: u32, thread: u32) {
-        if let LoadState::Closed { issued, .. } = &mut self.load {
-            *issued += 1;
-        }
         let proc = &self.procs[p as usize];
         if !proc.alive || proc.gen != gen {
             self.syn(slot);

@@ -89,6 +89,7 @@ fn ab(kind: ServerKind, workers: Option<u32>, route: Route) -> Scenario {
             concurrency: AB_CONCURRENCY,
             keep_alive: false,
             timeout_ms: Some(AB_TIMEOUT_MS),
+            client_cpu_us: None,
         },
     )
 }

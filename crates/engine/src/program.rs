@@ -7,8 +7,8 @@
 
 use crate::dist::Dist;
 use crate::record::{
-    Activity, Origin, ACT_ACCEPT, ACT_CLOSE_WAIT, ACT_FIRST_STEP, ACT_HANDOFF, ACT_IDLE,
-    ACT_OVERHEAD, ACT_PARSE, ACT_RESPOND, ACT_SPAWN,
+    Activity, Origin, ACT_ACCEPT, ACT_CLIENT, ACT_CLOSE_WAIT, ACT_FIRST_STEP, ACT_HANDOFF,
+    ACT_IDLE, ACT_OVERHEAD, ACT_PARSE, ACT_RESPOND, ACT_SPAWN,
 };
 use crate::rng::Rng;
 use crate::scenario::{Offload, Route, Runtime, Scenario, ServerConfig, Step, StepKind};
@@ -83,6 +83,7 @@ fn server_activities() -> Vec<Activity> {
         a("idle", Origin::Server),
         a("run_in_threadpool hand-off", Origin::Framework),
         a("waiting for the client to close", Origin::Server),
+        a("ab preparing and sending a request", Origin::Server),
     ];
     debug_assert_eq!(v.len(), ACT_FIRST_STEP as usize);
     debug_assert_eq!(
@@ -94,9 +95,10 @@ fn server_activities() -> Vec<Activity> {
             ACT_SPAWN,
             ACT_IDLE,
             ACT_HANDOFF,
-            ACT_CLOSE_WAIT
+            ACT_CLOSE_WAIT,
+            ACT_CLIENT
         ],
-        [0, 1, 2, 3, 4, 5, 6, 7]
+        [0, 1, 2, 3, 4, 5, 6, 7, 8]
     );
     v
 }

@@ -171,6 +171,8 @@ pub enum LaneKind {
     /// A gunicorn sync worker's only thread.
     Sync,
     ProcessPool,
+    /// The load generator (ab) when it runs on the server's machine.
+    Client,
 }
 
 /// A row of the timeline: a thread (or, for per-connection threads, a reused slot).
@@ -213,8 +215,9 @@ pub const ACT_SPAWN: u16 = 4;
 pub const ACT_IDLE: u16 = 5;
 pub const ACT_HANDOFF: u16 = 6;
 pub const ACT_CLOSE_WAIT: u16 = 7;
+pub const ACT_CLIENT: u16 = 8;
 /// Index of the first handler step in the activity list.
-pub const ACT_FIRST_STEP: u16 = 8;
+pub const ACT_FIRST_STEP: u16 = 9;
 
 /// Per-lane time totals by state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -618,6 +618,14 @@ pub enum Load {
         /// `ab -k`: reuse the connection (if the server keeps it open).
         #[serde(default, skip_serializing_if = "is_false")]
         keep_alive: bool,
+        /// CPU ab spends per request when it runs on the server's machine, in µs: one
+        /// single-threaded client process, taking a core (not the GIL) before each send.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::field::client_cpu_us"
+        )]
+        client_cpu_us: Option<f64>,
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
@@ -1041,8 +1049,10 @@ impl Scenario {
                 requests,
                 concurrency,
                 timeout_ms,
+                client_cpu_us,
                 ..
             } => {
+                v.opt_f64("load.client_cpu_us", *client_cpu_us, limits::COST_US);
                 v.u32_range("load.requests", *requests, limits::REQUESTS);
                 v.u32_range("load.concurrency", *concurrency, limits::CONCURRENCY);
                 if concurrency > requests {

@@ -112,6 +112,8 @@ pub(crate) enum Role {
     Conn,
     Sync,
     ProcWorker,
+    /// ab, on the server's machine.
+    Client,
 }
 
 /// What a (non-loop) thread is doing for its current op.
@@ -277,6 +279,8 @@ pub struct Simulation {
     pub(crate) rng_load: Rng,
     /// Which idle worker wins an accept race.
     pub(crate) rng_accept: Rng,
+    /// ab's own process, when its CPU is modelled.
+    pub(crate) ab: Option<crate::load::AbClient>,
     pub(crate) load: LoadState,
     pub(crate) timeout: Option<Nanos>,
     pub(crate) lanes: Vec<Lane>,
@@ -330,6 +334,7 @@ impl Simulation {
             rng_handler: Rng::new(scenario.seed, 1),
             rng_load: Rng::new(scenario.seed, 2),
             rng_accept: Rng::new(scenario.seed, 3),
+            ab: None,
             load: LoadState::new(&scenario.load),
             timeout: scenario.load.timeout(),
             lanes: Vec::new(),
@@ -363,7 +368,11 @@ impl Simulation {
             sim.procs.push(proc);
             sim.start_proc(p);
         }
+        sim.start_ab();
         sim.start_load();
+        if sim.cores_dirty {
+            sim.reschedule_cores();
+        }
         Ok(sim)
     }
 
@@ -689,9 +698,13 @@ impl Simulation {
         self.client_finish(slot, Status::Ok);
         if self.cfg.keep_alive && self.load.keep_alive() && self.load.wants_more() {
             let gen = self.procs[p as usize].gen;
-            let next = self.new_request(client, self.now);
             let thread = self.reqs[slot as usize].thread;
-            self.send_on_connection(next, p, gen, thread);
+            self.client_send(crate::load::Send::KeepAlive {
+                client,
+                proc: p,
+                gen,
+                thread,
+            });
         } else {
             self.close_conn(p);
             self.client_next(client);

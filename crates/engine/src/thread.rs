@@ -23,6 +23,7 @@ impl Simulation {
             LaneKind::Connection => format!("w{proc} conn thread {index}"),
             LaneKind::Sync => format!("w{proc} worker"),
             LaneKind::ProcessPool => format!("w{proc} pool process {index}"),
+            LaneKind::Client => "ab (the client)".to_string(),
         };
         let id = self.lanes.len() as u32;
         self.lanes.push(Lane {
@@ -40,6 +41,13 @@ impl Simulation {
         self.gils
             .push(Gil::new(self.cfg.gil, self.cfg.switch_interval));
         (self.gils.len() - 1) as u32
+    }
+
+    /// ab's thread: not part of any worker (a worker's kill leaves it alone).
+    pub(crate) fn client_thread(&mut self, lane: u32, gil: u32) -> u32 {
+        let id = self.spawn_thread(0, Role::Client, lane, gil);
+        self.procs[0].threads.retain(|&t| t != id);
+        id
     }
 
     pub(crate) fn spawn_thread(&mut self, proc: u32, role: Role, lane: u32, gil: u32) -> u32 {
@@ -354,6 +362,7 @@ impl Simulation {
             },
             Role::Anyio | Role::Pool | Role::Conn => self.run_code(t),
             Role::ProcWorker => self.ppool_done(p, t),
+            Role::Client => self.ab_done(),
         }
     }
 }

@@ -1,0 +1,68 @@
+//! ab on the server's machine: its CPU per request takes a core (not the GIL) before each send.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+fn scenario(client_cpu_us: f64, cores: u32, concurrency: u32) -> serde_json::Value {
+    json!({
+        "version": 1,
+        "server": {"kind": "uvicorn", "cores": cores, "costs": zero_costs()},
+        "handler": {"route": "async_def", "overhead": zero_overhead(), "steps": [step("cpu", 1.0)]},
+        "load": {"kind": "closed", "requests": 10, "concurrency": concurrency, "client_cpu_us": client_cpu_us}
+    })
+}
+
+#[test]
+fn ab_prepares_each_request_before_sending_it() {
+    // One connection, 1 ms of ab CPU then 1 ms of handler CPU per request: ab's time is not
+    // in the latency (a request is sent when ab has prepared it), but in the makespan.
+    let r = run(scenario(1_000.0, 2, 1));
+    assert!(latencies(&r).iter().all(|&l| l == ms(1.0)));
+    assert_eq!(r.summary.makespan_ms, 20.0 - 1.0);
+    // #0 goes out at 1 ms, is answered at 2; ab prepares #1 (2–3 ms) and sends it at 3.
+    assert_eq!(by_id(&r)[1].sent, ms(3.0));
+    // ab has its own lane on the timeline, 10 ms of CPU.
+    let lane = r
+        .lanes
+        .iter()
+        .position(|l| l.name == "ab (the client)")
+        .unwrap();
+    assert_eq!(r.lane_totals[lane].cpu, ms(10.0));
+    assert!((r.summary.cpu_demand_ms - 20.0).abs() < 1e-9);
+}
+
+#[test]
+fn ab_and_the_server_share_the_cores() {
+    // Two connections on one core: while ab prepares the second request the server runs the
+    // first at half speed (processor sharing), so the server's throughput drops.
+    let alone = run(scenario(0.0, 1, 2));
+    let shared = run(scenario(1_000.0, 1, 2));
+    assert_eq!(alone.summary.makespan_ms, 10.0);
+    assert!(
+        shared.summary.makespan_ms >= 19.0,
+        "{}",
+        shared.summary.makespan_ms
+    );
+    // ab is one process: it prepares one request at a time.
+    let sends: Vec<u64> = by_id(&shared).iter().map(|q| q.sent).collect();
+    assert!(
+        sends
+            .windows(2)
+            .all(|w| w[1] >= w[0] + ms(1.0) || w[1] == w[0]),
+        "{sends:?}"
+    );
+}
+
+#[test]
+fn out_of_range_client_cpu_is_refused() {
+    let s = scenario(-1.0, 1, 1).to_string();
+    let e = loopsim_engine::Scenario::from_json(&s)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("load.client_cpu_us: must be between 0 and 1000000 (got -1)"),
+        "{e}"
+    );
+}
