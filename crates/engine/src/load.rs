@@ -9,7 +9,7 @@ use crate::record::{LaneKind, ACT_CLIENT};
 use crate::sim::NONE;
 use crate::time::{from_s, from_us, Nanos};
 
-/// A closed-loop client's next send.
+/// Work of a closed-loop client: its next send, or (for ab) reading a response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Send {
     /// On a new connection.
@@ -21,10 +21,13 @@ pub(crate) enum Send {
         gen: u32,
         thread: u32,
     },
+    /// Not a send: ab reads the response to request `slot` (`id`).
+    Receive { slot: u32, id: u32 },
 }
 
 /// ab running on the server's machine: a single-threaded process that spends `cost` of a core
-/// on each request before sending it.
+/// on each request, half to prepare and send it, half to read the response; a response that
+/// arrives while ab is busy waits for it (and counts in the latency, as ab measures it).
 pub(crate) struct AbClient {
     pub thread: u32,
     pub cost: Nanos,
@@ -141,12 +144,17 @@ impl Simulation {
         if let LoadState::Closed { issued, .. } = &mut self.load {
             *issued += 1;
         }
-        match &mut self.ab {
-            Some(ab) => {
-                ab.queue.push_back(send);
-                self.ab_next();
-            }
-            None => self.send_now(send),
+        if self.ab.is_some() {
+            self.ab_enqueue(send);
+        } else {
+            self.send_now(send);
+        }
+    }
+
+    pub(crate) fn ab_enqueue(&mut self, job: Send) {
+        if let Some(ab) = &mut self.ab {
+            ab.queue.push_back(job);
+            self.ab_next();
         }
     }
 
@@ -164,6 +172,11 @@ impl Simulation {
             } => {
                 let slot = self.new_request(client, self.now);
                 self.send_on_connection(slot, proc, gen, thread);
+            }
+            Send::Receive { slot, id } => {
+                if self.reqs[slot as usize].id == id {
+                    self.received(slot);
+                }
             }
         }
     }
@@ -203,7 +216,15 @@ impl Simulation {
             return;
         };
         ab.busy = Some(send);
-        let (t, cost) = (ab.thread, ab.cost);
+        let half = ab.cost / 2;
+        let (t, cost) = match send {
+            Send::Receive { .. } => (ab.thread, ab.cost - half),
+            _ => (ab.thread, half),
+        };
+        if cost == 0 {
+            self.ab_done();
+            return;
+        }
         self.thread_cpu(t, cost, ACT_CLIENT, NONE);
     }
 

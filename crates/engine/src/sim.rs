@@ -694,7 +694,22 @@ impl Simulation {
             self.close_conn(p);
             return;
         }
-        let client = r.client;
+        if self.ab.is_some() {
+            // ab reads the response when its process gets to it.
+            let id = r.id;
+            self.ab_enqueue(crate::load::Send::Receive { slot, id });
+            return;
+        }
+        self.received(slot);
+    }
+
+    /// The client has read the response: the request is answered, and the client goes on.
+    pub(crate) fn received(&mut self, slot: u32) {
+        let r = &self.reqs[slot as usize];
+        if r.client_done {
+            return;
+        }
+        let (client, p) = (r.client, r.proc);
         self.client_finish(slot, Status::Ok);
         if self.cfg.keep_alive && self.load.keep_alive() && self.load.wants_more() {
             let gen = self.procs[p as usize].gen;
