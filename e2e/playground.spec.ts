@@ -49,7 +49,7 @@ test.describe('the playground', () => {
     await expect(page.getByTestId('kpi-max').locator('dd')).toHaveText(/^20(\.00\d)? s$/);
     const report = await page.getByTestId('ab-report').innerText();
     expect(report).toContain('Complete requests:      2');
-    expect(report).toMatch(/Total:\s+10000\s+15000/);
+    expect(report).toMatch(/Total:\s+10001\s+15001/);
 
     await openTab(page, 'Latency');
     const points = page.getByTestId('latency-chart').locator('[data-request-id]');

@@ -23,6 +23,7 @@ pub enum CostField {
     Wake,
     ToThread,
     CloseWait,
+    KernelShare,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,6 +147,7 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                 CostField::Wake => c.wake_us = v,
                 CostField::ToThread => c.to_thread_us = v,
                 CostField::CloseWait => c.close_wait_us = v,
+                CostField::KernelShare => c.kernel_share = v,
             }
             if *c == Costs::default() {
                 s.server.costs = None;

@@ -180,7 +180,7 @@ fn ServerForm(p: &FormProps) -> Html {
             </div>
             <details class="advanced">
                 <summary>{ "Per-request costs" }</summary>
-                <p class="hint">{ "Server CPU per connection and request (GIL held); empty = the server's default." }</p>
+                <p class="hint">{ "Server CPU per connection and request (GIL held, except its kernel share); empty = the server's default." }</p>
                 <div class="row">
                     { cost(CostField::Accept, "f-cost-accept_us", "Accept", costs.accept_us, d.costs.accept_us) }
                     { cost(CostField::Parse, "f-cost-parse_us", "Read & parse", costs.parse_us, d.costs.parse_us) }
@@ -193,6 +193,11 @@ fn ServerForm(p: &FormProps) -> Html {
                         { cost(CostField::ToThread, "f-cost-to_thread_us", "run_in_threadpool round trip", costs.to_thread_us, d.costs.to_thread_us) }
                     }
                     { cost(CostField::Wake, "f-cost-wake_us", "Wake each further worker", costs.wake_us, d.costs.wake_us) }
+                    <NumberField id="f-cost-kernel_share" label="Kernel share of these costs" value={costs.kernel_share}
+                        optional=true placeholder={d.costs.kernel_share.map(|v| AttrValue::from(v.to_string()))}
+                        hint="0 … 0.9: system calls, run without the GIL"
+                        error={e.at("server.costs.kernel_share")}
+                        on_change={cb.reform(|v| Edit::Cost(CostField::KernelShare, v))} />
                 </div>
                 <NumberField id="f-overhead" label="Framework overhead (ms)" optional=true
                     value={match p.scenario.handler.overhead { Some(Dist::Constant { ms }) => Some(ms), _ => None }}

@@ -23,6 +23,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,12 +52,14 @@ TOL_ABS_MS = 30.0
 # respond, spawn (µs) and the framework overhead (µs). Calibration measures the total on this
 # machine and scales these parts by total / sum, the same factor for every part.
 DEFAULT_PARTS = {
-    "uvicorn": (25, 60, 60, 0, 150),
-    "gunicorn_uvicorn": (25, 60, 60, 0, 150),
-    "gunicorn_sync": (30, 80, 60, 0, 80),
-    "gunicorn_gthread": (40, 80, 60, 0, 80),
-    "flask_dev": (40, 250, 150, 60, 80),
-    "waitress": (40, 120, 80, 0, 80),
+    # loopsim's defaults (scenario.rs::ServerKind::defaults): accept, parse, respond, spawn
+    # (per connection: werkzeug's thread; AnyIO's thread start is measured apart), overhead.
+    "uvicorn": (40, 90, 90, 0, 220),
+    "gunicorn_uvicorn": (40, 90, 90, 0, 220),
+    "gunicorn_sync": (40, 110, 80, 0, 110),
+    "gunicorn_gthread": (55, 110, 80, 0, 110),
+    "flask_dev": (70, 440, 260, 100, 110),
+    "waitress": (55, 160, 105, 0, 110),
 }
 ASGI = {"uvicorn", "gunicorn_uvicorn"}
 
@@ -378,6 +381,29 @@ def measure_c1(srv, path, n, tag, rounds=3):
     return best + (totals,)
 
 
+def measure_thread_start(n=200, rounds=3):
+    """`threading.Thread(...).start()` in this interpreter (the servers' Python): CPU µs per
+    start (the process's CPU, so the new thread's bootstrap counts) and wall µs per start
+    (`start()` waits until the thread runs). The round with the least CPU counts."""
+    best = None
+    for _ in range(rounds):
+        ev = threading.Event()
+        ts = []
+        c0, t0 = time.process_time(), time.perf_counter()
+        for _ in range(n):
+            th = threading.Thread(target=ev.wait, daemon=True)
+            th.start()
+            ts.append(th)
+        cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+        ev.set()
+        for th in ts:
+            th.join()
+        m = (cpu / n * 1e6, wall / n * 1e6)
+        if best is None or m[0] < best[0]:
+            best = m
+    return best
+
+
 def calibrate_server(kind, n=1000):
     """Hello world at c=CAL_C on one worker: the worker's CPU per request, ab's own CPU per
     request, and ab's mean latency.
@@ -393,6 +419,16 @@ def calibrate_server(kind, n=1000):
     parts = DEFAULT_PARTS[kind]
     scale = cpu_us / sum(parts)
     a, p, r, s, o = (x * scale for x in parts)
+    thread_start = None
+    if kind in ASGI:
+        # AnyIO starts a worker thread for each of the first `threads` concurrent calls, and
+        # `Thread.start()` holds the loop until the thread runs: `spawn_us`, measured directly
+        # (the hello worlds above reuse warm threads, so it is not in their CPU).
+        thread_start = measure_thread_start()
+        s = thread_start[0]
+    # The system time is the server's system calls (accept, recv, send, close, clone), all in
+    # the server costs: their kernel share runs without the GIL (`server.costs.kernel_share`).
+    kernel_share = min(0.9, sys_us / (a + p + r + s)) if a + p + r + s > 0 else 0.0
     return {
         "kind": kind, "n": n, "cpu_us": cpu_us, "user_us": user_us, "sys_us": sys_us,
         "latency_ms": lat, "rps": rps, "scale": scale, "rounds_us": rounds,
@@ -400,9 +436,11 @@ def calibrate_server(kind, n=1000):
         "client_cpu_us": round(ab_us, 1),
         "costs": {"accept_us": round(a, 1), "parse_us": round(p, 1),
                   "respond_us": round(r, 1), "spawn_us": round(s, 1),
+                  "kernel_share": round(kernel_share, 2),
                   **({} if hello_def is None else
                      {"to_thread_us": round(max(0.0, hello_def[0] - cpu_us), 1)})},
         "overhead_ms": round(o / 1000, 4),
+        "thread_start_us": thread_start,
         "hello_def": None if hello_def is None else
         {"cpu_us": hello_def[0], "user_us": hello_def[1], "sys_us": hello_def[2],
          "latency_ms": hello_def[3]},
@@ -794,16 +832,18 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
       "500 requests; the round with the least CPU per request counts (other processes only add "
       "to it; every round is listed). ab's own CPU per request in the same round (from "
       "`getrusage`) is passed to the ApacheBench scenarios as `load.client_cpu_us`: ab runs on "
-      "the same two cores.")
+      "the same two cores. The system time over the server costs (accept + parse + respond + "
+      "spawn: the framework's overhead is Python) is their kernel share, run without the GIL "
+      "(`server.costs.kernel_share`, at most 0.9).")
     w("")
-    w(f"| server | rounds (CPU / request) | CPU / request (user + system) | ab latency at c={CAL_C} | ab req/s at c={CAL_C} | ab CPU / request | × default | accept | parse | respond | spawn | overhead |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    w(f"| server | rounds (CPU / request) | CPU / request (user + system) | ab latency at c={CAL_C} | ab req/s at c={CAL_C} | ab CPU / request | × default | accept | parse | respond | spawn | kernel share | overhead |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for k, c in cal.items():
         cs = c["costs"]
         w(f"| {k} | {', '.join(f'{x:.0f}' for x in c['rounds_us'])} µs | {c['cpu_us']:.0f} µs ({c['user_us']:.0f} + {c['sys_us']:.0f}) | "
           f"{c['latency_ms']:.3f} ms | {c['rps']:.0f} | {c.get('client_cpu_us', 0):g} µs | {c['scale']:.2f} | {cs['accept_us']:g} µs | "
           f"{cs['parse_us']:g} µs | {cs['respond_us']:g} µs | {cs['spawn_us']:g} µs | "
-          f"{c['overhead_ms'] * 1000:g} µs |")
+          f"{cs.get('kernel_share', 0):g} | {c['overhead_ms'] * 1000:g} µs |")
     w("")
     for k, c in cal.items():
         if c.get("hello_def"):
@@ -813,6 +853,13 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               f"{h['latency_ms']:.3f} ms at c={CAL_C}: the threadpool round trip costs "
               f"{h['cpu_us'] - c['cpu_us']:.0f} µs of CPU per call, used as "
               "`server.costs.to_thread_us`.")
+    w("")
+    for k, c in cal.items():
+        if c.get("thread_start_us"):
+            cpu, wall = c["thread_start_us"]
+            w(f"- {k}: `threading.Thread(...).start()` in the servers' Python costs {cpu:.0f} µs of "
+              f"CPU ({wall:.0f} µs wall) per thread, used as `server.costs.spawn_us` (AnyIO starts "
+              "a worker thread for each new concurrent `run_in_threadpool` call, up to its 40).")
     w("")
     w(f"CPU-bound apps: `common.burn` runs a fixed number of iterations of a pure-Python loop "
       f"(`x = (x * 31 + 7) % 1_000_003`). Alone in the harness's process it ran "
@@ -871,9 +918,9 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
         c = r["cpu"]
         if "server_us_per_req" in c:
             w(f"| server CPU / request during the run | {c['server_us_per_req']:.0f} µs "
-              f"({c['server_s'] / c['wall_s']:.2f} cores) | calibrated {sum(cal[sc['kind']]['costs'].values()) + cal[sc['kind']]['overhead_ms'] * 1000:.0f} µs | |")
+              f"({c['server_s'] / c['wall_s']:.2f} cores) | calibrated {cal[sc['kind']]['cpu_us']:.0f} µs | |")
             w(f"| client (ab) CPU / request | {c['client_us_per_req']:.0f} µs "
-              f"({c['client_s'] / c['wall_s']:.2f} cores) | not modelled | |")
+              f"({c['client_s'] / c['wall_s']:.2f} cores) | calibrated {cal[sc['kind']].get('client_cpu_us', 0):g} µs (`load.client_cpu_us`) | |")
         w(f"| other processes' CPU during the run | {c['others_s'] / c['wall_s']:.2f} cores "
           f"(load average {r['loadavg']:.2f}) | not modelled | |")
         w(f"| machine speed just before (CPU loop vs calibration) | {r['speed']:.2f} × | 1 × | |")

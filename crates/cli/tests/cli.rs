@@ -80,7 +80,7 @@ fn run_prints_an_ab_style_report() {
         out.contains("Scenario:               fastapi-async-time-sleep"),
         "{out}"
     );
-    // Latencies 10 000.380 and 20 000.590 ms: the run takes 20.001 s.
+    // Latencies 10 000.570 and 20 000.880 ms: the run takes 20.001 s.
     assert!(
         out.contains("Time taken for tests:   20.001 seconds"),
         "{out}"
@@ -92,10 +92,10 @@ fn run_prints_an_ab_style_report() {
         assert!(out.contains(&format!("  {p}%  20001\n")), "{p}%:\n{out}");
     }
     assert!(out.contains(" 100%  20001 (longest request)"), "{out}");
-    // Total row: min 10000, max 20001 (rounded ms).
+    // Total row: min 10001, max 20001 (rounded ms).
     let total = out.lines().find(|l| l.starts_with("Total:")).unwrap();
     let cols: Vec<&str> = total.split_whitespace().collect();
-    assert_eq!(cols[1], "10000");
+    assert_eq!(cols[1], "10001");
     assert_eq!(cols[cols.len() - 1], "20001");
 }
 
@@ -141,11 +141,11 @@ fn run_json_has_the_summary_and_every_request() {
         lat.push(r["latency_ms"].as_f64().unwrap());
     }
     lat.sort_by(f64::total_cmp);
-    // def + time.sleep(10) in the threadpool: 10 000.800 and 10 000.890 ms (see the engine's
+    // def + time.sleep(10) in the threadpool: 10 001.180 and 10 001.390 ms (see the engine's
     // seed_presets test for the arithmetic).
-    assert!((lat[0] - 10_000.80).abs() < 1e-6, "{lat:?}");
-    assert!((lat[1] - 10_000.89).abs() < 1e-6, "{lat:?}");
-    assert!((s["max_ms"].as_f64().unwrap() - 10_000.89).abs() < 1e-6);
+    assert!((lat[0] - 10_001.18).abs() < 1e-6, "{lat:?}");
+    assert!((lat[1] - 10_001.39).abs() < 1e-6, "{lat:?}");
+    assert!((s["max_ms"].as_f64().unwrap() - 10_001.39).abs() < 1e-6);
 }
 
 #[test]
@@ -179,7 +179,7 @@ fn run_csv_has_a_header_and_a_row_per_request() {
         assert_eq!(row[col("thread")], "w0 event loop");
     }
     let lat: Vec<&str> = rows.iter().map(|r| r[col("latency_ms")]).collect();
-    assert_eq!(lat, vec!["10000.380000", "20000.590000"]);
+    assert_eq!(lat, vec!["10000.570000", "20000.880000"]);
 }
 
 #[test]

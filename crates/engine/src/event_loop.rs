@@ -142,7 +142,7 @@ impl Simulation {
                     self.loop_ready(p, Cb::Run(slot));
                     return false;
                 }
-                self.thread_cpu(t, self.cfg.parse, ACT_PARSE, slot);
+                self.server_cpu(t, self.cfg.parse, ACT_PARSE, slot);
                 true
             }
             Cb::Wake(slot) => {
@@ -175,7 +175,7 @@ impl Simulation {
                 self.loop_pending(p, Cb::Read(slot));
                 continue;
             }
-            self.thread_cpu(t, self.cfg.accept, ACT_ACCEPT, slot);
+            self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, slot);
             return true;
         }
     }

@@ -127,6 +127,7 @@ opt_number_field!(client_cpu_us, "client_cpu_us", l::COST_US);
 opt_number_field!(wake_us, "wake_us", l::COST_US);
 opt_number_field!(to_thread_us, "to_thread_us", l::COST_US);
 opt_number_field!(close_wait_us, "close_wait_us", l::COST_US);
+opt_number_field!(kernel_share, "kernel_share", l::KERNEL_SHARE);
 
 pub(crate) fn seed<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let v = Value::deserialize(d)?;

@@ -8,7 +8,7 @@
 use crate::dist::Dist;
 use crate::record::{
     Activity, Origin, ACT_ACCEPT, ACT_CLIENT, ACT_CLOSE_WAIT, ACT_FIRST_STEP, ACT_HANDOFF,
-    ACT_IDLE, ACT_OVERHEAD, ACT_PARSE, ACT_RESPOND, ACT_SPAWN,
+    ACT_IDLE, ACT_KERNEL, ACT_OVERHEAD, ACT_PARSE, ACT_RESPOND, ACT_SPAWN,
 };
 use crate::rng::Rng;
 use crate::scenario::{Offload, Route, Runtime, Scenario, ServerConfig, Step, StepKind};
@@ -34,6 +34,8 @@ pub(crate) enum Ins {
     /// The framework starts handling the request (recorded as `started`).
     Start,
     Cpu(Dur, u16),
+    /// A server cost: Python with the GIL, then its system calls without (`server_cpu`).
+    ServerCpu(Nanos, u16),
     Block(Dur, u16),
     /// `await` I/O: the task suspends; the loop is free.
     Await(Dur, u16),
@@ -83,7 +85,8 @@ fn server_activities() -> Vec<Activity> {
         a("idle", Origin::Server),
         a("run_in_threadpool hand-off", Origin::Framework),
         a("waiting for the client to close", Origin::Server),
-        a("ab preparing and sending a request", Origin::Server),
+        a("ab sending a request or reading a response", Origin::Server),
+        a("kernel (system calls, GIL released)", Origin::Server),
     ];
     debug_assert_eq!(v.len(), ACT_FIRST_STEP as usize);
     debug_assert_eq!(
@@ -96,9 +99,10 @@ fn server_activities() -> Vec<Activity> {
             ACT_IDLE,
             ACT_HANDOFF,
             ACT_CLOSE_WAIT,
-            ACT_CLIENT
+            ACT_CLIENT,
+            ACT_KERNEL
         ],
-        [0, 1, 2, 3, 4, 5, 6, 7, 8]
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     );
     v
 }
@@ -208,7 +212,7 @@ pub(crate) fn compile(s: &Scenario, cfg: &ServerConfig) -> Program {
                 Route::AsyncDef => c.steps(&h.steps, "handler.steps", Origin::Step, true),
                 Route::Def => c.thread_call(&h.steps, "handler.steps", Origin::Step, true),
             }
-            c.p.code.push(Ins::Cpu(fixed(cfg.respond), ACT_RESPOND));
+            c.p.code.push(Ins::ServerCpu(cfg.respond, ACT_RESPOND));
             c.p.code.push(Ins::Deliver);
             for (i, b) in h.background.iter().enumerate() {
                 let path = format!("handler.background[{i}].steps");
@@ -228,11 +232,11 @@ pub(crate) fn compile(s: &Scenario, cfg: &ServerConfig) -> Program {
         Runtime::ThreadPool { io_on_main: false }
         | Runtime::ThreadPerConnection
         | Runtime::Sync => {
-            c.p.code.push(Ins::Cpu(fixed(cfg.parse), ACT_PARSE));
+            c.p.code.push(Ins::ServerCpu(cfg.parse, ACT_PARSE));
             c.p.code.push(Ins::Start);
             c.p.code.push(Ins::Cpu(overhead, ACT_OVERHEAD));
             c.steps(&h.steps, "handler.steps", Origin::Step, false);
-            c.p.code.push(Ins::Cpu(fixed(cfg.respond), ACT_RESPOND));
+            c.p.code.push(Ins::ServerCpu(cfg.respond, ACT_RESPOND));
             // werkzeug (HTTP/1.0) waits up to `close_wait` for the client to close: a browser
             // reads the Content-Length and closes at once; ab waits for the server's close.
             let waits_for_close = cfg.runtime == Runtime::ThreadPerConnection
@@ -303,6 +307,12 @@ impl Simulation {
                         return Flow::Op;
                     }
                 }
+                Ins::ServerCpu(ns, act) => {
+                    if ns > 0 {
+                        self.server_cpu(t, ns, act, slot);
+                        return Flow::Op;
+                    }
+                }
                 Ins::Block(d, act) => {
                     let ns = d.sample(&mut self.rng_handler);
                     if ns > 0 {
@@ -329,6 +339,18 @@ impl Simulation {
                             self.req_cat(slot, Cat::Queued);
                         }
                         return Flow::Suspend;
+                    }
+                    if self.cfg.spawn > 0
+                        && self.reqs[slot as usize].new_thread == NONE
+                        && self.procs[p as usize].lp.anyio_idle.is_empty()
+                    {
+                        // No idle worker: AnyIO starts one, and `Thread.start()` holds the
+                        // loop until the new thread runs. Then back to this instruction.
+                        let nt = self.new_anyio_thread(p);
+                        self.reqs[slot as usize].new_thread = nt;
+                        self.reqs[slot as usize].pc = pc;
+                        self.server_cpu(t, self.cfg.spawn, ACT_SPAWN, slot);
+                        return Flow::Op;
                     }
                     self.reqs[slot as usize].thread_end = pc + 1 + len;
                     self.dispatch_anyio(p, slot, route);
@@ -447,15 +469,22 @@ impl Simulation {
 
     /// Hands a `run_in_threadpool` call to an AnyIO worker thread (idle ones are reused,
     /// most recently idle first, as AnyIO does).
+    fn new_anyio_thread(&mut self, p: u32) -> u32 {
+        let idx = self.procs[p as usize].lp.anyio_count;
+        self.procs[p as usize].lp.anyio_count += 1;
+        let lane = self.lane(p, crate::record::LaneKind::Threadpool, idx);
+        let gil = self.procs[p as usize].gil;
+        self.spawn_thread(p, Role::Anyio, lane, gil)
+    }
+
     fn dispatch_anyio(&mut self, p: u32, slot: u32, route: bool) {
-        let t = match self.procs[p as usize].lp.anyio_idle.pop() {
-            Some(t) => t,
-            None => {
-                let idx = self.procs[p as usize].lp.anyio_count;
-                self.procs[p as usize].lp.anyio_count += 1;
-                let lane = self.lane(p, crate::record::LaneKind::Threadpool, idx);
-                let gil = self.procs[p as usize].gil;
-                self.spawn_thread(p, Role::Anyio, lane, gil)
+        let started = std::mem::replace(&mut self.reqs[slot as usize].new_thread, NONE);
+        let t = if started != NONE {
+            started
+        } else {
+            match self.procs[p as usize].lp.anyio_idle.pop() {
+                Some(t) => t,
+                None => self.new_anyio_thread(p),
             }
         };
         let lane = self.threads[t as usize].lane;

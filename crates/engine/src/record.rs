@@ -216,8 +216,9 @@ pub const ACT_IDLE: u16 = 5;
 pub const ACT_HANDOFF: u16 = 6;
 pub const ACT_CLOSE_WAIT: u16 = 7;
 pub const ACT_CLIENT: u16 = 8;
+pub const ACT_KERNEL: u16 = 9;
 /// Index of the first handler step in the activity list.
-pub const ACT_FIRST_STEP: u16 = 9;
+pub const ACT_FIRST_STEP: u16 = 10;
 
 /// Per-lane time totals by state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

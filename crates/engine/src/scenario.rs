@@ -27,6 +27,7 @@ pub mod limits {
     pub const PROCESS_POOL: (u32, u32) = (1, 256);
     pub const RESTART_MS: (f64, f64) = (0.0, 600_000.0);
     pub const COST_US: (f64, f64) = (0.0, 1_000_000.0);
+    pub const KERNEL_SHARE: (f64, f64) = (0.0, 0.9);
     pub const STEPS: usize = 32;
     pub const BACKGROUND_TASKS: usize = 8;
     pub const DB_POOL: (u32, u32) = (1, 10_000);
@@ -178,12 +179,16 @@ impl ServerKind {
     }
 
     pub fn defaults(self) -> KindDefaults {
-        let (accept_us, parse_us, respond_us, spawn_us) = match self {
-            ServerKind::Uvicorn | ServerKind::GunicornUvicorn => (25.0, 60.0, 60.0, 0.0),
-            ServerKind::GunicornSync => (30.0, 80.0, 60.0, 0.0),
-            ServerKind::GunicornGthread => (40.0, 80.0, 60.0, 0.0),
-            ServerKind::FlaskDev => (40.0, 250.0, 150.0, 60.0),
-            ServerKind::Waitress => (40.0, 120.0, 80.0, 0.0),
+        // Measured by validation/run.sh on a 2-core shared VM (docs/fidelity.md: a hello world's
+        // CPU split in these proportions; the kernel share is its system time over the server
+        // costs). `spawn_us`: werkzeug's thread per connection; on ASGI servers AnyIO's start of
+        // a worker thread (measured directly: `Thread.start()`).
+        let (accept_us, parse_us, respond_us, spawn_us, kernel_share) = match self {
+            ServerKind::Uvicorn | ServerKind::GunicornUvicorn => (40.0, 90.0, 90.0, 120.0, 0.3),
+            ServerKind::GunicornSync => (40.0, 110.0, 80.0, 0.0, 0.4),
+            ServerKind::GunicornGthread => (55.0, 110.0, 80.0, 0.0, 0.4),
+            ServerKind::FlaskDev => (70.0, 440.0, 260.0, 100.0, 0.3),
+            ServerKind::Waitress => (55.0, 160.0, 105.0, 0.0, 0.45),
         };
         KindDefaults {
             threads: match self {
@@ -219,8 +224,10 @@ impl ServerKind {
                 } else {
                     0.0
                 }),
+                // System time over the server costs in validation/run.sh's calibration.
+                kernel_share: Some(kernel_share),
             },
-            framework_overhead_ms: if self.is_asgi() { 0.15 } else { 0.08 },
+            framework_overhead_ms: if self.is_asgi() { 0.22 } else { 0.11 },
         }
     }
 }
@@ -372,6 +379,14 @@ pub struct Costs {
         deserialize_with = "crate::field::close_wait_us"
     )]
     pub close_wait_us: Option<f64>,
+    /// The share of `accept_us`, `parse_us`, `respond_us` and `spawn_us` spent in the kernel
+    /// (system calls: accept, recv, send, close, clone), which runs on a core without the GIL.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::kernel_share"
+    )]
+    pub kernel_share: Option<f64>,
 }
 
 impl Server {
@@ -423,6 +438,11 @@ impl Server {
             wake: from_us(costs.wake_us.or(d.costs.wake_us).unwrap_or(0.0)),
             to_thread: from_us(costs.to_thread_us.or(d.costs.to_thread_us).unwrap_or(0.0)),
             close_wait: from_us(costs.close_wait_us.or(d.costs.close_wait_us).unwrap_or(0.0)),
+            kernel_share: costs
+                .kernel_share
+                .or(d.costs.kernel_share)
+                .unwrap_or(0.0)
+                .clamp(limits::KERNEL_SHARE.0, limits::KERNEL_SHARE.1),
             // asyncio's accept loop takes up to the server's `backlog` per wake-up
             // (`_accept_connection(..., backlog)`; 100 only when none is given); uvicorn passes
             // its --backlog.
@@ -456,6 +476,8 @@ pub struct ServerConfig {
     pub wake: Nanos,
     pub to_thread: Nanos,
     pub close_wait: Nanos,
+    /// The kernel's share of the server costs (run without the GIL), 0 … 0.9.
+    pub kernel_share: f64,
     /// Connections an asyncio loop accepts per wake-up of the listening socket (its backlog).
     pub accept_batch: u32,
 }
@@ -930,6 +952,11 @@ impl Scenario {
                 "server.costs.close_wait_us",
                 c.close_wait_us,
                 limits::COST_US,
+            );
+            v.opt_f64(
+                "server.costs.kernel_share",
+                c.kernel_share,
+                limits::KERNEL_SHARE,
             );
         }
     }

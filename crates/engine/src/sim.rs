@@ -88,6 +88,8 @@ pub(crate) struct Req {
     /// On a thread: the instruction index where the thread call ends.
     pub thread_end: u16,
     pub has_token: bool,
+    /// An AnyIO worker thread started for this request's thread call, not yet handed the job.
+    pub new_thread: u32,
     pub has_conn: bool,
     pub on_loop: bool,
     pub thread: u32,
@@ -140,6 +142,11 @@ pub(crate) struct Thread {
     pub activity: u16,
     pub epoch: u32,
     pub cpu_left: Nanos,
+    /// The rest of the current server cost (`server_cpu`): its kernel part, run without the
+    /// GIL after the Python part, or its Python part (`then_act`) after the kernel part.
+    pub kernel_left: Nanos,
+    pub then_python: Nanos,
+    pub then_act: u16,
     pub has_gil: bool,
     pub alive: bool,
     pub job: Job,
@@ -572,7 +579,9 @@ impl Simulation {
                     self.cores.finished(self.now, &mut done);
                     for &t in &done {
                         self.threads[t as usize].cpu_left = 0;
-                        self.op_done(t);
+                        if !self.next_part(t) {
+                            self.op_done(t);
+                        }
                     }
                     done.clear();
                     self.done_buf = done;
@@ -638,6 +647,7 @@ impl Simulation {
             pc: 0,
             thread_end: u16::MAX,
             has_token: false,
+            new_thread: NONE,
             has_conn: false,
             on_loop: false,
             thread: NONE,

@@ -6,7 +6,9 @@
 
 use crate::gil::Gil;
 use crate::queue::Ev;
-use crate::record::{Lane, LaneKind, LaneTotals, Segment, ThreadState, NO_REQUEST};
+use crate::record::{
+    Lane, LaneKind, LaneTotals, Segment, ThreadState, ACT_ACCEPT, ACT_KERNEL, ACT_PARSE, NO_REQUEST,
+};
 use crate::sim::{Cat, Job, Role, Simulation, Thread, NONE};
 use crate::time::Nanos;
 
@@ -64,6 +66,9 @@ impl Simulation {
             activity: crate::record::ACT_IDLE,
             epoch: 0,
             cpu_left: 0,
+            kernel_left: 0,
+            then_python: 0,
+            then_act: 0,
             has_gil: false,
             alive: true,
             job: Job::None,
@@ -107,7 +112,11 @@ impl Simulation {
                     _ => {}
                 }
             }
-            if old == ThreadState::Cpu && self.cfg.gil && gil == self.procs[proc as usize].gil {
+            if old == ThreadState::Cpu
+                && old_act != ACT_KERNEL
+                && self.cfg.gil
+                && gil == self.procs[proc as usize].gil
+            {
                 ps.stats.gil_held += d;
             }
             self.emit_segment(Segment {
@@ -173,6 +182,53 @@ impl Simulation {
             self.set_state(t, ThreadState::GilWait, slot, act);
             self.arm_gil_timer(g, false);
         }
+    }
+
+    /// Starts `ns` of a server cost: its system calls (`kernel_share` of it) run on a core with
+    /// the GIL released, as CPython releases it around every socket call; the rest is Python
+    /// and holds the GIL. Reading (accept, recv + parse) makes the system call first, writing
+    /// (format + send, start a thread) last.
+    pub(crate) fn server_cpu(&mut self, t: u32, ns: Nanos, act: u16, slot: u32) {
+        let kernel = (ns as f64 * self.cfg.kernel_share) as Nanos;
+        if kernel == 0 || kernel >= ns {
+            self.thread_cpu(t, ns, act, slot);
+            return;
+        }
+        self.cpu_demand += kernel;
+        if act == ACT_ACCEPT || act == ACT_PARSE {
+            let th = &mut self.threads[t as usize];
+            th.then_python = ns - kernel;
+            th.then_act = act;
+            self.run_kernel(t, kernel, slot);
+        } else {
+            self.threads[t as usize].kernel_left = kernel;
+            self.thread_cpu(t, ns - kernel, act, slot);
+        }
+    }
+
+    /// A thread's CPU op ended: the other part of its server cost, if any, comes next.
+    /// `false`: the op is over.
+    pub(crate) fn next_part(&mut self, t: u32) -> bool {
+        let th = &mut self.threads[t as usize];
+        if th.kernel_left > 0 {
+            let (ns, slot) = (std::mem::take(&mut th.kernel_left), th.req);
+            self.run_kernel(t, ns, slot);
+            true
+        } else if th.then_python > 0 {
+            let (ns, act, slot) = (std::mem::take(&mut th.then_python), th.then_act, th.req);
+            self.thread_cpu(t, ns, act, slot);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn run_kernel(&mut self, t: u32, ns: Nanos, slot: u32) {
+        self.drop_gil(t);
+        self.threads[t as usize].cpu_left = ns;
+        self.set_state(t, ThreadState::Cpu, slot, ACT_KERNEL);
+        self.cores.add(self.now, t, ns);
+        self.cores_dirty = true;
     }
 
     fn on_core(&mut self, t: u32, slot: u32, act: u16) {
@@ -337,6 +393,8 @@ impl Simulation {
         } else if self.threads[t as usize].state == ThreadState::GilWait {
             self.cpu_demand -= self.threads[t as usize].cpu_left;
         }
+        self.cpu_demand -= std::mem::take(&mut self.threads[t as usize].kernel_left);
+        self.threads[t as usize].then_python = 0;
         let g = self.threads[t as usize].gil;
         self.gils[g as usize].remove_waiter(t);
         if self.gils[g as usize].holder == Some(t) {

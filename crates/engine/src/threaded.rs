@@ -102,7 +102,7 @@ impl Simulation {
                             continue;
                         }
                         self.threads[t as usize].job = Job::Read(slot);
-                        self.thread_cpu(t, cost, ACT_PARSE, slot);
+                        self.server_cpu(t, cost, ACT_PARSE, slot);
                     }
                     MainJob::Write(slot) => {
                         if self.cfg.respond == 0 {
@@ -110,7 +110,7 @@ impl Simulation {
                             continue;
                         }
                         self.threads[t as usize].job = Job::Write(slot);
-                        self.thread_cpu(t, self.cfg.respond, ACT_RESPOND, slot);
+                        self.server_cpu(t, self.cfg.respond, ACT_RESPOND, slot);
                     }
                 }
                 return;
@@ -127,7 +127,7 @@ impl Simulation {
                     }
                     continue;
                 }
-                self.thread_cpu(t, self.cfg.accept, ACT_ACCEPT, slot);
+                self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, slot);
                 return;
             }
             self.thread_idle(t);
@@ -145,7 +145,7 @@ impl Simulation {
                     self.spawn_conn_thread(p, slot);
                     return false;
                 }
-                self.thread_cpu(t, self.cfg.spawn, ACT_SPAWN, slot);
+                self.server_cpu(t, self.cfg.spawn, ACT_SPAWN, slot);
                 true
             }
             Runtime::ThreadPool { io_on_main: true } => {
@@ -277,7 +277,7 @@ impl Simulation {
         if self.cfg.accept == 0 {
             self.sync_start(p, t, slot);
         } else {
-            self.thread_cpu(t, self.cfg.accept, ACT_ACCEPT, slot);
+            self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, slot);
         }
     }
 

@@ -108,23 +108,23 @@ fn with_a_backlog_of_100_a_burst_of_250_overflows_it() {
 
 #[test]
 fn a_burst_on_one_worker_is_accepted_a_backlog_at_a_time() {
-    // 1 worker, backlog 100: the first wake-up accepts 100, one per 25 µs (0 … 2.475 ms); the
+    // 1 worker, backlog 100: the first wake-up accepts 100, one per 40 µs (0 … 3.96 ms); the
     // 101st queued connection waits for the next poll, whose ready callbacks are the 100 reads
-    // (60 µs each) and then the accept: 2.5 + 6 = 8.5 ms.
+    // (90 µs each) and then the accept: 4 + 9 = 13 ms.
     let r = run(with_backlog(uvicorn_burst(1, 101), 100));
     assert!(all_ok(&r));
     let q = by_id(&r);
     assert!(q[..100]
         .iter()
         .enumerate()
-        .all(|(i, q)| q.accepted == Some(i as u64 * 25_000)));
-    assert_eq!(q[100].accepted, Some(ms(8.5)));
+        .all(|(i, q)| q.accepted == Some(i as u64 * 40_000)));
+    assert_eq!(q[100].accepted, Some(ms(13.0)));
     // With the default backlog, all 101 are taken in the first wake-up.
     let r = run(uvicorn_burst(1, 101));
     assert!(by_id(&r)
         .iter()
         .enumerate()
-        .all(|(i, q)| q.accepted == Some(i as u64 * 25_000)));
+        .all(|(i, q)| q.accepted == Some(i as u64 * 40_000)));
 }
 
 #[test]
@@ -137,8 +137,8 @@ fn spaced_requests_are_each_served_alone() {
         "load": {"kind": "burst", "clients": 20, "interval_ms": 10.0}
     }));
     assert_eq!(per_worker(&r, 4).iter().sum::<u64>(), 20);
-    // Each is served alone: accept 25 + parse 60 + FastAPI 150 + respond 60 µs = 295 µs.
-    assert!(latencies(&r).iter().all(|&l| l == 295_000));
+    // Each is served alone: accept 40 + parse 90 + FastAPI 220 + respond 90 µs = 440 µs.
+    assert!(latencies(&r).iter().all(|&l| l == 440_000));
 }
 
 #[test]

@@ -863,9 +863,11 @@ fn defaults_are_filled_in() {
     assert!(cfg.gil);
     assert_eq!(cfg.switch_interval, 5_000_000);
     assert_eq!(cfg.backlog, 2048);
-    assert_eq!(cfg.accept, 25_000);
-    assert_eq!(cfg.parse, 60_000);
-    assert_eq!(cfg.respond, 60_000);
+    assert_eq!(cfg.accept, 40_000);
+    assert_eq!(cfg.parse, 90_000);
+    assert_eq!(cfg.respond, 90_000);
+    assert_eq!(cfg.spawn, 120_000);
+    assert_eq!(cfg.kernel_share, 0.3);
     assert_eq!(cfg.worker_timeout, None);
 }
 
