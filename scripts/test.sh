@@ -11,6 +11,8 @@
 #   fmt      cargo fmt --all --check
 #   clippy   native workspace (all targets) + wasm32 (app: all targets, engine: lib), -D warnings
 #   native   cargo nextest run --workspace (or cargo test), then cargo test --doc
+#   fidelity validation/run.sh --smoke: a real uvicorn (pinned, in validation/.venv) against
+#            the simulation on one scenario, < 1 min once the venv exists
 #   wasm     wasm-bindgen-test of the app in headless Chromium
 #   release  trunk build --release (wasm-opt z) into dist/, and again under --public-url /loopsim/
 #   e2e      Playwright against both release builds, served on 127.0.0.1
@@ -94,6 +96,10 @@ layer_native() {
   return "$status"
 }
 
+layer_fidelity() {
+  show validation/run.sh --smoke
+}
+
 layer_wasm() {
   # --tests: unit and integration tests (doctests are native-only, covered by the native layer).
   # A longer runner timeout than the default, so that a slow failing test still gets its panic
@@ -141,6 +147,7 @@ setup_seconds="$(elapsed "$setup_start" "$(now)")"
 run_layer fmt '^rustfmt: ' layer_fmt
 run_layer clippy '^clippy: ' layer_clippy
 run_layer native '^ *Summary \[|^test result: ' layer_native
+run_layer fidelity '^done in |^smoke: ' layer_fidelity
 run_layer wasm '^test result: ' layer_wasm
 run_layer release '^release wasm |^sub-path build: ' layer_release
 if [ -f dist/index.html ] && [ -f "$SUBPATH_DIST/index.html" ]; then

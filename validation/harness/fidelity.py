@@ -362,11 +362,12 @@ def ab_cpu_seconds():
 
 
 def measure_c1(srv, path, n, tag, rounds=3):
-    """`ab -c CAL_C` on `path`, `rounds` times: the round with the least CPU per request (other
-    processes only add to it) as (CPU µs per request: total, user, system; ab's mean latency,
-    req/s; argv; ab's own CPU µs per request; every round's total)."""
+    """`ab -c CAL_C` on `path`, `rounds` times: the round with the median CPU per request (this
+    VM's speed drifts both ways; the scenarios meet its typical speed, not its fastest moment)
+    as (CPU µs per request: total, user, system; ab's mean latency, req/s; argv; ab's own CPU
+    µs per request; every round's total)."""
     run_ab(srv.port, path, 200, CAL_C, tag)  # warm-up
-    best, totals = None, []
+    ms, totals = [], []
     for _ in range(rounds):
         u0, s0 = srv.cpu_seconds()
         a0 = ab_cpu_seconds()
@@ -376,9 +377,9 @@ def measure_c1(srv, path, n, tag, rounds=3):
         m = ((u1 - u0 + s1 - s0) / n * 1e6, (u1 - u0) / n * 1e6, (s1 - s0) / n * 1e6,
              ab["mean_ms"], ab["rps"], ab["argv"], (a1 - a0) / n * 1e6)
         totals.append(m[0])
-        if best is None or m[0] < best[0]:
-            best = m
-    return best + (totals,)
+        ms.append(m)
+    ms.sort(key=lambda m: m[0])
+    return ms[len(ms) // 2] + (totals,)
 
 
 def measure_thread_start(n=200, rounds=3):
@@ -404,6 +405,35 @@ def measure_thread_start(n=200, rounds=3):
     return best
 
 
+def measure_gil_wake(n=5000, rounds=3):
+    """Two threads of this interpreter hand control to each other through `threading.Event`
+    (each `wait()` sleeps with the GIL released): wall and CPU µs per hand-off, the round
+    with the median wall time. Wall − CPU is the time a sleeping thread takes to wake and get
+    the GIL back."""
+    res = []
+    for _ in range(rounds):
+        a, b = threading.Event(), threading.Event()
+
+        def other():
+            for _ in range(n):
+                a.wait()
+                a.clear()
+                b.set()
+
+        th = threading.Thread(target=other)
+        th.start()
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(n):
+            a.set()
+            b.wait()
+            b.clear()
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        th.join()
+        res.append((wall / (2 * n) * 1e6, cpu / (2 * n) * 1e6))
+    res.sort()
+    return res[len(res) // 2]
+
+
 def calibrate_server(kind, n=1000):
     """Hello world at c=CAL_C on one worker: the worker's CPU per request, ab's own CPU per
     request, and ab's mean latency.
@@ -427,8 +457,9 @@ def calibrate_server(kind, n=1000):
         thread_start = measure_thread_start()
         s = thread_start[0]
     # The system time is the server's system calls (accept, recv, send, close, clone), all in
-    # the server costs: their kernel share runs without the GIL (`server.costs.kernel_share`).
-    kernel_share = min(0.9, sys_us / (a + p + r + s)) if a + p + r + s > 0 else 0.0
+    # the server costs. It is reported, not passed as `server.costs.kernel_share`: see the
+    # calibration notes in the report (the GIL hand-off).
+    sys_share = sys_us / (a + p + r + s) if a + p + r + s > 0 else 0.0
     return {
         "kind": kind, "n": n, "cpu_us": cpu_us, "user_us": user_us, "sys_us": sys_us,
         "latency_ms": lat, "rps": rps, "scale": scale, "rounds_us": rounds,
@@ -436,10 +467,11 @@ def calibrate_server(kind, n=1000):
         "client_cpu_us": round(ab_us, 1),
         "costs": {"accept_us": round(a, 1), "parse_us": round(p, 1),
                   "respond_us": round(r, 1), "spawn_us": round(s, 1),
-                  "kernel_share": round(kernel_share, 2),
+                  "kernel_share": 0.0,
                   **({} if hello_def is None else
                      {"to_thread_us": round(max(0.0, hello_def[0] - cpu_us), 1)})},
         "overhead_ms": round(o / 1000, 4),
+        "sys_share": round(sys_share, 2),
         "thread_start_us": thread_start,
         "hello_def": None if hello_def is None else
         {"cpu_us": hello_def[0], "user_us": hello_def[1], "sys_us": hello_def[2],
@@ -789,7 +821,8 @@ def display(cmd):
     return re.sub(r"-g \S+", "-g ab.tsv", cmd)
 
 
-def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loop_end, note=""):
+def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loop_end, note="",
+           gil_wake=None):
     L = []
     w = L.append
     w("# Fidelity: loopsim against real Python servers")
@@ -829,21 +862,21 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
       "run, divided by the number of requests, is the per-request CPU. It is split into "
       "`server.costs` and `handler.overhead` in the proportions of loopsim's defaults for the "
       "server kind (docs/scenario.md), every part scaled by the same factor. Three rounds of "
-      "500 requests; the round with the least CPU per request counts (other processes only add "
-      "to it; every round is listed). ab's own CPU per request in the same round (from "
+      "500 requests; the round with the median CPU per request counts (this VM's speed drifts "
+      "both ways; every round is listed). ab's own CPU per request in the same round (from "
       "`getrusage`) is passed to the ApacheBench scenarios as `load.client_cpu_us`: ab runs on "
       "the same two cores. The system time over the server costs (accept + parse + respond + "
-      "spawn: the framework's overhead is Python) is their kernel share, run without the GIL "
-      "(`server.costs.kernel_share`, at most 0.9).")
+      "spawn; the framework's overhead is Python) is listed as their system share; it is not "
+      "passed as `server.costs.kernel_share` (the GIL-free part): see the GIL hand-off below.")
     w("")
-    w(f"| server | rounds (CPU / request) | CPU / request (user + system) | ab latency at c={CAL_C} | ab req/s at c={CAL_C} | ab CPU / request | × default | accept | parse | respond | spawn | kernel share | overhead |")
+    w(f"| server | rounds (CPU / request) | CPU / request (user + system) | ab latency at c={CAL_C} | ab req/s at c={CAL_C} | ab CPU / request | × default | accept | parse | respond | spawn | system share | overhead |")
     w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for k, c in cal.items():
         cs = c["costs"]
         w(f"| {k} | {', '.join(f'{x:.0f}' for x in c['rounds_us'])} µs | {c['cpu_us']:.0f} µs ({c['user_us']:.0f} + {c['sys_us']:.0f}) | "
           f"{c['latency_ms']:.3f} ms | {c['rps']:.0f} | {c.get('client_cpu_us', 0):g} µs | {c['scale']:.2f} | {cs['accept_us']:g} µs | "
           f"{cs['parse_us']:g} µs | {cs['respond_us']:g} µs | {cs['spawn_us']:g} µs | "
-          f"{cs.get('kernel_share', 0):g} | {c['overhead_ms'] * 1000:g} µs |")
+          f"{c.get('sys_share', 0):g} | {c['overhead_ms'] * 1000:g} µs |")
     w("")
     for k, c in cal.items():
         if c.get("hello_def"):
@@ -861,6 +894,15 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               f"CPU ({wall:.0f} µs wall) per thread, used as `server.costs.spawn_us` (AnyIO starts "
               "a worker thread for each new concurrent `run_in_threadpool` call, up to its 40).")
     w("")
+    if gil_wake:
+        w(f"GIL hand-off: two threads of the servers' Python waking each other through "
+          f"`threading.Event` take {gil_wake[0]:.0f} µs per hand-off ({gil_wake[1]:.0f} µs of it CPU): "
+          "a thread that sleeps waiting for the GIL needs tens of µs to run again. A request's "
+          "system calls (accept, recv, send, close) take a few µs each, so the thread that made "
+          "one takes the GIL back before a waiter is up: in effect they hold the GIL, and "
+          "`server.costs.kernel_share` stays 0. The ApacheBench runs agree: Flask's dev server "
+          "and waitress, with 25–40 % system time, used 1.02–1.06 cores at c=100.")
+        w("")
     w(f"CPU-bound apps: `common.burn` runs a fixed number of iterations of a pure-Python loop "
       f"(`x = (x * 31 + 7) % 1_000_003`). Alone in the harness's process it ran "
       f"{loop[0] / 1e6:.2f} M iterations/s (the median of {len(loop[1])} runs of 1 M iterations; "
@@ -985,7 +1027,7 @@ def main():
         with open(saved) as f:
             d = json.load(f)
         report(d["rows"], d["cal"], d["loop"], d["cpu_iters"], d["route_check"], d["elapsed_s"],
-               d["path"], d["repeat"], d["loop_end"], d["note"])
+               d["path"], d["repeat"], d["loop_end"], d["note"], d.get("gil_wake"))
         return
     started = time.time()
     os.makedirs(RESULTS, exist_ok=True)
@@ -1011,6 +1053,8 @@ def main():
     loop = calibrate_cpu_loop()
     cpu_iters = int(round(loop[0] * CPU_S))
     log(f"   CPU loop: {loop[0] / 1e6:.2f} M iterations/s -> {CPU_S:g} s = {cpu_iters} iterations")
+    gil_wake = measure_gil_wake()
+    log(f"   GIL hand-off to a sleeping thread: {gil_wake[0]:.1f} µs wall, {gil_wake[1]:.1f} µs CPU")
     cal = {}
     for k in kinds:
         c = calibrate_server(k, n=300 if a.smoke else 500)
@@ -1040,11 +1084,16 @@ def main():
     with open(saved, "w") as f:
         json.dump({"rows": rows, "cal": cal, "loop": loop, "cpu_iters": cpu_iters,
                    "route_check": route_check, "elapsed_s": elapsed, "path": path,
-                   "repeat": repeat, "loop_end": loop_end, "note": note}, f)
-    report(rows, cal, loop, cpu_iters, route_check, elapsed, path, repeat, loop_end, note)
+                   "repeat": repeat, "loop_end": loop_end, "note": note, "gil_wake": gil_wake}, f)
+    report(rows, cal, loop, cpu_iters, route_check, elapsed, path, repeat, loop_end, note, gil_wake)
     flagged = sum(1 for r in rows if r["diffs"])
     log(f"done in {(time.time() - started) / 60:.1f} min: {len(rows)} scenarios, "
         f"{flagged} with differences beyond tolerance")
+    if a.smoke and flagged:
+        # The smoke scenario (the 40-token threadpool: sleeps, not CPU) holds on a quiet or a
+        # busy machine alike; a difference there means the harness or the engine broke.
+        log("smoke: FAILED (differences beyond tolerance, see above)")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -180,15 +180,14 @@ impl ServerKind {
 
     pub fn defaults(self) -> KindDefaults {
         // Measured by validation/run.sh on a 2-core shared VM (docs/fidelity.md: a hello world's
-        // CPU split in these proportions; the kernel share is its system time over the server
-        // costs). `spawn_us`: werkzeug's thread per connection; on ASGI servers AnyIO's start of
-        // a worker thread (measured directly: `Thread.start()`).
-        let (accept_us, parse_us, respond_us, spawn_us, kernel_share) = match self {
-            ServerKind::Uvicorn | ServerKind::GunicornUvicorn => (40.0, 90.0, 90.0, 120.0, 0.3),
-            ServerKind::GunicornSync => (40.0, 110.0, 80.0, 0.0, 0.4),
-            ServerKind::GunicornGthread => (55.0, 110.0, 80.0, 0.0, 0.4),
-            ServerKind::FlaskDev => (70.0, 440.0, 260.0, 100.0, 0.3),
-            ServerKind::Waitress => (55.0, 160.0, 105.0, 0.0, 0.45),
+        // CPU split in these proportions). `spawn_us`: werkzeug's thread per connection; on ASGI
+        // servers AnyIO's start of a worker thread (measured directly: `Thread.start()`).
+        let (accept_us, parse_us, respond_us, spawn_us) = match self {
+            ServerKind::Uvicorn | ServerKind::GunicornUvicorn => (40.0, 90.0, 90.0, 120.0),
+            ServerKind::GunicornSync => (40.0, 110.0, 80.0, 0.0),
+            ServerKind::GunicornGthread => (55.0, 110.0, 80.0, 0.0),
+            ServerKind::FlaskDev => (70.0, 440.0, 260.0, 100.0),
+            ServerKind::Waitress => (55.0, 160.0, 105.0, 0.0),
         };
         KindDefaults {
             threads: match self {
@@ -224,8 +223,10 @@ impl ServerKind {
                 } else {
                     0.0
                 }),
-                // System time over the server costs in validation/run.sh's calibration.
-                kernel_share: Some(kernel_share),
+                // 0: the system calls of a request are short (a send, a recv: microseconds), and
+                // a thread waiting for the GIL needs longer than that to wake, so the caller
+                // takes the GIL back first; the harness's ab runs confirm it (docs/fidelity.md).
+                kernel_share: Some(0.0),
             },
             framework_overhead_ms: if self.is_asgi() { 0.22 } else { 0.11 },
         }

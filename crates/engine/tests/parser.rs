@@ -867,7 +867,7 @@ fn defaults_are_filled_in() {
     assert_eq!(cfg.parse, 90_000);
     assert_eq!(cfg.respond, 90_000);
     assert_eq!(cfg.spawn, 120_000);
-    assert_eq!(cfg.kernel_share, 0.3);
+    assert_eq!(cfg.kernel_share, 0.0);
     assert_eq!(cfg.worker_timeout, None);
 }
 

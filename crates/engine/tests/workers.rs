@@ -270,14 +270,12 @@ fn gthread_worker_is_not_killed_by_a_slow_request() {
 
 #[test]
 fn gthread_workers_share_a_burst_with_accept_costs() {
-    // Default costs (accept 55 µs, wake 50 µs), all Python (no kernel share, so each main
-    // thread keeps its GIL from one accept to the next): both idle workers are woken; the
-    // first awake takes a connection at 0, 55, 110, 165 µs, the second — awake 50 µs later —
-    // at 50, 105, 160, 215: 4 and 4.
+    // Default costs (accept 55 µs, wake 50 µs): both idle workers are woken; the first awake
+    // takes a connection at 0, 55, 110, 165 µs, the second — awake 50 µs later — at 50, 105,
+    // 160, 215: 4 and 4.
     let r = run(json!({
         "version": 1,
-        "server": {"kind": "gunicorn_gthread", "workers": 2, "threads": 4,
-                   "costs": {"kernel_share": 0.0}},
+        "server": {"kind": "gunicorn_gthread", "workers": 2, "threads": 4},
         "handler": {"route": "def", "steps": [step("blocking_io", 100.0)]},
         "load": burst(8)
     }));
@@ -289,7 +287,7 @@ fn gthread_workers_share_a_burst_with_accept_costs() {
     let r = run(json!({
         "version": 1,
         "server": {"kind": "gunicorn_gthread", "workers": 2, "threads": 4,
-                   "costs": {"accept_us": 40.0, "kernel_share": 0.0}},
+                   "costs": {"accept_us": 40.0}},
         "handler": {"route": "def", "steps": [step("blocking_io", 100.0)]},
         "load": burst(8)
     }));
