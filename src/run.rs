@@ -124,7 +124,7 @@ mod tests {
         let v = run_to_end(7, &s, Detail::default()).unwrap();
         assert_eq!(v.id, 7);
         let lat: Vec<f64> = v.requests.iter().map(|r| r.latency_ms()).collect();
-        assert_eq!(lat, vec![10_000.38, 20_000.59]);
+        assert_eq!(lat, vec![10_000.57, 20_000.88]);
         assert_eq!(v.scatter.len(), 2);
         assert!(v.report.contains("Complete requests:      2"));
         assert_eq!(

@@ -569,7 +569,17 @@ async fn the_cursor_line_is_drawn_inside_the_window() {
 
 #[wasm_bindgen_test]
 async fn many_lanes_are_capped_with_a_note() {
-    let view = run("ab-flask-dev");
+    // Flask's dev server, 60 simultaneous 1 s sleeps: a thread (a lane) per connection.
+    let scenario = loopsim_engine::Scenario::from_json(
+        r#"{"version": 1, "server": {"kind": "flask_dev"},
+            "handler": {"route": "def",
+                        "steps": [{"kind": "blocking_io", "duration": {"dist": "constant", "ms": 1000}}]},
+            "load": {"kind": "burst", "clients": 60}}"#,
+    )
+    .unwrap();
+    let view = Rc::new(
+        loopsim_app::run::run_to_end(1, &scenario, Default::default()).expect("the scenario runs"),
+    );
     assert!(view.lanes.len() > MAX_LANES);
     let (props, _, _) = timeline_host(view.clone(), None);
     let root = mount::<TimelineHost>(props).await;

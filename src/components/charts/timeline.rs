@@ -792,14 +792,14 @@ mod tests {
     fn describe_names_request_activity_and_state() {
         let v = view("fastapi-async-time-sleep");
         let p = Prepared::new(&v);
-        let m = Model::new(Rc::new(v), Rc::new(p), 0, 20_000_590_000);
+        let m = Model::new(Rc::new(v), Rc::new(p), 0, 20_000_880_000);
         let blocked = m
             .rects
             .iter()
             .find(|r| r.state == ThreadState::Blocked)
             .unwrap();
         let text = describe(&m.view, blocked);
-        assert_eq!(text, "w0 event loop: request 0 · time.sleep(10) · blocked in a call for 10.0 s (0.32 ms → 10.00032 s)");
+        assert_eq!(text, "w0 event loop: request 0 · time.sleep(10) · blocked in a call for 10.0 s (0.48 ms → 10.00048 s)");
         // Keyboard steps stay on the lane and stop at its ends.
         let first = m.step(None, "Home").unwrap();
         assert_eq!(m.step(Some(first), "ArrowLeft"), Some(first));
