@@ -202,8 +202,9 @@ def _default_signals():
 
 
 class Server:
-    def __init__(self, kind, workers=1, threads=None, tag="server", cpu_iters=None):
+    def __init__(self, kind, workers=1, threads=None, tag="server", cpu_iters=None, warm_burst=4):
         self.kind, self.workers, self.threads = kind, workers, threads
+        self.warm_burst = warm_burst
         self.port = free_port()
         self.dir = os.path.join(RESULTS, "runs", tag)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -230,9 +231,17 @@ class Server:
             if len(self.worker_pids()) >= self.workers and self._listening():
                 time.sleep(0.5)  # let every worker reach its accept loop
                 # Warm up (not counted by the apps): for FastAPI, also the threadpool, whose
-                # first use imports and starts things (a one-off ~20 ms, not a mechanism).
-                for path in ["/warmup"] * 3 + (["/warmup-def"] if self.kind in ASGI else []):
-                    client._request(self.port, path, -1)
+                # first uses import and start things (~20 ms, then ~10 ms: one-offs, not a
+                # mechanism). On `workers` connections at once, so that each worker likely
+                # gets some. It leaves an idle AnyIO thread or a few per worker, where loopsim
+                # starts with none (one thread start, ~0.1 ms, for the first call: spawn_us).
+                for path in ["/warmup"] + (["/warmup-def"] if self.kind in ASGI else []):
+                    client.closed(self.port, path, 4 * self.workers, self.workers)
+                # And a burst as large as the scenario's, to a route off the threadpool: the
+                # first time a fresh server holds that many connections costs extra (a fresh
+                # uvicorn's first burst of 50 hellos took 60 ms of CPU, the next 20 ms: its
+                # heap grows), once.
+                client.burst(self.port, "/warmup", max(self.warm_burst, 1), start_delay=0.0)
                 time.sleep(0.2)
                 return
             time.sleep(0.05)
@@ -631,11 +640,6 @@ def own_cpu_s():
     return me.ru_utime + me.ru_stime, ch.ru_utime + ch.ru_stime
 
 
-# Warm-up paths (ASGI servers also through the threadpool; that leaves an AnyIO thread or
-# a few idle in the pool, where loopsim starts with none: ≈ 0.1 ms per thread, see spawn_us).
-WARM_UP = {False: ["/hello"], True: ["/hello", "/hello-def"]}
-
-
 def real_run(sc, cpu_iters, rep, loop_rate):
     """One run of the scenario against the real server."""
     workers = sc.get("workers", 1)
@@ -643,17 +647,16 @@ def real_run(sc, cpu_iters, rep, loop_rate):
     # runs of the CPU loop): a shared VM's speed drifts; the report shows it per run.
     speed = statistics.median(calibrate_cpu_loop(trials=3, n=500_000)[1]) / loop_rate
     tag = sc["name"] if rep == 0 else f"{sc['name']}-{rep + 1}"
-    srv = Server(sc["kind"], workers=workers, threads=sc.get("threads"), tag=tag,
-                 cpu_iters=cpu_iters)
     ld = sc["load"]
+    if ld["kind"] == "burst":
+        size = len(ld["offsets_ms"]) if ld["offsets_ms"] else ld["clients"]
+    else:
+        size = ld["concurrency"]
+    srv = Server(sc["kind"], workers=workers, threads=sc.get("threads"), tag=tag, warm_burst=size,
+                 cpu_iters=cpu_iters)
     real = {"command": shell_quote(srv.argv), "loadavg": os.getloadavg()[0], "dir": srv.dir,
             "speed": speed}
     try:
-        # Warm the fresh server up: its first requests pay one-time costs loopsim does not model
-        # (lazy imports and initialisation: a fresh uvicorn's first `run_in_threadpool` takes
-        # ~20 ms). Hellos on `workers` connections, so that every worker likely gets some.
-        for path in WARM_UP[sc["kind"] in ASGI]:
-            client.closed(srv.port, path, 10 * workers, workers)
         busy0, srv0, (me0, ch0), w0 = machine_busy_s(), srv.cpu_seconds(), own_cpu_s(), time.time()
         if ld["kind"] == "burst":
             t0, recs = client.burst(srv.port, sc["path"], ld["clients"], ld["offsets_ms"])
@@ -851,10 +854,12 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
     w(f"- Durations scaled down from the original question: sleeps of {SLEEP_S:g} s, CPU work of "
       f"{CPU_S:g} s, the same in the simulated scenarios.")
     w(f"- Each scenario ran {repeat} time{'s' if repeat != 1 else ''} against a freshly started "
-      "server, warmed up first with 10 hello worlds per worker (`/hello`, and `/hello-def` on "
-      "the ASGI servers): a fresh server's first requests pay one-time costs that loopsim does "
-      "not model (a fresh uvicorn's first `run_in_threadpool` takes ~20 ms). The run with the "
-      "median makespan is compared (the others are listed under it).")
+      "server, warmed up first with 4 requests per worker to an uncounted route (and 4 through "
+      "the threadpool on the ASGI servers), then a burst of as many to the uncounted route as "
+      "the scenario has clients or connections: a fresh server's first requests pay one-time "
+      "costs that loopsim does not model (a fresh uvicorn's first `run_in_threadpool` takes "
+      "~20 ms, its second ~10 ms; its first burst of 50 connections 60 ms of CPU, the next "
+      "20 ms). The run with the median makespan is compared (the others are listed under it).")
     w(f"- Tolerance: a percentile (min, median, p90, max) or the makespan differs when "
       f"|sim − real| > max({TOL_ABS_MS:g} ms, {TOL_REL * 100:g} % of real). Percentiles are "
       "ab's: the value at rank ⌊n·p⌋ of the sorted latencies, for both sides. Completion waves "
