@@ -97,14 +97,10 @@ MECHANISMS = {
         "7). loopsim reuses a lane for successive connection threads, so its thread count is the "
         "peak of concurrent threads; werkzeug starts a new thread for every connection.",
     "ab-gunicorn-sync-4-workers":
-        "four processes and ab on two cores: the makespan agrees within ~5 % at the calibrated "
-        "CPU per request, the median does not (real ~23 ms, loopsim ~12 ms). Both runs keep the "
-        "cores saturated; the difference is who waits. loopsim's cores are processor-shared, so "
-        "ab — one of five runnable processes — gets 0.4 of a core for its ~0.45 core of work "
-        "and ~47 of its 100 requests wait in ab itself (mean in system 53), outside the latency "
-        "it measures. Linux's scheduler runs a process waking from `epoll_wait` ahead of the "
-        "CPU-bound workers, so the real ab keeps all 100 in flight: latency = 100 / 4 300 per s "
-        "≈ 23 ms (Little's law). The split is uneven in some runs (921 + 375 + 372 + 372): a "
+        "four processes and ab on two cores, the cores saturated: the makespan agrees within "
+        "~5 % at the calibrated CPU per request. ab gets a core whenever it has work (item 6), "
+        "so it keeps its 100 requests in flight and the latency follows Little's law: 100 / "
+        "4 300 per s ≈ 23 ms. The split is uneven in some runs (921 + 375 + 372 + 372): a "
         "worker that finishes a request calls `accept()` again before `select()`, so the "
         "worker the OS keeps on a core keeps winning; loopsim shares the cores evenly.",
 }
@@ -176,13 +172,12 @@ measures and prints in the calibration.
 6. **Fixed: ab shares the machine.** ab runs on the server's two cores and used 70–150 µs of
    CPU per request (0.15–0.45 core). `load.client_cpu_us` (measured with `getrusage` in the
    calibration) gives ab its own single-threaded lane, half of it before each send and half
-   reading each response (`load.rs`, `Send::Receive`). Still different: the scheduler.
-   loopsim shares cores equally among runnable threads; Linux runs ab, which sleeps in
-   `epoll_wait` between bursts, ahead of CPU-bound workers. With 4 sync workers and ab on 2
-   cores this moves the waiting from ab's queue (loopsim) to the server (real): the same
-   throughput, median 12 vs 23 ms. Fix: give the client's CPU priority on the cores
-   (`cpu.rs::Cores`: a job outside the processor-shared set, taking a core whenever it is
-   runnable).
+   reading each response (`load.rs`, `Send::Receive`), ahead of the server's threads on the
+   cores (`cpu.rs::Cores::add_priority`: a whole core whenever it has work), as Linux runs a
+   process waking from `epoll_wait` ahead of CPU-bound workers. With plain processor sharing
+   ab, one of five runnable processes on 2 cores next to 4 sync workers, got 0.4 of a core
+   for its ~0.45 core of work and kept ~47 of its 100 requests waiting in itself: the same
+   throughput as the real run, but a median of 12 ms against the real 23 ms.
 
 7. **Open: no variance, and a FIFO GIL.** With constant costs and FIFO queues every request of
    a closed loop gets nearly the same latency (ab on one uvicorn worker: sim max ≈ median)

@@ -4,6 +4,10 @@
 //! worker) progresses at rate `min(1, K / n)` for `n` runnable jobs on `K` cores. Progress is
 //! tracked in "virtual time" `V` (dV/dt = rate), so a job of `w` ns started at `V0` ends when
 //! `V = V0 + w`; changing `n` changes only the rate, not the jobs.
+//!
+//! One job may run with priority (the load generator, ab): it takes a whole core whenever it
+//! is runnable and the others share the rest, as Linux runs a process waking from
+//! `epoll_wait` ahead of CPU-bound ones.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -48,6 +52,8 @@ pub(crate) struct Cores {
     epoch: Vec<u32>,
     finish: Vec<f64>,
     running: Vec<bool>,
+    /// The priority job, if one runs: its thread and when it finishes (real time).
+    prio: Option<(u32, Nanos)>,
     /// Core-nanoseconds of capacity used (integral of min(n, K) dt), for utilisation.
     pub busy: f64,
     /// Work delivered, job by job: a job's work when it finishes, the part done when it is
@@ -71,6 +77,7 @@ impl Cores {
             epoch: Vec::new(),
             finish: Vec::new(),
             running: Vec::new(),
+            prio: None,
             busy: 0.0,
             delivered: 0,
             work: Vec::new(),
@@ -79,11 +86,17 @@ impl Cores {
         }
     }
 
+    /// Cores left to the shared jobs.
+    fn shared_cores(&self) -> usize {
+        self.k - usize::from(self.prio.is_some()).min(self.k)
+    }
+
     fn rate(&self) -> f64 {
-        if self.n <= self.k {
+        let k = self.shared_cores();
+        if self.n <= k {
             1.0
         } else {
-            self.k as f64 / self.n as f64
+            k as f64 / self.n as f64
         }
     }
 
@@ -92,7 +105,8 @@ impl Cores {
         if now > self.last {
             let dt = (now - self.last) as f64;
             self.v += dt * self.rate();
-            self.busy += dt * self.n.min(self.k) as f64;
+            let prio = usize::from(self.prio.is_some()).min(self.k);
+            self.busy += dt * (self.n.min(self.shared_cores()) + prio) as f64;
             self.last = now;
         }
     }
@@ -126,11 +140,28 @@ impl Cores {
         self.n += 1;
     }
 
+    /// Starts `work` ns of CPU for `thread` with priority (one such job at a time).
+    pub fn add_priority(&mut self, now: Nanos, thread: u32, work: Nanos) {
+        self.advance(now);
+        self.ensure(thread);
+        let t = thread as usize;
+        debug_assert!(self.prio.is_none(), "one priority job at a time");
+        self.epoch[t] = self.epoch[t].wrapping_add(1);
+        self.work[t] = work;
+        self.running[t] = true;
+        self.prio = Some((thread, now + work));
+    }
+
     /// Work `thread` has left (0 if it is not running).
     pub fn remaining(&mut self, now: Nanos, thread: u32) -> Nanos {
         self.advance(now);
         if !self.is_running(thread) {
             return 0;
+        }
+        if let Some((p, end)) = self.prio {
+            if p == thread {
+                return end.saturating_sub(now);
+            }
         }
         (self.finish[thread as usize] - self.v).max(0.0).round() as Nanos
     }
@@ -145,6 +176,14 @@ impl Cores {
         }
         self.running[t] = false;
         self.epoch[t] = self.epoch[t].wrapping_add(1);
+        if let Some((p, end)) = self.prio {
+            if p == thread {
+                self.prio = None;
+                let left = end.saturating_sub(now).min(self.work[t]);
+                self.delivered += self.work[t] - left;
+                return left;
+            }
+        }
         self.n -= 1;
         let left = ((self.finish[t] - self.v).max(0.0).round() as Nanos).min(self.work[t]);
         self.delivered += self.work[t] - left;
@@ -168,6 +207,15 @@ impl Cores {
     /// Pops every job finished by `now` (call after `advance(now)`), earliest first.
     pub fn finished(&mut self, now: Nanos, out: &mut Vec<u32>) {
         self.advance(now);
+        if let Some((t, end)) = self.prio {
+            if end <= now {
+                self.prio = None;
+                self.running[t as usize] = false;
+                self.epoch[t as usize] = self.epoch[t as usize].wrapping_add(1);
+                self.delivered += self.work[t as usize];
+                out.push(t);
+            }
+        }
         loop {
             self.clean_top();
             match self.heap.peek() {
@@ -188,10 +236,19 @@ impl Cores {
     /// When the earliest running job will finish at the current rate.
     pub fn next_finish(&mut self) -> Option<Nanos> {
         self.clean_top();
-        let top = self.heap.peek()?;
-        let dv = (top.finish_v - self.v).max(0.0);
-        let dt = round_ns(dv / self.rate());
-        Some(self.last + dt)
+        let prio = self.prio.map(|(_, end)| end);
+        let rate = self.rate();
+        let shared = match self.heap.peek() {
+            Some(top) if rate > 0.0 => {
+                let dv = (top.finish_v - self.v).max(0.0);
+                Some(self.last + round_ns(dv / rate))
+            }
+            _ => None,
+        };
+        match (prio, shared) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 
@@ -257,6 +314,38 @@ mod tests {
         let done = drain(&mut c);
         assert_eq!(done.len(), 3);
         assert!(done.windows(2).all(|w| w[0].0 <= w[1].0));
+    }
+
+    #[test]
+    fn a_priority_job_takes_a_whole_core() {
+        // 2 cores, 4 shared jobs of 100: rate 1/2. A priority job of 50 at t = 20 leaves them
+        // one core (rate 1/4) until t = 70; then rate 1/2 again. By t = 20 they did 10 each, by
+        // 70 another 12.5, and the remaining 77.5 take 155 more: they end at 225.
+        let mut c = Cores::new(2);
+        for t in 0..4 {
+            c.add(0, t, 100);
+        }
+        c.advance(20);
+        c.add_priority(20, 9, 50);
+        assert_eq!(
+            drain(&mut c),
+            vec![(70, 9), (225, 0), (225, 1), (225, 2), (225, 3)]
+        );
+        assert_eq!(c.busy, 450.0);
+        assert_eq!(c.delivered, 450);
+    }
+
+    #[test]
+    fn on_one_core_a_priority_job_stops_the_others() {
+        let mut c = Cores::new(1);
+        c.add(0, 0, 100);
+        c.add_priority(10, 1, 30);
+        assert_eq!(c.remaining(25, 1), 15);
+        assert_eq!(drain(&mut c), vec![(40, 1), (130, 0)]);
+        // Taken off early, it gives back what it had not done.
+        c.add_priority(200, 1, 30);
+        assert_eq!(c.remove(210, 1), 20);
+        assert_eq!(c.delivered, 140);
     }
 
     #[test]

@@ -234,7 +234,12 @@ impl Simulation {
     fn on_core(&mut self, t: u32, slot: u32, act: u16) {
         self.set_state(t, ThreadState::Cpu, slot, act);
         let work = self.threads[t as usize].cpu_left;
-        self.cores.add(self.now, t, work);
+        if self.threads[t as usize].role == Role::Client {
+            // ab sleeps in epoll_wait between bursts: the scheduler runs it first.
+            self.cores.add_priority(self.now, t, work);
+        } else {
+            self.cores.add(self.now, t, work);
+        }
         self.cores_dirty = true;
     }
 
