@@ -68,7 +68,7 @@ MECHANISMS = {
         "is not identical, even 54 + 46 against 51 + 49.",
     "ab-uvicorn":
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
-        "request during the run differed from the calibration by 0.79–1.11 × across runs, "
+        "request during the run differed from the calibration by 0.64–1.11 × across runs, "
         "either way: this VM's speed drifts between the calibration and the run. At the "
         "calibrated CPU per request (the rescaled rows) median and makespan agree within a few "
         "%. loopsim has no tail (max ≈ median: constant costs, FIFO everywhere); the real max "
@@ -139,10 +139,10 @@ measures and prints in the calibration.
    instant, so real waves are 10–40 ms later and real responses interleave with thread starts.
 
 3. **Open: per-request CPU depends on load; loopsim's costs are constant.** The server's CPU
-   per request during `ab -c 100`, over its `ab -c 4` calibration, was 0.74–1.11 across the
+   per request during `ab -c 100`, over its `ab -c 4` calibration, was 0.64–1.11 across the
    runs, with the sign flipping between runs for every server but Flask's dev server
-   (0.82–0.86): at this VM's drift (below) no systematic concurrency effect is measurable
-   for a single loop or a single GIL. Two effects are measurable and not modelled:
+   (0.70–0.86): at this VM's drift (below) no systematic concurrency effect is measurable
+   for a single loop or a single GIL, and Flask's may be its calibration (item 5). Two effects are measurable and not modelled:
    - a fresh server's first burst of N connections costs ~3 × a later one (a fresh uvicorn:
      60 ms of CPU for its first 50 hellos, 20 ms for the next 50: its heap grows), and its
      first `run_in_threadpool` calls ~20 ms and ~10 ms (lazy initialisation). The harness
@@ -198,10 +198,10 @@ measures and prints in the calibration.
    Flask's dev server, 0.43 ms on waitress, 0.34 ms on a gunicorn sync worker, and AnyIO's
    thread start 0.12 ms (docs/scenario.md). They used to be 1.1–2 × lower.
 
-**Noise floor.** This VM's speed drifts: the CPU loop ran at 12–20 M iterations/s over the day
+**Noise floor.** This VM's speed drifts: the CPU loop ran at 11–20 M iterations/s over the day
 (up to 2 × between runs a few seconds apart), and the calibrated hello-world CPU per request
 moved between today's full runs: uvicorn 380–620 µs, gunicorn + uvicorn worker 340–660, Flask
-dev 820–1080 (at c=4), waitress 340–500, gunicorn sync 300–360. So a ±10 % comparison of
+dev 820–1200 (at c=4), waitress 340–500, gunicorn sync 300–360. So a ±10 % comparison of
 CPU-bound throughput is at the edge of what this machine can show. The report therefore also
 puts the real run at the calibrated speed: the CPU-bound bursts by the handler threads' own
 CPU time, the ApacheBench runs by the server's CPU per request during the run; both are
