@@ -7,6 +7,7 @@ Environment (set by validation/harness/fidelity.py):
   LOOPSIM_STATS_DIR  where each process writes ready-<pid>, counts-<pid>.json, bg-<pid>.jsonl
 """
 
+import gc
 import json
 import os
 import threading
@@ -18,6 +19,31 @@ STATS_DIR = os.environ.get("LOOPSIM_STATS_DIR", "")
 
 _counts = {}
 _lock = threading.Lock()
+
+# The garbage collector's pauses since the last warm-up request: per generation, the number of
+# collections, their total and their longest (ms). A collection runs with the GIL held and stops
+# every thread of the process.
+_gc = {}
+_gc_start = [0.0]
+
+
+def _gc_callback(phase, info):
+    if phase == "start":
+        _gc_start[0] = time.perf_counter()
+        return
+    ms = (time.perf_counter() - _gc_start[0]) * 1000
+    g = _gc.setdefault(str(info["generation"]), [0, 0.0, 0.0])
+    g[0] += 1
+    g[1] += ms
+    g[2] = max(g[2], ms)
+
+
+gc.callbacks.append(_gc_callback)
+
+
+def warmed_up():
+    """Called by the warm-up route: the GC statistics cover what comes after it."""
+    _gc.clear()
 
 
 def burn(iters=None):
@@ -56,7 +82,7 @@ def dump_counts():
     """Writes this process's per-thread request counts (called at shutdown)."""
     if STATS_DIR:
         with _lock:
-            data = {"pid": os.getpid(), "threads": dict(_counts)}
+            data = {"pid": os.getpid(), "threads": dict(_counts), "gc": dict(_gc)}
         with open(os.path.join(STATS_DIR, f"counts-{os.getpid()}.json"), "w") as f:
             json.dump(data, f)
 

@@ -27,6 +27,7 @@ app = FastAPI(lifespan=lifespan)
 
 @app.get("/warmup")
 async def warmup():
+    common.warmed_up()
     return {"ok": True}
 
 

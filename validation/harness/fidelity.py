@@ -290,6 +290,19 @@ class Server:
             out[d["pid"]] = d["threads"]
         return out
 
+    def gc_stats(self):
+        """The garbage collector over every process since the warm-up: per generation,
+        [collections, total ms, longest ms]."""
+        out = {}
+        for p in glob.glob(os.path.join(self.dir, "counts-*.json")):
+            with open(p) as f:
+                for gen, (n, total, longest) in json.load(f).get("gc", {}).items():
+                    g = out.setdefault(gen, [0, 0.0, 0.0])
+                    g[0] += n
+                    g[1] += total
+                    g[2] = max(g[2], longest)
+        return out
+
     def background(self):
         rows = []
         for p in glob.glob(os.path.join(self.dir, "bg-*.jsonl")):
@@ -688,6 +701,7 @@ def real_run(sc, cpu_iters, rep, loop_rate):
         real["makespan"] = (max(r["finished"] for r in recs) - min(r["sent"] for r in recs)) * 1000
         real["waves"] = waves([r["finished"] - t0 for r in ok])
         real["split"] = real_split(ok, workers)
+        real["gc"] = srv.gc_stats()
         real["send_spread_ms"] = (max(r["sent"] - t0 - r["offset_ms"] / 1000 for r in recs)) * 1000
         real["first_start_ms"] = min(((r["body"] or {}).get("t_start", 1e18) - t0) * 1000 for r in ok) if ok else None
         cpu = [(r["body"] or {}).get("cpu_s") for r in ok]
@@ -709,6 +723,7 @@ def real_run(sc, cpu_iters, rep, loop_rate):
         real["waves"] = None
         real["rps"] = ab["rps"]
         real["split"] = counts_split(srv.counts(), workers)
+        real["gc"] = srv.gc_stats()
         n = ld["requests"]
         real["cpu"]["server_us_per_req"] = server_cpu / n * 1e6
         real["cpu"]["client_us_per_req"] = client_cpu / n * 1e6
@@ -756,13 +771,20 @@ def run_scenario(sc, cal, cpu_iters, repeat, loop_rate):
     for i, r in enumerate(runs):
         log(f"   real{'*' if i == chosen else ' '} median {fmt_ms(pct(r['latencies'], .5))}, max {fmt_ms(max(r['latencies']))}, "
             f"makespan {fmt_ms(r['makespan'])}, waves {fmt_waves(r['waves']) if r['waves'] else '—'}, "
-            f"{r['split'][0]}; speed {r['speed']:.2f}, load {r['loadavg']:.2f}, others' CPU {r['cpu']['others_s'] / r['cpu']['wall_s']:.2f} cores")
+            f"{r['split'][0]}; speed {r['speed']:.2f}, load {r['loadavg']:.2f}, others' CPU {r['cpu']['others_s'] / r['cpu']['wall_s']:.2f} cores"
+            + gc_full(r))
     log(f"   sim:  median {fmt_ms(pct(simd['latencies'], .5))}, max {fmt_ms(max(simd['latencies']))}, "
         f"makespan {fmt_ms(simd['makespan'])}, waves {fmt_waves(simd['waves']) if simd['waves'] else '—'}, "
         f"{simd['split'][0]}")
     for d in row["diffs"]:
         log(f"   DIFF {d}")
     return row
+
+
+def gc_full(run):
+    """The run's full (generation 2) collections, if any: they stop the process for tens of ms."""
+    g = (run.get("gc") or {}).get("2")
+    return f", GC gen 2: {g[0]} × (longest {g[2]:.0f} ms)" if g else ""
 
 
 METRICS = [("min", 0.0), ("median", 0.5), ("p90", 0.9), ("max", 1.0)]
@@ -989,6 +1011,10 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                                 ("makespan", r["makespan"], s["makespan"])):
                 w(f"| {label} at the calibrated CPU per request (real × {f:.2f}) | {fmt_ms(a * f)} | "
                   f"{fmt_ms(b)} | {'ok' if within(a * f, b) else '**differs**'} |")
+        if r.get("gc"):
+            gcs = ", ".join(f"gen {g}: {n} × (longest {mx:.1f} ms, {tot:.0f} ms in all)"
+                            for g, (n, tot, mx) in sorted(r["gc"].items()))
+            w(f"| garbage collector during the run (all threads stopped) | {gcs} | not modelled | |")
         w(f"| other processes' CPU during the run | {c['others_s'] / c['wall_s']:.2f} cores "
           f"(load average {r['loadavg']:.2f}) | not modelled | |")
         w(f"| machine speed just before (CPU loop vs calibration) | {r['speed']:.2f} × | 1 × | |")
@@ -1008,6 +1034,7 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                 f"{fmt_ms(pct(x['latencies'], .5))} median, {fmt_ms(x['makespan'])} makespan"
                 + (f", {fmt_waves(x['waves'])}" if x["waves"] else "")
                 + f", {x['split'][0]}, speed {x['speed']:.2f} ×, others' CPU {x['cpu']['others_s'] / x['cpu']['wall_s']:.2f} cores"
+                + gc_full(x)
                 for x in r["runs"]) + ".")
             w("")
         if row["diffs"]:

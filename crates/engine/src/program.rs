@@ -34,7 +34,8 @@ pub(crate) enum Ins {
     /// The framework starts handling the request (recorded as `started`).
     Start,
     Cpu(Dur, u16),
-    /// A server cost: Python with the GIL, then its system calls without (`server_cpu`).
+    /// A server cost: its Python holds the GIL, its system calls (`kernel_share`) do not
+    /// (`server_cpu`).
     ServerCpu(Nanos, u16),
     Block(Dur, u16),
     /// `await` I/O: the task suspends; the loop is free.

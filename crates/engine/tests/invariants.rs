@@ -136,6 +136,9 @@ fn gen_scenario(v: &[u32]) -> Value {
                 _ => {}
             }
         }
+        if k.chance(50) {
+            c["kernel_share"] = json!(k.float(0.0, 0.9));
+        }
         server["costs"] = c;
     }
     let async_route = asgi && k.chance(50);
@@ -169,8 +172,12 @@ fn gen_scenario(v: &[u32]) -> Value {
     let mut load = match k.below(3) {
         0 => {
             let requests = k.between(1, 25);
-            json!({"kind": "closed", "requests": requests,
-                   "concurrency": k.between(1, requests), "keep_alive": k.chance(50)})
+            let mut l = json!({"kind": "closed", "requests": requests,
+                               "concurrency": k.between(1, requests), "keep_alive": k.chance(50)});
+            if k.chance(40) {
+                l["client_cpu_us"] = json!(k.float(0.0, 500.0));
+            }
+            l
         }
         1 => json!({"kind": "open", "rate_per_s": k.float(10.0, 500.0),
                     "duration_s": k.float(0.01, 0.2),
