@@ -297,6 +297,28 @@ mod tests {
     }
 
     #[test]
+    fn cost_edits_set_and_clear_the_costs() {
+        let mut s = preset("flask-threaded-time-sleep");
+        apply(&mut s, Edit::Cost(CostField::KernelShare, Some(1.5)));
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.0[0].path, "server.costs.kernel_share");
+        assert!(
+            e.0[0].message.contains("between 0 and 0.9"),
+            "{}",
+            e.0[0].message
+        );
+        apply(&mut s, Edit::Cost(CostField::KernelShare, Some(0.3)));
+        apply(&mut s, Edit::Cost(CostField::Spawn, Some(250.0)));
+        s.validate().unwrap();
+        let c = s.server.costs.clone().unwrap();
+        assert_eq!((c.kernel_share, c.spawn_us), (Some(0.3), Some(250.0)));
+        // Clearing every field leaves no `costs` object behind.
+        apply(&mut s, Edit::Cost(CostField::KernelShare, None));
+        apply(&mut s, Edit::Cost(CostField::Spawn, None));
+        assert_eq!(s.server.costs, None);
+    }
+
+    #[test]
     fn changing_kind_takes_its_defaults_and_keeps_the_machine() {
         let mut s = preset("ab-uvicorn-4-workers");
         s.server.threads = Some(10);

@@ -18,9 +18,9 @@ MECHANISMS = {
         "charges each `run_in_threadpool` round trip (`server.costs.to_thread_us`, measured as "
         "the `def` − `async def` hello world) and the start of each of the 40 AnyIO worker "
         "threads (`server.costs.spawn_us`, measured as `Thread.start()`), on the loop; the real "
-        "waves are still ~30 ms later, mostly the client's connects spreading over ~10 ms and "
-        "the first handler starting ~2 ms after the burst (loopsim: after the whole accept "
-        "batch is parsed).",
+        "waves are still 10–50 ms later: in most runs a full garbage collection (30–36 ms, "
+        "listed per run) stops the process during the burst (60 connections and 40 new "
+        "threads), and the client's connects spread over ~10 ms (item 7).",
     "fastapi-def-cpu-bound":
         "two threads share one GIL, so two 1 s CPU-bound requests both end at 2 × one. The raw "
         "times follow the VM's speed: the handler threads' own CPU time for the fixed "
@@ -182,9 +182,9 @@ measures and prints in the calibration.
 7. **Open: the garbage collector and the order of service.** loopsim has neither, and they
    make the real tails. The apps record every collection (`gc.callbacks`; the "garbage
    collector" rows and the "GC gen 2" notes per run):
-   - A full (generation 2) collection of the FastAPI app's heap takes ~29 ms, with the GIL
-     held: every thread of the process stops. It happened in the background-task burst in
-     about half the runs (45 connections, 40 new AnyIO threads and their objects push the
+   - A full (generation 2) collection of the FastAPI app's heap takes 25–36 ms, with the GIL
+     held: every thread of the process stops. It happened in the 60-request `def` burst in
+     most runs and in the background-task burst in about half the runs (45 connections, 40 new AnyIO threads and their objects push the
      collector past its threshold), and those runs are the slow ones (makespan 60–70 ms against
      32–44). Young collections (generations 0 and 1) cost ~0.1–1 ms each, 2–17 ms per ab run
      of ~1 s: part of the calibrated CPU per request already.
