@@ -10,17 +10,19 @@ MECHANISMS = {
         "loopsim's event loop (`event_loop.rs`) does: matches to a few ms.",
     "fastapi-async-asyncio-sleep":
         "`await asyncio.sleep` frees the loop; all 50 end together, as simulated. The real "
-        "wave is 10–50 ms later: the client's 50 connects trickle in over ~10 ms (loopsim sends "
-        "all 50 SYNs at one instant), and this burst of connections costs the loop more than "
-        "50 × the calibrated hello world.",
+        "wave is 10–30 ms later: not the client's spread (its connects arrive over ~8–10 ms, "
+        "and simulated with those send times loopsim is no later, the rows above), but the "
+        "harness's Python client sharing the two cores during the burst (0.7–1.0 ms of CPU per "
+        "request, about a core) and, in some runs, a full garbage collection (item 7).",
     "fastapi-def-time-sleep-60":
         "the 40-token `CapacityLimiter` shows exactly: 40 at 1 s, 20 at 2 s, 40 threads. loopsim "
         "charges each `run_in_threadpool` round trip (`server.costs.to_thread_us`, measured as "
         "the `def` − `async def` hello world) and the start of each of the 40 AnyIO worker "
         "threads (`server.costs.spawn_us`, measured as `Thread.start()`), on the loop; the real "
-        "waves are still 10–50 ms later: in most runs a full garbage collection (30–36 ms, "
+        "waves are still 10–50 ms later: in most runs a full garbage collection (21–36 ms, "
         "listed per run) stops the process during the burst (60 connections and 40 new "
-        "threads), and the client's connects spread over ~10 ms (item 7).",
+        "threads), and the harness's Python client shares the two cores (item 7); the client's "
+        "spread is not it (simulated with the real send times, loopsim is no later).",
     "fastapi-def-cpu-bound":
         "two threads share one GIL, so two 1 s CPU-bound requests both end at 2 × one. The raw "
         "times follow the VM's speed: the handler threads' own CPU time for the fixed "
@@ -34,13 +36,13 @@ MECHANISMS = {
     "fastapi-background-task":
         "the structure matches: the responses go out first, 40 tasks start on 40 threadpool "
         "threads, the 5 others wait for a token and end one sleep later. The real responses "
-        "spread over 32–70 ms, loopsim's over ~22–27 ms. The runs that took 60–70 ms had a full "
-        "(generation 2) garbage collection of ~29 ms in the middle of the burst (listed per "
+        "spread over 32–70 ms, loopsim's over ~22–27 ms. The runs that took 55–70 ms had a full "
+        "(generation 2) garbage collection of 18–29 ms in the middle of the burst (listed per "
         "run: the 45 connections, 40 new threads and their objects push the collector over its "
-        "threshold), which stops the loop; the others took 32–44 ms. The rest: the real "
-        "connections arrive over ~10 ms, so the loop interleaves responses with the start of "
-        "the AnyIO threads for the earlier requests; in loopsim all 45 arrive at once, all "
-        "responses go out in one loop iteration and the 40 thread starts follow it (item 7).",
+        "threshold), which stops the loop; the others took 32–45 ms. The rest is not the "
+        "client's spread (simulated with the real send times loopsim is faster still): the "
+        "harness's Python client uses ~1 ms of CPU per request, about a core during the burst, "
+        "next to the loop and the 40 new AnyIO threads on two cores (item 7).",
     "flask-restful-dev-server":
         "a thread per connection (10 threads), all end at 1 s: matches. The original question's "
         "answer holds: Flask's dev server is threaded.",
@@ -116,8 +118,8 @@ over gunicorn's uvicorn workers, and the ApacheBench throughput of all five serv
 
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following. Each
 names the engine code that changed (items 1, 2, 5, 6, 8, 9: fixed) or what is still open
-(3: not measurable above this VM's noise; 7: the garbage collector and the order of
-service); none fits a mechanism to outputs: every parameter is a cost the harness
+(3: not measurable above this VM's noise; 7: the garbage collector, the order of service
+and the burst client's CPU); none fits a mechanism to outputs: every parameter is a cost the harness
 measures and prints in the calibration.
 
 1. **Fixed: the accept race.** loopsim used to hand a simultaneous burst to the first worker
@@ -134,9 +136,10 @@ measures and prints in the calibration.
    the `def` − `async def` hello world, 140–240 µs), and each of the first 40 concurrent calls
    makes the loop start an AnyIO worker thread (`program.rs`, `Ins::ThreadCall`:
    `server.costs.spawn_us`, measured as `Thread.start()` in the servers' Python, 100–135 µs).
-   What is left in bursts is the client's own spread: its "simultaneous" connects arrive
-   over ~1 ms (6) to ~10 ms (50–100) from Python threads, while loopsim sends them at one
-   instant, so real waves are 10–40 ms later and real responses interleave with thread starts.
+   Real burst waves are still 10–50 ms later; not because the harness's client cannot send
+   "at once" (its connects spread over ~1 ms for 6 to ~10 ms for 50–100): each burst is also
+   simulated with the real send times, and loopsim is no later that way (rows "simulated
+   with the real send times"). What is left is item 7.
 
 3. **Open: per-request CPU depends on load; loopsim's costs are constant.** The server's CPU
    per request during `ab -c 100`, over its `ab -c 4` calibration, was 0.64–1.11 across the
@@ -179,14 +182,15 @@ measures and prints in the calibration.
    for its ~0.45 core of work and kept ~47 of its 100 requests waiting in itself: the same
    throughput as the real run, but a median of 12 ms against the real 23 ms.
 
-7. **Open: the garbage collector and the order of service.** loopsim has neither, and they
-   make the real tails. The apps record every collection (`gc.callbacks`; the "garbage
-   collector" rows and the "GC gen 2" notes per run):
-   - A full (generation 2) collection of the FastAPI app's heap takes 25–36 ms, with the GIL
+7. **Open: the garbage collector, the order of service, and the burst client's CPU.**
+   loopsim has none of them, and they make the real tails and the late burst waves. The apps
+   record every collection (`gc.callbacks`; the "garbage collector" rows and the "GC gen 2"
+   notes per run):
+   - A full (generation 2) collection of the FastAPI app's heap takes 18–36 ms, with the GIL
      held: every thread of the process stops. It happened in the 60-request `def` burst in
-     most runs and in the background-task burst in about half the runs (45 connections, 40 new AnyIO threads and their objects push the
-     collector past its threshold), and those runs are the slow ones (makespan 60–70 ms against
-     32–44). Young collections (generations 0 and 1) cost ~0.1–1 ms each, 2–17 ms per ab run
+     most runs and in the background-task burst in about half the runs (the connections,
+     40 new AnyIO threads and their objects push the collector past its threshold), and
+     those are the slow runs (background tasks: makespan 55–70 ms against 32–45). Young collections (generations 0 and 1) cost ~0.1–1 ms each, 2–17 ms per ab run
      of ~1 s: part of the calibrated CPU per request already.
    - Order of service: in the ab runs there is no full collection, yet the real max is
      ~1.2–2 × the median (ab-uvicorn: max 42–66 ms against medians of 33–43; Flask's dev
@@ -195,12 +199,17 @@ measures and prints in the calibration.
      serve in arrival order (the order epoll reports ready sockets, accept batches
      interleaved with reads, which of werkzeug's ~100 threads the OS wakes for the GIL),
      while loopsim's loop, listen queue and GIL waiters are strictly FIFO.
-   The fix for the first is a collector in the engine: allocations per request (from the
-   measured young collections per request), CPython's thresholds (700, 10, 10 and the 25 %
-   rule for generation 2) and a pause per collection that grows with the live heap, charged
-   on the thread that triggers it with the GIL held; all measurable by the harness as it
-   measures the rest. The second needs each request's accept and handler-start times from
-   the servers against ab's send order (`ab -g` does not give it).
+   - The harness's client is Python too: during a burst it uses 0.7–1.0 ms of CPU per
+     request (measured per run), about a core for the ~40 ms of the burst, on the server's
+     two cores. loopsim can put a client on the cores (`load.client_cpu_us`) for ab's
+     closed loop only.
+   The fixes: a collector in the engine (allocations per request from the measured young
+   collections per request, CPython's thresholds — 700, 10, 10 and the 25 % rule for
+   generation 2 — and a pause per collection that grows with the live heap, charged on the
+   thread that triggers it with the GIL held), `client_cpu_us` for bursts, with the client's
+   CPU per request measured inside the burst window; and, for the order of service, each
+   request's accept and handler-start times from the servers against ab's send order
+   (`ab -g` does not give it).
 
 8. **Fixed: the generated `burn()`** does a fixed amount of work
    (`int(seconds * ITERATIONS_PER_SECOND)` iterations), as `validation/apps/common.py` does, so
