@@ -956,12 +956,13 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
     w("")
     if gil_wake:
         w(f"GIL hand-off: two threads of the servers' Python waking each other through "
-          f"`threading.Event` take {gil_wake[0]:.0f} µs per hand-off ({gil_wake[1]:.0f} µs of it CPU): "
-          "a thread that sleeps waiting for the GIL needs tens of µs to run again. A request's "
-          "system calls (accept, recv, send, close) take a few µs each, so the thread that made "
-          "one takes the GIL back before a waiter is up: in effect they hold the GIL, and "
-          "`server.costs.kernel_share` stays 0. The ApacheBench runs agree: Flask's dev server "
-          "and waitress, with 25–40 % system time, used 1.02–1.06 cores at c=100.")
+          f"`threading.Event` take {gil_wake[0]:.0f} µs per hand-off, {gil_wake[1]:.0f} µs of it "
+          f"CPU: a thread asleep waiting for the GIL takes ~{gil_wake[0] - gil_wake[1]:.0f} µs "
+          "(wall − CPU) to run again. A request's system calls (accept, recv, send, close) take "
+          "a few µs each, so the thread that made one usually takes the GIL back before a "
+          "waiter is up: in effect they hold the GIL, and `server.costs.kernel_share` stays 0. "
+          "The ApacheBench runs agree: Flask's dev server and waitress, with 25–45 % system "
+          "time, used 1.02–1.07 cores at c=100.")
         w("")
     w(f"CPU-bound apps: `common.burn` runs a fixed number of iterations of a pure-Python loop "
       f"(`x = (x * 31 + 7) % 1_000_003`). Alone in the harness's process it ran "
