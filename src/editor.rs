@@ -54,6 +54,8 @@ pub enum LoadEdit {
     Clients(u32),
     Interval(f64),
     Timeout(Option<f64>),
+    /// The client's CPU per request on the server's machine (closed loops and bursts).
+    ClientCpu(Option<f64>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -102,6 +104,14 @@ pub fn load_kind(load: &Load) -> LoadKind {
         Load::Closed { .. } => LoadKind::Closed,
         Load::Open { .. } => LoadKind::Open,
         Load::Burst { .. } => LoadKind::Burst,
+    }
+}
+
+/// The client's CPU per request, for the loads that have one.
+pub fn client_cpu_of(load: &Load) -> Option<f64> {
+    match load {
+        Load::Closed { client_cpu_us, .. } | Load::Burst { client_cpu_us, .. } => *client_cpu_us,
+        Load::Open { .. } => None,
     }
 }
 
@@ -223,6 +233,7 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
 
 fn apply_load(load: &mut Load, e: LoadEdit) {
     let timeout = timeout_of(load);
+    let client_cpu = client_cpu_of(load);
     match e {
         LoadEdit::Kind(k) if k != load_kind(load) => {
             *load = match k {
@@ -231,7 +242,7 @@ fn apply_load(load: &mut Load, e: LoadEdit) {
                     concurrency: 100,
                     keep_alive: false,
                     timeout_ms: timeout,
-                    client_cpu_us: None,
+                    client_cpu_us: client_cpu,
                 },
                 LoadKind::Open => Load::Open {
                     rate_per_s: 100.0,
@@ -243,6 +254,7 @@ fn apply_load(load: &mut Load, e: LoadEdit) {
                     clients: Some(2),
                     interval_ms: 0.0,
                     offsets_ms: None,
+                    client_cpu_us: client_cpu,
                     timeout_ms: timeout,
                 },
             }
@@ -252,6 +264,12 @@ fn apply_load(load: &mut Load, e: LoadEdit) {
             Load::Closed { timeout_ms, .. }
             | Load::Open { timeout_ms, .. }
             | Load::Burst { timeout_ms, .. } => *timeout_ms = t,
+        },
+        LoadEdit::ClientCpu(v) => match load {
+            Load::Closed { client_cpu_us, .. } | Load::Burst { client_cpu_us, .. } => {
+                *client_cpu_us = v
+            }
+            Load::Open { .. } => {}
         },
         e => match (load, e) {
             (Load::Closed { requests, .. }, LoadEdit::Requests(n)) => *requests = n,
@@ -380,6 +398,27 @@ mod tests {
     }
 
     #[test]
+    fn the_client_cpu_is_kept_across_closed_and_burst() {
+        let mut s = preset("ab-uvicorn");
+        apply(&mut s, Edit::Load(LoadEdit::ClientCpu(Some(90.0))));
+        assert_eq!(client_cpu_of(&s.load), Some(90.0));
+        apply(&mut s, Edit::Load(LoadEdit::Kind(LoadKind::Burst)));
+        assert_eq!(client_cpu_of(&s.load), Some(90.0));
+        apply(&mut s, Edit::Load(LoadEdit::Kind(LoadKind::Open)));
+        assert_eq!(
+            client_cpu_of(&s.load),
+            None,
+            "open-loop arrivals have no client process"
+        );
+        apply(&mut s, Edit::Load(LoadEdit::ClientCpu(Some(5.0))));
+        assert_eq!(client_cpu_of(&s.load), None);
+        apply(&mut s, Edit::Load(LoadEdit::Kind(LoadKind::Closed)));
+        apply(&mut s, Edit::Load(LoadEdit::ClientCpu(Some(-1.0))));
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.0[0].path, "load.client_cpu_us");
+    }
+
+    #[test]
     fn load_kind_switch_keeps_the_timeout() {
         let mut s = preset("ab-uvicorn");
         apply(&mut s, Edit::Load(LoadEdit::Kind(LoadKind::Burst)));
@@ -389,6 +428,7 @@ mod tests {
                 clients: Some(2),
                 interval_ms: 0.0,
                 offsets_ms: None,
+                client_cpu_us: None,
                 timeout_ms: Some(30_000.0)
             }
         );

@@ -12,7 +12,9 @@ use loopsim_engine::scenario::{
 use yew::prelude::*;
 
 use super::fields::{CheckField, NumberField, SelectField, TextField};
-use crate::editor::{load_kind, CostField, Edit, LoadEdit, LoadKind, StepEdit, Steps};
+use crate::editor::{
+    client_cpu_of, load_kind, CostField, Edit, LoadEdit, LoadKind, StepEdit, Steps,
+};
 
 /// Validation errors, looked up by JSON path.
 #[derive(Clone, PartialEq, Default)]
@@ -530,6 +532,11 @@ fn LoadForm(p: &FormProps) -> Html {
             <div class="row">
                 <NumberField id="f-client-timeout" label="Client timeout (ms)" value={timeout} optional=true placeholder="none"
                     error={e.at("load.timeout_ms")} on_change={cb.reform(|v| Edit::Load(LoadEdit::Timeout(v)))} />
+                if !matches!(load, Load::Open { .. }) {
+                    <NumberField id="f-client-cpu" label="Client CPU per request (µs)" value={client_cpu_of(load)}
+                        optional=true placeholder="none" hint="the client runs on the server's cores (ab: ~100)"
+                        error={e.at("load.client_cpu_us")} on_change={cb.reform(|v| Edit::Load(LoadEdit::ClientCpu(v)))} />
+                }
                 <NumberField id="f-seed" label="Seed" value={Some(p.scenario.seed as f64)} integer=true
                     hint="same seed, same run" on_change={cb.reform(|v: Option<f64>| Edit::Seed(v.unwrap_or(1.0) as u64))} />
             </div>

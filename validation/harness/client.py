@@ -71,9 +71,11 @@ def _request(port, path, rid, host=HOST, timeout=120.0):
     return rec
 
 
-def burst(port, path, clients=None, offsets_ms=None, start_delay=0.2):
+def burst(port, path, clients=None, offsets_ms=None, start_delay=0.2, cpu=None):
     """Clients each send one request at `t0 + offset` (all at t0 when no offsets are given).
-    Returns (t0, records)."""
+    Returns (t0, records). `cpu`: a list, to which this process's CPU seconds from t0 to the
+    last response are appended (the client's own work during the burst, its threads' start
+    excluded)."""
     offsets = list(offsets_ms) if offsets_ms is not None else [0.0] * clients
     records = [None] * len(offsets)
     t0 = time.time() + start_delay
@@ -91,8 +93,12 @@ def burst(port, path, clients=None, offsets_ms=None, start_delay=0.2):
     threads = [threading.Thread(target=one, args=(i,)) for i in range(len(offsets))]
     for t in threads:
         t.start()
+    time.sleep(max(0.0, t0 - time.time()))
+    c0 = time.process_time()
     for t in threads:
         t.join()
+    if cpu is not None:
+        cpu.append(time.process_time() - c0)
     for i, r in enumerate(records):
         r["offset_ms"] = offsets[i]
     return t0, records

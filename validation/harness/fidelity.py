@@ -62,6 +62,8 @@ DEFAULT_PARTS = {
     "waitress": (55, 160, 105, 0, 110),
 }
 ASGI = {"uvicorn", "gunicorn_uvicorn"}
+# The harness client's CPU per request in a burst (µs), measured by calibrate_burst_client.
+BURST_CLIENT_US = None
 
 
 def log(msg):
@@ -503,6 +505,23 @@ def calibrate_server(kind, n=1000):
     }
 
 
+def calibrate_burst_client(n=50, rounds=3):
+    """The harness's client is Python on the same cores: its CPU per request inside a burst of
+    `n` hellos to a warm uvicorn (from the moment the requests leave until the last response;
+    starting its threads comes before). The median of `rounds` bursts, in µs per request:
+    `load.client_cpu_us` of every burst scenario."""
+    srv = Server("uvicorn", tag="calibrate-burst-client", warm_burst=n)
+    try:
+        cpu = []
+        for _ in range(rounds):
+            client.burst(srv.port, "/hello", n, cpu=cpu)
+            time.sleep(0.2)
+    finally:
+        srv.stop()
+    per = sorted(c / n * 1e6 for c in cpu)
+    return per[len(per) // 2], per
+
+
 def check_cpu_route(cpu_iters):
     """One /def-cpu request alone on uvicorn: how long the calibrated loop takes in a server."""
     srv = Server("uvicorn", tag="calibrate-cpu-route", cpu_iters=cpu_iters)
@@ -535,6 +554,8 @@ def sim_scenario(sc, cal):
             load["offsets_ms"] = [float(x) for x in ld["offsets_ms"]]
         else:
             load["clients"] = ld["clients"]
+        if BURST_CLIENT_US:
+            load["client_cpu_us"] = BURST_CLIENT_US
     else:
         load = {"kind": "closed", "requests": ld["requests"], "concurrency": ld["concurrency"],
                 "timeout_ms": 30000.0, "client_cpu_us": c["client_cpu_us"]}
@@ -548,6 +569,8 @@ def sim_at_arrivals(sc, cal, sent_ms):
     Returns (median, max, makespan) in ms."""
     scen = sim_scenario(sc, cal)
     scen["load"] = {"kind": "burst", "offsets_ms": [round(x, 4) for x in sent_ms]}
+    # No `client_cpu_us` here: the real send times already include the client's work before
+    # each send, and the sends would be delayed twice.
     path = os.path.join(RESULTS, "scenarios", f"{sc['name']}-real-arrivals.json")
     with open(path, "w") as f:
         json.dump(scen, f, indent=2)
@@ -688,7 +711,9 @@ def real_run(sc, cpu_iters, rep, loop_rate):
     try:
         busy0, srv0, (me0, ch0), w0 = machine_busy_s(), srv.cpu_seconds(), own_cpu_s(), time.time()
         if ld["kind"] == "burst":
-            t0, recs = client.burst(srv.port, sc["path"], ld["clients"], ld["offsets_ms"])
+            ccpu = []
+            t0, recs = client.burst(srv.port, sc["path"], ld["clients"], ld["offsets_ms"], cpu=ccpu)
+            real["burst_client_us"] = ccpu[0] / len(recs) * 1e6
             real["load"] = (f"client.py burst: {len(recs)} requests to {sc['path']}"
                             + (f" at offsets {ld['offsets_ms']} ms" if ld["offsets_ms"] else
                                " at once"))
@@ -877,7 +902,7 @@ def display(cmd):
 
 
 def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loop_end, note="",
-           gil_wake=None):
+           gil_wake=None, burst_client=None):
     L = []
     w = L.append
     w("# Fidelity: loopsim against real Python servers")
@@ -964,6 +989,14 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
           "The ApacheBench runs agree: Flask's dev server and waitress, with 25–45 % system "
           "time, used 1.02–1.07 cores at c=100.")
         w("")
+    if burst_client:
+        w(f"Burst client: the harness's client is Python on the same two cores; inside a burst of 50 "
+          f"hellos to a warm uvicorn (from the moment the requests leave to the last response) it "
+          f"used {burst_client[0]:.0f} µs of CPU per request (the median of "
+          f"{', '.join(f'{x:.0f}' for x in burst_client[1])} µs), passed to every burst scenario "
+          "as `load.client_cpu_us`: one client process, half before each send, half reading "
+          "each response.")
+        w("")
     w(f"CPU-bound apps: `common.burn` runs a fixed number of iterations of a pure-Python loop "
       f"(`x = (x * 31 + 7) % 1_000_003`). Alone in the harness's process it ran "
       f"{loop[0] / 1e6:.2f} M iterations/s (the median of {len(loop[1])} runs of 1 M iterations; "
@@ -1040,6 +1073,9 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                                 ("makespan", r["makespan"], s["makespan"])):
                 w(f"| {label} at the calibrated CPU per request (real × {f:.2f}) | {fmt_ms(a * f)} | "
                   f"{fmt_ms(b)} | {'ok' if within(a * f, b) else '**differs**'} |")
+        if r.get("burst_client_us") is not None:
+            w(f"| client CPU / request inside the burst | {r['burst_client_us']:.0f} µs | "
+              f"calibrated {(burst_client or [0])[0]:.0f} µs (`load.client_cpu_us`) | |")
         if r.get("gc"):
             gcs = ", ".join(f"gen {g}: {n} × (longest {mx:.1f} ms, {tot:.0f} ms in all)"
                             for g, (n, tot, mx) in sorted(r["gc"].items()))
@@ -1109,7 +1145,8 @@ def main():
         with open(saved) as f:
             d = json.load(f)
         report(d["rows"], d["cal"], d["loop"], d["cpu_iters"], d["route_check"], d["elapsed_s"],
-               d["path"], d["repeat"], d["loop_end"], d["note"], d.get("gil_wake"))
+               d["path"], d["repeat"], d["loop_end"], d["note"], d.get("gil_wake"),
+               d.get("burst_client"))
         return
     started = time.time()
     os.makedirs(RESULTS, exist_ok=True)
@@ -1144,6 +1181,10 @@ def main():
         log(f"   {k}: {c['cpu_us']:.0f} µs CPU per request ({c['user_us']:.0f} user + {c['sys_us']:.0f} system; "
             f"×{c['scale']:.2f} loopsim's default), "
             f"ab c={CAL_C} latency {c['latency_ms']:.3f} ms, ab {c['client_cpu_us']} µs CPU/request; costs {c['costs']}, overhead {c['overhead_ms']} ms")
+    global BURST_CLIENT_US
+    burst_client = calibrate_burst_client()
+    BURST_CLIENT_US = round(burst_client[0], 1)
+    log(f"   burst client: {BURST_CLIENT_US} µs CPU per request (rounds {', '.join(f'{x:.0f}' for x in burst_client[1])})")
     route_check = (float("nan"), float("nan"))
     if not a.smoke:
         route_check = check_cpu_route(cpu_iters)
@@ -1166,8 +1207,10 @@ def main():
     with open(saved, "w") as f:
         json.dump({"rows": rows, "cal": cal, "loop": loop, "cpu_iters": cpu_iters,
                    "route_check": route_check, "elapsed_s": elapsed, "path": path,
-                   "repeat": repeat, "loop_end": loop_end, "note": note, "gil_wake": gil_wake}, f)
-    report(rows, cal, loop, cpu_iters, route_check, elapsed, path, repeat, loop_end, note, gil_wake)
+                   "repeat": repeat, "loop_end": loop_end, "note": note, "gil_wake": gil_wake,
+                   "burst_client": burst_client}, f)
+    report(rows, cal, loop, cpu_iters, route_check, elapsed, path, repeat, loop_end, note, gil_wake,
+           burst_client)
     flagged = sum(1 for r in rows if r["diffs"])
     log(f"done in {(time.time() - started) / 60:.1f} min: {len(rows)} scenarios, "
         f"{flagged} with differences beyond tolerance")

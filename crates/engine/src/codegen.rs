@@ -1214,6 +1214,7 @@ fn burst_script(s: &Scenario, u: &str) -> String {
         interval_ms,
         offsets_ms,
         timeout_ms,
+        ..
     } = &s.load
     else {
         unreachable!("burst_script needs a burst load")

@@ -181,12 +181,17 @@ impl Simulation {
         }
     }
 
-    /// ab's process: one thread, its own core share, no GIL of the server's.
+    /// The client's process on the server's machine (ab, or a script sending a burst): one
+    /// thread, a core whenever it has work, no GIL of the server's.
     pub(crate) fn start_ab(&mut self) {
-        let Load::Closed {
+        let (Load::Closed {
             client_cpu_us: Some(us),
             ..
-        } = self.scenario.load
+        }
+        | Load::Burst {
+            client_cpu_us: Some(us),
+            ..
+        }) = self.scenario.load
         else {
             return;
         };
@@ -283,8 +288,13 @@ impl Simulation {
                 *next += 1;
             }
             for client in due {
-                let slot = self.new_request(client, now);
-                self.syn(slot);
+                if self.ab.is_some() {
+                    // The client's process prepares it first.
+                    self.client_send(Send::New { client });
+                } else {
+                    let slot = self.new_request(client, now);
+                    self.syn(slot);
+                }
             }
             return;
         }

@@ -51,6 +51,7 @@ fn two_tabs() -> Load {
         clients: Some(2),
         interval_ms: 0.0,
         offsets_ms: None,
+        client_cpu_us: None,
         timeout_ms: None,
     }
 }

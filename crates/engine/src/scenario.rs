@@ -688,6 +688,14 @@ pub enum Load {
         interval_ms: f64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         offsets_ms: Option<Vec<f64>>,
+        /// CPU the client spends per request when it runs on the server's machine, in µs, as
+        /// for `closed` (one process: e.g. a Python script whose threads share a GIL).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::field::client_cpu_us"
+        )]
+        client_cpu_us: Option<f64>,
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
@@ -1115,8 +1123,10 @@ impl Scenario {
                 clients,
                 interval_ms,
                 offsets_ms,
+                client_cpu_us,
                 timeout_ms,
             } => {
+                v.opt_f64("load.client_cpu_us", *client_cpu_us, limits::COST_US);
                 v.opt_u32("load.clients", *clients, limits::CLIENTS);
                 v.f64_range("load.interval_ms", *interval_ms, limits::OFFSET_MS, "");
                 if let Some(c) = clients {

@@ -65,6 +65,25 @@ fn ab_runs_first_on_a_shared_core() {
 }
 
 #[test]
+fn a_burst_client_on_the_same_machine_sends_one_request_at_a_time() {
+    // A script sending two requests "at once" from one process: 1 ms of its CPU per request
+    // (half before the send, half reading the response), 1 ms of handler CPU, one core. It
+    // sends A at 0.5 ms and B at 1.0 (the server waits meanwhile); A runs 1.0–2.0 and is read
+    // by 2.5 (2.0 ms); B runs 2.5–3.5 and is read by 4.0 (3.0 ms).
+    let mut v = scenario(1_000.0, 1, 1);
+    v["load"] = json!({"kind": "burst", "clients": 2, "client_cpu_us": 1_000.0});
+    let r = run(v);
+    let q = by_id(&r);
+    assert_eq!((q[0].sent, q[1].sent), (ms(0.5), ms(1.0)));
+    assert_eq!(latencies(&r), vec![ms(2.0), ms(3.0)]);
+    // Two cores: the server runs A while the client prepares B. A 0.5–1.5, read by 2.0
+    // (1.5 ms); B 1.5–2.5, read by 3.0 (2.0 ms).
+    let mut v = scenario(1_000.0, 2, 1);
+    v["load"] = json!({"kind": "burst", "clients": 2, "client_cpu_us": 1_000.0});
+    assert_eq!(latencies(&run(v)), vec![ms(1.5), ms(2.0)]);
+}
+
+#[test]
 fn out_of_range_client_cpu_is_refused() {
     let s = scenario(-1.0, 1, 1).to_string();
     let e = loopsim_engine::Scenario::from_json(&s)

@@ -196,6 +196,9 @@ fn gen_scenario(v: &[u32]) -> Value {
     if let Some(t) = timeout {
         load["timeout_ms"] = json!(t);
     }
+    if load["kind"] == "burst" && k.chance(30) {
+        load["client_cpu_us"] = json!(k.float(0.0, 500.0));
+    }
     json!({
         "version": 1,
         "seed": k.next() as u64,
