@@ -224,7 +224,7 @@ measures and prints in the calibration.
     process, half before each send, half reading each response, a core whenever it has
     work). With it, the background-task burst's responses spread over ~38 ms simulated
     against 32–45 ms real (without: ~22 ms), and `await` bursts end within ~15 ms of the
-    real ones. Simulated at the real send times instead, every burst but the CPU-bound ones (the VM's speed) is within tolerance.
+    real ones. Simulated at the real send times instead, every burst is within tolerance but the CPU-bound ones (the VM's speed) and a random worker split (the 6-request burst on 3 workers).
 
 **Noise floor.** This VM's speed drifts: the CPU loop ran at 11–20 M iterations/s over the day
 (up to 2 × between runs a few seconds apart), and the calibrated hello-world CPU per request
