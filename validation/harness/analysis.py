@@ -70,7 +70,8 @@ MECHANISMS = {
         "client's CPU on the cores its sends trickle over ~17–25 ms, and loopsim then splits "
         "66–69 + 31–34 (also at the real send times), where the real runs mostly split "
         "54 + 46 with the same trickle: the accept race under trickling arrivals is still off "
-        "(item 1). The comparison flags any split that is not identical.",
+        "(item 1: loopsim's constant costs phase-lock its loops to evenly spaced arrivals). "
+        "The comparison flags any split that is not identical.",
     "ab-uvicorn":
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
@@ -132,7 +133,11 @@ measures and prints in the calibration.
    100 on 2 workers 51 + 49 (real 54 + 46 … 98 + 2). Which worker wins is random in both; the
    comparison flags every split that is not identical. Still open: when the 100 arrive over
    ~17 ms (the real client's pace, also simulated), loopsim gives one worker about two thirds
-   (66–69 + 31–34) where the real split is mostly 54 + 46.
+   (66–69 + 31–34) where the real split is mostly 54 + 46. The split swings with the gap
+   between arrivals against loopsim's constant costs (evenly spaced, seeds 1–3: 0.05 ms
+   apart 68 + 32, 0.1 ms 56 + 44, 0.17 ms 72 + 28, 0.25 ms 51 + 49, 0.5 ms 50 + 50): the two
+   loops fall into step with the arrivals, which real per-request costs, never twice the
+   same, do not allow. Fix: per-request variation of the server costs, measured (item 7).
 
 2. **Fixed: the threadpool hand-off and AnyIO's thread start.** Each `run_in_threadpool`
    costs `server.costs.to_thread_us` (half on the loop, half on the worker thread; measured as
