@@ -209,9 +209,12 @@ measures and prints in the calibration.
    The fixes: a collector in the engine (allocations per request from the measured young
    collections per request, CPython's thresholds — 700, 10, 10 and the 25 % rule for
    generation 2 — and a pause per collection that grows with the live heap, charged on the
-   thread that triggers it with the GIL held); and, for the order of service, each
-   request's accept and handler-start times from the servers against ab's send order
-   (`ab -g` does not give it).
+   thread that triggers it with the GIL held); for the order of service, each request's
+   accept and handler-start times from the servers against ab's send order (`ab -g` does not
+   give it). Related: loopsim's costs are constant per request, which can phase-lock its
+   loops to evenly spaced arrivals (item 1); the engine takes distributions for the handler's
+   steps and overhead (`Dist`), and server costs would need the same, with a spread the
+   harness measures (per-request handler times from the apps) rather than picks.
 
 8. **Fixed: the generated `burn()`** does a fixed amount of work
    (`int(seconds * ITERATIONS_PER_SECOND)` iterations), as `validation/apps/common.py` does, so
