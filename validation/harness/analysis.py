@@ -67,17 +67,17 @@ MECHANISMS = {
         "tokens give two waves (80 at 1 s, 20 at 2 s). The real split varies from run to run "
         "(over 15 runs: 54 + 46 nine times, 55 + 45, 58 + 42, 63 + 37, 86 + 14, 90 + 10, "
         "98 + 2 once each): with more than 80 on one worker there is a third wave. With the "
-        "client's CPU on the cores its sends trickle over ~17–25 ms, and loopsim then splits "
-        "66–69 + 31–34 (also at the real send times), where the real runs mostly split "
-        "54 + 46 with the same trickle: the accept race under trickling arrivals is still off "
-        "(item 1: loopsim's constant costs phase-lock its loops to evenly spaced arrivals). "
-        "The comparison flags any split that is not identical.",
+        "client's CPU on the cores its sends trickle over ~17–25 ms; with constant costs loopsim "
+        "then split 66–69 + 31–34 (its loops phase-lock to evenly spaced arrivals, item 1), "
+        "with the measured spread of the framework overhead 62 + 38, 78 at 1 s and 22 at 2 s, "
+        "where the real runs mostly split 54 + 46. The comparison flags any split that is not "
+        "identical.",
     "ab-uvicorn":
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
         "either way: this VM's speed drifts between the calibration and the run. At the "
         "calibrated CPU per request (the rescaled rows) median and makespan agree within a few "
-        "%. loopsim has no tail (max ≈ median: constant costs, FIFO everywhere); the real max "
+        "%. loopsim has no tail (max ≈ median: FIFO everywhere, costs that vary little); the real max "
         "is ~1.2–1.6 × the median (item 7).",
     "ab-gunicorn-uvicorn-2-workers":
         "two loops and ab on two cores (ab's ~75–95 µs per request is simulated, "
@@ -137,7 +137,10 @@ measures and prints in the calibration.
    between arrivals against loopsim's constant costs (evenly spaced, seeds 1–3: 0.05 ms
    apart 68 + 32, 0.1 ms 56 + 44, 0.17 ms 72 + 28, 0.25 ms 51 + 49, 0.5 ms 50 + 50): the two
    loops fall into step with the arrivals, which real per-request costs, never twice the
-   same, do not allow. Fix: per-request variation of the server costs, measured (item 7).
+   same, do not allow. The harness now gives `handler.overhead` the measured spread of a lone
+   hello world's latency (a lognormal sigma of 0.08–0.15, its mean unchanged): the split
+   became 62 + 38. Per-request variation of the server costs themselves (the engine takes
+   a distribution only for handler steps and the overhead) would go further.
 
 2. **Fixed: the threadpool hand-off and AnyIO's thread start.** Each `run_in_threadpool`
    costs `server.costs.to_thread_us` (half on the loop, half on the worker thread; measured as
@@ -211,10 +214,9 @@ measures and prints in the calibration.
    generation 2 — and a pause per collection that grows with the live heap, charged on the
    thread that triggers it with the GIL held); for the order of service, each request's
    accept and handler-start times from the servers against ab's send order (`ab -g` does not
-   give it). Related: loopsim's costs are constant per request, which can phase-lock its
-   loops to evenly spaced arrivals (item 1); the engine takes distributions for the handler's
-   steps and overhead (`Dist`), and server costs would need the same, with a spread the
-   harness measures (per-request handler times from the apps) rather than picks.
+   give it). The measured per-request spread the harness gives the framework overhead (item
+   1; sigma 0.08–0.15) makes no tails of this size: ab on one uvicorn worker, sim max 1.02 ×
+   the median.
 
 8. **Fixed: the generated `burn()`** does a fixed amount of work
    (`int(seconds * ITERATIONS_PER_SECOND)` iterations), as `validation/apps/common.py` does, so

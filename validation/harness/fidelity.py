@@ -13,6 +13,7 @@ import argparse
 import datetime
 import glob
 import json
+import math
 import os
 import platform
 import re
@@ -468,6 +469,12 @@ def calibrate_server(kind, n=1000):
     try:
         cpu_us, user_us, sys_us, lat, rps, argv, ab_us, rounds = measure_c1(srv, "/hello", n, tag)
         hello_def = measure_c1(srv, "/hello-def", n, tag) if kind in ASGI else None
+        # No two requests cost the same: the spread of a lone hello world's latency (our
+        # client, one at a time, µs timing): the lognormal sigma from its interquartile range.
+        _, recs = client.closed(srv.port, "/hello", 300, 1)
+        lone = sorted(r["finished"] - r["sent"] for r in recs if r["status"] == 200)
+        q1, q3 = lone[len(lone) // 4], lone[3 * len(lone) // 4]
+        sigma = round((math.log(q3) - math.log(q1)) / 1.349, 3)
     finally:
         srv.stop()
     parts = DEFAULT_PARTS[kind]
@@ -496,6 +503,8 @@ def calibrate_server(kind, n=1000):
                      {"to_thread_us": round(max(0.0, hello_def[0] - cpu_us), 1)})},
         "overhead_ms": round(o / 1000, 4),
         "sys_share": round(sys_share, 2),
+        "overhead_sigma": sigma,
+        "lone_ms": [q1 * 1000, lone[len(lone) // 2] * 1000, q3 * 1000],
         "thread_start_us": thread_start,
         "hello_def": None if hello_def is None else
         {"cpu_us": hello_def[0], "user_us": hello_def[1], "sys_us": hello_def[2],
@@ -543,7 +552,11 @@ def sim_scenario(sc, cal):
         server["workers"] = sc["workers"]
     if sc.get("threads"):
         server["threads"] = sc["threads"]
-    handler = {"route": sc["route"], "overhead": {"dist": "constant", "ms": c["overhead_ms"]},
+    sigma = c.get("overhead_sigma", 0.0)
+    # Lognormal with the calibrated mean: median = mean / exp(sigma² / 2).
+    overhead = ({"dist": "lognormal", "median_ms": round(c["overhead_ms"] / math.exp(sigma ** 2 / 2), 5),
+                 "sigma": sigma} if sigma > 0 else {"dist": "constant", "ms": c["overhead_ms"]})
+    handler = {"route": sc["route"], "overhead": overhead,
                "steps": sc["steps"]}
     if sc.get("background"):
         handler["background"] = sc["background"]
@@ -978,6 +991,14 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             w(f"- {k}: `threading.Thread(...).start()` in the servers' Python costs {cpu:.0f} µs of "
               f"CPU ({wall:.0f} µs wall) per thread, used as `server.costs.spawn_us` (AnyIO starts "
               "a worker thread for each new concurrent `run_in_threadpool` call, up to its 40).")
+    w("")
+    for k, c in cal.items():
+        if c.get("lone_ms"):
+            q1, med, q3 = c["lone_ms"]
+            w(f"- {k}: a lone hello world (our client, one request at a time) took {q1:.2f} / "
+              f"{med:.2f} / {q3:.2f} ms (quartiles): a lognormal sigma of {c['overhead_sigma']:g}, "
+              "given to `handler.overhead` (its mean stays the calibrated one), so that no two "
+              "requests cost exactly the same.")
     w("")
     if gil_wake:
         w(f"GIL hand-off: two threads of the servers' Python waking each other through "
