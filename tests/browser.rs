@@ -5,24 +5,18 @@
 
 use std::time::Duration;
 
-use loopsim_app::App;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{
-    Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent,
+    Element, Event, EventInit, HtmlInputElement, HtmlSelectElement, KeyboardEvent,
     KeyboardEventInit,
 };
 use yew::platform::time::sleep;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[derive(yew::Properties, PartialEq, Default)]
-struct NoProps {}
-
-#[yew::component]
-fn InPageApp(_: &NoProps) -> yew::Html {
-    yew::html! { <App in_page=true /> }
-}
+mod dom;
+use dom::{click, find, text, InPageApp};
 
 async fn mount_app() -> Element {
     let document = web_sys::window()
@@ -37,20 +31,6 @@ async fn mount_app() -> Element {
     yew::Renderer::<InPageApp>::with_root(root.clone()).render();
     sleep(Duration::ZERO).await;
     root
-}
-
-fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector)
-        .expect("a valid selector")
-        .unwrap_or_else(|| panic!("nothing matches {selector}"))
-}
-
-fn text(root: &Element, selector: &str) -> String {
-    root.query_selector(selector)
-        .ok()
-        .flatten()
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
 }
 
 /// Waits (up to 5 s) until the text at `selector` satisfies `done`.
@@ -85,10 +65,6 @@ fn set_select(root: &Element, selector: &str, value: &str) {
     let select: HtmlSelectElement = find(root, selector).unchecked_into();
     select.set_value(value);
     change(&select);
-}
-
-fn click(root: &Element, selector: &str) {
-    find(root, selector).unchecked_into::<HtmlElement>().click();
 }
 
 #[wasm_bindgen_test]

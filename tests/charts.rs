@@ -20,6 +20,9 @@ use yew::prelude::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod dom;
+use dom::{all, find};
+
 const SLEEP: &str = "fastapi-async-time-sleep";
 
 fn run(preset: &str) -> Rc<RunView> {
@@ -176,20 +179,6 @@ where
     yew::Renderer::<C>::with_root_and_props(root.clone(), props).render();
     settle().await;
     root
-}
-
-fn all(root: &Element, selector: &str) -> Vec<Element> {
-    let list = root.query_selector_all(selector).expect("a valid selector");
-    (0..list.length())
-        .filter_map(|i| list.item(i))
-        .filter_map(|n| n.dyn_into::<Element>().ok())
-        .collect()
-}
-
-fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector)
-        .expect("a valid selector")
-        .unwrap_or_else(|| panic!("nothing matches {selector}"))
 }
 
 fn attr_f64(el: &Element, name: &str) -> f64 {

@@ -20,13 +20,14 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{
-    Document, Element, Event, EventInit, HtmlAnchorElement, HtmlElement, HtmlInputElement, Storage,
-};
+use web_sys::{Document, Element, Event, EventInit, HtmlAnchorElement, HtmlInputElement, Storage};
 use yew::platform::time::sleep;
 use yew::prelude::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+mod dom;
+use dom::{all, click, find, text};
 
 #[wasm_bindgen]
 extern "C" {
@@ -81,30 +82,8 @@ fn fresh_root() -> Element {
     root
 }
 
-fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector)
-        .expect("a valid selector")
-        .unwrap_or_else(|| panic!("nothing matches {selector}"))
-}
-
 fn exists(root: &Element, selector: &str) -> bool {
     root.query_selector(selector).unwrap().is_some()
-}
-
-fn text(root: &Element, selector: &str) -> String {
-    root.query_selector(selector)
-        .ok()
-        .flatten()
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
-}
-
-fn all(root: &Element, selector: &str) -> Vec<Element> {
-    let list = root.query_selector_all(selector).unwrap();
-    (0..list.length())
-        .filter_map(|i| list.item(i))
-        .map(|n| n.unchecked_into())
-        .collect()
 }
 
 fn saved_names(root: &Element) -> Vec<String> {
@@ -112,10 +91,6 @@ fn saved_names(root: &Element) -> Vec<String> {
         .iter()
         .map(|e| e.get_attribute("data-name").unwrap_or_default())
         .collect()
-}
-
-fn click(root: &Element, selector: &str) {
-    find(root, selector).unchecked_into::<HtmlElement>().click();
 }
 
 fn disabled(root: &Element, selector: &str) -> bool {

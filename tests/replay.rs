@@ -4,13 +4,15 @@
 use std::time::Duration;
 
 use loopsim_app::replay::{Replay, Speed, STEPS};
-use loopsim_app::App;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement};
 use yew::platform::time::sleep;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+mod dom;
+use dom::InPageApp;
 
 const S: u64 = 1_000_000_000;
 
@@ -28,14 +30,6 @@ fn time_advances_pause_holds_scrub_is_exact() {
     assert_eq!(r.t_ns, 15 * S + 123, "scrub is exact");
     r.step(1);
     assert_eq!(r.t_ns, 15 * S + 123 + 20 * S / STEPS);
-}
-
-#[derive(yew::Properties, PartialEq, Default)]
-struct NoProps {}
-
-#[yew::component]
-fn InPageApp(_: &NoProps) -> yew::Html {
-    yew::html! { <App in_page=true /> }
 }
 
 fn find(root: &Element, selector: &str) -> Option<Element> {

@@ -584,27 +584,27 @@ def sim_at_arrivals(sc, cal, sent_ms):
     scen["load"] = {"kind": "burst", "offsets_ms": [round(x, 4) for x in sent_ms]}
     # No `client_cpu_us` here: the real send times already include the client's work before
     # each send, and the sends would be delayed twice.
-    path = os.path.join(RESULTS, "scenarios", f"{sc['name']}-real-arrivals.json")
-    with open(path, "w") as f:
-        json.dump(scen, f, indent=2)
-    out = subprocess.run([LOOPSIM, "run", path, "--format", "json"], capture_output=True,
-                         text=True, check=True)
-    res = json.loads(out.stdout)
+    _, res, _ = run_loopsim(scen, f"{sc['name']}-real-arrivals")
     lat = [r["latency_ms"] for r in res["requests"] if r["status"] == "ok"]
     return pct(lat, .5), max(lat), res["summary"]["makespan_ms"]
 
 
-def run_sim(sc, cal):
-    scen = sim_scenario(sc, cal)
-    path = os.path.join(RESULTS, "scenarios", f"{sc['name']}.json")
+def run_loopsim(scen, name):
+    """Writes the scenario to results/scenarios/<name>.json and runs `loopsim run` on it:
+    (path, parsed JSON, raw JSON)."""
+    path = os.path.join(RESULTS, "scenarios", f"{name}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         json.dump(scen, f, indent=2)
     out = subprocess.run([LOOPSIM, "run", path, "--format", "json"], capture_output=True,
                          text=True, check=True)
-    res = json.loads(out.stdout)
+    return path, json.loads(out.stdout), out.stdout
+
+
+def run_sim(sc, cal):
+    path, res, raw = run_loopsim(sim_scenario(sc, cal), sc["name"])
     with open(os.path.join(RESULTS, "runs", sc["name"], "sim.json"), "w") as f:
-        f.write(out.stdout)
+        f.write(raw)
     trace = None
     if sc.get("background") and os.path.exists(SIMTRACE):
         t = subprocess.run([SIMTRACE, path], capture_output=True, text=True, check=True)
@@ -699,7 +699,6 @@ def machine_busy_s():
 
 def own_cpu_s():
     """CPU seconds of this process (the client's threads) and of its reaped children (ab)."""
-    import resource
     me = resource.getrusage(resource.RUSAGE_SELF)
     ch = resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime, ch.ru_utime + ch.ru_stime
@@ -740,6 +739,8 @@ def real_run(sc, cpu_iters, rep, loop_rate):
         busy1, srv1, (me1, ch1), w1 = machine_busy_s(), srv.cpu_seconds(), own_cpu_s(), time.time()
     finally:
         srv.stop()
+    # The apps write their counters (requests per thread, garbage collections) at shutdown.
+    real["gc"] = srv.gc_stats()
     wall = w1 - w0
     server_cpu = sum(srv1) - sum(srv0)
     client_cpu = (me1 - me0) + (ch1 - ch0)
@@ -757,7 +758,6 @@ def real_run(sc, cpu_iters, rep, loop_rate):
         real["makespan"] = (max(r["finished"] for r in recs) - min(r["sent"] for r in recs)) * 1000
         real["waves"] = waves([r["finished"] - t0 for r in ok])
         real["split"] = real_split(ok, workers)
-        real["gc"] = srv.gc_stats()
         real["send_spread_ms"] = (max(r["sent"] - t0 - r["offset_ms"] / 1000 for r in recs)) * 1000
         real["first_start_ms"] = min(((r["body"] or {}).get("t_start", 1e18) - t0) * 1000 for r in ok) if ok else None
         cpu = [(r["body"] or {}).get("cpu_s") for r in ok]
@@ -779,7 +779,6 @@ def real_run(sc, cpu_iters, rep, loop_rate):
         real["waves"] = None
         real["rps"] = ab["rps"]
         real["split"] = counts_split(srv.counts(), workers)
-        real["gc"] = srv.gc_stats()
         n = ld["requests"]
         real["cpu"]["server_us_per_req"] = server_cpu / n * 1e6
         real["cpu"]["client_us_per_req"] = client_cpu / n * 1e6
@@ -915,7 +914,7 @@ def display(cmd):
 
 
 def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loop_end, note="",
-           gil_wake=None, burst_client=None):
+           gil_wake=None, burst_client=None, started=None):
     L = []
     w = L.append
     w("# Fidelity: loopsim against real Python servers")
@@ -926,7 +925,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
         w("")
         w(note)
     w("")
-    w(f"- Run: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, "
+    when = datetime.datetime.fromtimestamp(started) if started else datetime.datetime.now()
+    w(f"- Run: {when.strftime('%Y-%m-%d %H:%M')}, "
       f"{elapsed_s / 60:.1f} min in all.")
     w(f"- Machine: {CORES} cores ({cpu_model()}), {platform.system()} {platform.release()}, "
       f"CPython {platform.python_version()}; every scenario is simulated with `\"cores\": {CORES}`.")
@@ -1167,7 +1167,7 @@ def main():
             d = json.load(f)
         report(d["rows"], d["cal"], d["loop"], d["cpu_iters"], d["route_check"], d["elapsed_s"],
                d["path"], d["repeat"], d["loop_end"], d["note"], d.get("gil_wake"),
-               d.get("burst_client"))
+               d.get("burst_client"), d.get("started"))
         return
     started = time.time()
     os.makedirs(RESULTS, exist_ok=True)
@@ -1229,9 +1229,9 @@ def main():
         json.dump({"rows": rows, "cal": cal, "loop": loop, "cpu_iters": cpu_iters,
                    "route_check": route_check, "elapsed_s": elapsed, "path": path,
                    "repeat": repeat, "loop_end": loop_end, "note": note, "gil_wake": gil_wake,
-                   "burst_client": burst_client}, f)
+                   "burst_client": burst_client, "started": started}, f)
     report(rows, cal, loop, cpu_iters, route_check, elapsed, path, repeat, loop_end, note, gil_wake,
-           burst_client)
+           burst_client, started)
     flagged = sum(1 for r in rows if r["diffs"])
     log(f"done in {(time.time() - started) / 60:.1f} min: {len(rows)} scenarios, "
         f"{flagged} with differences beyond tolerance")

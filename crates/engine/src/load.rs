@@ -21,14 +21,15 @@ pub(crate) enum Send {
         gen: u32,
         thread: u32,
     },
-    /// Not a send: ab reads the response to request `slot` (`id`).
+    /// Not a send: the client process reads the response to request `slot` (`id`).
     Receive { slot: u32, id: u32 },
 }
 
-/// ab running on the server's machine: a single-threaded process that spends `cost` of a core
-/// on each request, half to prepare and send it, half to read the response; a response that
-/// arrives while ab is busy waits for it (and counts in the latency, as ab measures it).
-pub(crate) struct AbClient {
+/// The client's process on the server's machine (ab, or a script sending a burst): a
+/// single-threaded process that spends `cost` of a core on each request, half to prepare and
+/// send it, half to read the response; a response that arrives while it is busy waits for it
+/// (and counts in the latency, as ab measures it).
+pub(crate) struct ClientProc {
     pub thread: u32,
     pub cost: Nanos,
     pub queue: VecDeque<Send>,
@@ -139,22 +140,22 @@ impl Simulation {
         }
     }
 
-    /// A closed-loop client sends its next request: at once, or after ab's CPU for it.
+    /// A client sends its next request: at once, or after the client process's CPU for it.
     pub(crate) fn client_send(&mut self, send: Send) {
         if let LoadState::Closed { issued, .. } = &mut self.load {
             *issued += 1;
         }
-        if self.ab.is_some() {
-            self.ab_enqueue(send);
+        if self.client_proc.is_some() {
+            self.client_proc_enqueue(send);
         } else {
             self.send_now(send);
         }
     }
 
-    pub(crate) fn ab_enqueue(&mut self, job: Send) {
-        if let Some(ab) = &mut self.ab {
-            ab.queue.push_back(job);
-            self.ab_next();
+    pub(crate) fn client_proc_enqueue(&mut self, job: Send) {
+        if let Some(cp) = &mut self.client_proc {
+            cp.queue.push_back(job);
+            self.client_proc_next();
         }
     }
 
@@ -183,7 +184,7 @@ impl Simulation {
 
     /// The client's process on the server's machine (ab, or a script sending a burst): one
     /// thread, a core whenever it has work, no GIL of the server's.
-    pub(crate) fn start_ab(&mut self) {
+    pub(crate) fn start_client_proc(&mut self) {
         let (Load::Closed {
             client_cpu_us: Some(us),
             ..
@@ -204,7 +205,7 @@ impl Simulation {
             .push(crate::gil::Gil::new(false, self.cfg.switch_interval));
         let lane = self.lane(0, LaneKind::Client, 0);
         let thread = self.client_thread(lane, gil);
-        self.ab = Some(AbClient {
+        self.client_proc = Some(ClientProc {
             thread,
             cost,
             queue: VecDeque::new(),
@@ -212,38 +213,41 @@ impl Simulation {
         });
     }
 
-    fn ab_next(&mut self) {
-        let Some(ab) = &mut self.ab else { return };
-        if ab.busy.is_some() {
+    fn client_proc_next(&mut self) {
+        let Some(cp) = &mut self.client_proc else {
+            return;
+        };
+        if cp.busy.is_some() {
             return;
         }
-        let Some(send) = ab.queue.pop_front() else {
+        let Some(send) = cp.queue.pop_front() else {
             return;
         };
-        ab.busy = Some(send);
-        let half = ab.cost / 2;
+        cp.busy = Some(send);
+        let half = cp.cost / 2;
         let (t, cost) = match send {
-            Send::Receive { .. } => (ab.thread, ab.cost - half),
-            _ => (ab.thread, half),
+            Send::Receive { .. } => (cp.thread, cp.cost - half),
+            _ => (cp.thread, half),
         };
         if cost == 0 {
-            self.ab_done();
+            self.client_proc_done();
             return;
         }
         self.thread_cpu(t, cost, ACT_CLIENT, NONE);
     }
 
-    /// ab has prepared a request: it goes out now.
-    pub(crate) fn ab_done(&mut self) {
-        let ab = self
-            .ab
+    /// The client process finished a job: a prepared request goes out, a read response is
+    /// answered.
+    pub(crate) fn client_proc_done(&mut self) {
+        let cp = self
+            .client_proc
             .as_mut()
-            .expect("only ab's thread has the client role");
-        let send = ab.busy.take().expect("ab was busy");
-        let t = ab.thread;
+            .expect("only the client process has the client role");
+        let send = cp.busy.take().expect("the client process was busy");
+        let t = cp.thread;
         self.thread_idle(t);
         self.send_now(send);
-        self.ab_next();
+        self.client_proc_next();
     }
 
     /// A kept-alive connection to worker `p` carries the client's next request (`thread`: the
@@ -288,7 +292,7 @@ impl Simulation {
                 *next += 1;
             }
             for client in due {
-                if self.ab.is_some() {
+                if self.client_proc.is_some() {
                     // The client's process prepares it first.
                     self.client_send(Send::New { client });
                 } else {

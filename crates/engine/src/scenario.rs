@@ -642,7 +642,8 @@ pub enum Load {
         #[serde(default, skip_serializing_if = "is_false")]
         keep_alive: bool,
         /// CPU ab spends per request when it runs on the server's machine, in µs: one
-        /// single-threaded client process, taking a core (not the GIL) before each send.
+        /// single-threaded client process, on a core (not the GIL), half before each send and
+        /// half reading each response.
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",

@@ -287,7 +287,7 @@ pub struct Simulation {
     /// Which idle worker wins an accept race.
     pub(crate) rng_accept: Rng,
     /// ab's own process, when its CPU is modelled.
-    pub(crate) ab: Option<crate::load::AbClient>,
+    pub(crate) client_proc: Option<crate::load::ClientProc>,
     pub(crate) load: LoadState,
     pub(crate) timeout: Option<Nanos>,
     pub(crate) lanes: Vec<Lane>,
@@ -341,7 +341,7 @@ impl Simulation {
             rng_handler: Rng::new(scenario.seed, 1),
             rng_load: Rng::new(scenario.seed, 2),
             rng_accept: Rng::new(scenario.seed, 3),
-            ab: None,
+            client_proc: None,
             load: LoadState::new(&scenario.load),
             timeout: scenario.load.timeout(),
             lanes: Vec::new(),
@@ -375,7 +375,7 @@ impl Simulation {
             sim.procs.push(proc);
             sim.start_proc(p);
         }
-        sim.start_ab();
+        sim.start_client_proc();
         sim.start_load();
         if sim.cores_dirty {
             sim.reschedule_cores();
@@ -704,10 +704,10 @@ impl Simulation {
             self.close_conn(p);
             return;
         }
-        if self.ab.is_some() {
+        if self.client_proc.is_some() {
             // ab reads the response when its process gets to it.
             let id = r.id;
-            self.ab_enqueue(crate::load::Send::Receive { slot, id });
+            self.client_proc_enqueue(crate::load::Send::Receive { slot, id });
             return;
         }
         self.received(slot);

@@ -425,7 +425,7 @@ impl Simulation {
             },
             Role::Anyio | Role::Pool | Role::Conn => self.run_code(t),
             Role::ProcWorker => self.ppool_done(p, t),
-            Role::Client => self.ab_done(),
+            Role::Client => self.client_proc_done(),
         }
     }
 }
