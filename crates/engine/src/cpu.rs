@@ -1,13 +1,26 @@
-//! The machine's cores: processor sharing, as the OS scheduler approximates it.
+//! The machine's cores, as Linux's scheduler runs them: one run queue per core.
 //!
 //! Every runnable CPU job (a GIL holder running Python, a free-threaded thread, a process-pool
-//! worker) progresses at rate `min(1, K / n)` for `n` runnable jobs on `K` cores. Progress is
-//! tracked in "virtual time" `V` (dV/dt = rate), so a job of `w` ns started at `V0` ends when
-//! `V = V0 + w`; changing `n` changes only the rate, not the jobs.
+//! worker, a share of a server cost made in the kernel) sits on one core's run queue, and the
+//! jobs of a core share it equally (processor sharing within the core, as CFS/EEVDF does over
+//! its slices). Progress is tracked per core in "virtual time" `V` (dV/dt = 1/n for `n` jobs),
+//! so a job of `w` ns started at `V0` ends when `V = V0 + w`; a change of `n` changes only the
+//! rate, not the jobs.
 //!
-//! One job may run with priority (the load generator, ab): it takes a whole core whenever it
-//! is runnable and the others share the rest, as Linux runs a process waking from
-//! `epoll_wait` ahead of CPU-bound ones.
+//! Where a job runs (`select_task_rq_fair` and the load balancer, reduced to their rules):
+//! - a thread that becomes runnable goes to its previous core if that core is idle, else to an
+//!   idle core, else back to its previous core (a new thread: the least loaded core);
+//! - the balancer moves jobs, the one that arrived last first, from the busiest core to the
+//!   least busy while their counts differ by two or more (an idle core pulls work at once).
+//!
+//! So `n` jobs on `K` cores get a whole core each when `n ≤ K`, and otherwise uneven shares
+//! when `n` is not a multiple of `K`: two busy workers and ab on two cores give one worker a
+//! core of its own and make the other share with ab, as the real runs show (one worker serves
+//! ~1.8 × the other's requests).
+//!
+//! One job may run with priority (the load generator, ab): on its core it runs whenever it is
+//! runnable and the core's other jobs wait, as Linux runs a process waking from `epoll_wait`
+//! ahead of CPU-bound ones.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -42,24 +55,37 @@ impl Ord for Job {
     }
 }
 
-pub(crate) struct Cores {
-    k: usize,
-    n: usize,
+/// One core's run queue.
+#[derive(Default)]
+struct Core {
+    /// Virtual time: the work each of its shared jobs has had.
     v: f64,
-    last: Nanos,
     heap: BinaryHeap<Job>,
-    /// Per thread: the epoch of its current job (stale heap entries are skipped) and its finish.
+    /// Its shared jobs, in order of arrival on this core.
+    members: Vec<u32>,
+}
+
+const NO_CORE: u32 = u32::MAX;
+
+pub(crate) struct Cores {
+    cores: Vec<Core>,
+    last: Nanos,
+    /// Per thread: the epoch of its current job (stale heap entries are skipped), its finish
+    /// in its core's virtual time, whether it runs, its work, and its core (the last one it
+    /// ran on when it does not run).
     epoch: Vec<u32>,
     finish: Vec<f64>,
     running: Vec<bool>,
-    /// The priority job, if one runs: its thread and when it finishes (real time).
-    prio: Option<(u32, Nanos)>,
-    /// Core-nanoseconds of capacity used (integral of min(n, K) dt), for utilisation.
+    work: Vec<Nanos>,
+    core: Vec<u32>,
+    /// The priority job, if one runs: its thread, when it finishes (real time) and its core.
+    prio: Option<(u32, Nanos, usize)>,
+    /// Core-nanoseconds of capacity used (time integral of the cores with a job), for
+    /// utilisation.
     pub busy: f64,
     /// Work delivered, job by job: a job's work when it finishes, the part done when it is
     /// taken off. Equals the work asked for once every job has ended.
     pub delivered: Nanos,
-    work: Vec<Nanos>,
     /// Generation of the scheduled tick; older ticks are ignored.
     pub gen: u64,
     /// Time of the currently scheduled tick, if any.
@@ -69,34 +95,37 @@ pub(crate) struct Cores {
 impl Cores {
     pub fn new(k: u32) -> Cores {
         Cores {
-            k: k as usize,
-            n: 0,
-            v: 0.0,
+            cores: (0..k.max(1)).map(|_| Core::default()).collect(),
             last: 0,
-            heap: BinaryHeap::new(),
             epoch: Vec::new(),
             finish: Vec::new(),
             running: Vec::new(),
+            work: Vec::new(),
+            core: Vec::new(),
             prio: None,
             busy: 0.0,
             delivered: 0,
-            work: Vec::new(),
             gen: 0,
             scheduled: None,
         }
     }
 
-    /// Cores left to the shared jobs.
-    fn shared_cores(&self) -> usize {
-        self.k - usize::from(self.prio.is_some()).min(self.k)
+    fn prio_on(&self, c: usize) -> bool {
+        matches!(self.prio, Some((_, _, pc)) if pc == c)
     }
 
-    fn rate(&self) -> f64 {
-        let k = self.shared_cores();
-        if self.n <= k {
-            1.0
+    /// Jobs on core `c`, the priority job included.
+    fn load(&self, c: usize) -> usize {
+        self.cores[c].members.len() + usize::from(self.prio_on(c))
+    }
+
+    /// The rate at which core `c`'s shared jobs progress.
+    fn rate(&self, c: usize) -> f64 {
+        let n = self.cores[c].members.len();
+        if n == 0 || self.prio_on(c) {
+            0.0
         } else {
-            k as f64 / self.n as f64
+            1.0 / n as f64
         }
     }
 
@@ -104,9 +133,17 @@ impl Cores {
     pub fn advance(&mut self, now: Nanos) {
         if now > self.last {
             let dt = (now - self.last) as f64;
-            self.v += dt * self.rate();
-            let prio = usize::from(self.prio.is_some()).min(self.k);
-            self.busy += dt * (self.n.min(self.shared_cores()) + prio) as f64;
+            let mut used = 0usize;
+            for c in 0..self.cores.len() {
+                if self.load(c) > 0 {
+                    used += 1;
+                }
+                let r = self.rate(c);
+                if r > 0.0 {
+                    self.cores[c].v += dt * r;
+                }
+            }
+            self.busy += dt * used as f64;
             self.last = now;
         }
     }
@@ -118,6 +155,50 @@ impl Cores {
             self.finish.resize(t + 1, 0.0);
             self.running.resize(t + 1, false);
             self.work.resize(t + 1, 0);
+            self.core.resize(t + 1, NO_CORE);
+        }
+    }
+
+    /// The core a thread becoming runnable goes to.
+    fn place(&self, thread: u32) -> usize {
+        let prev = self.core[thread as usize];
+        if prev != NO_CORE && self.load(prev as usize) == 0 {
+            return prev as usize;
+        }
+        if let Some(c) = (0..self.cores.len()).find(|&c| self.load(c) == 0) {
+            return c;
+        }
+        if prev != NO_CORE {
+            return prev as usize;
+        }
+        (0..self.cores.len())
+            .min_by_key(|&c| self.load(c))
+            .unwrap_or(0)
+    }
+
+    /// Puts `thread`'s job with `left` ns to do on core `c`'s shared queue.
+    fn enqueue(&mut self, c: usize, thread: u32, left: f64) {
+        let t = thread as usize;
+        self.epoch[t] = self.epoch[t].wrapping_add(1);
+        let core = &mut self.cores[c];
+        let finish_v = core.v + left;
+        core.heap.push(Job {
+            finish_v,
+            thread,
+            epoch: self.epoch[t],
+        });
+        core.members.push(thread);
+        self.finish[t] = finish_v;
+        self.core[t] = c as u32;
+    }
+
+    /// Takes `thread` off core `c`'s shared queue (its heap entry goes stale).
+    fn dequeue(&mut self, c: usize, thread: u32) {
+        let t = thread as usize;
+        self.epoch[t] = self.epoch[t].wrapping_add(1);
+        let m = &mut self.cores[c].members;
+        if let Some(i) = m.iter().rposition(|&x| x == thread) {
+            m.remove(i);
         }
     }
 
@@ -127,17 +208,10 @@ impl Cores {
         self.ensure(thread);
         let t = thread as usize;
         debug_assert!(!self.running[t], "thread {thread} already on a core");
-        self.epoch[t] = self.epoch[t].wrapping_add(1);
-        let finish_v = self.v + work as f64;
-        self.finish[t] = finish_v;
+        let c = self.place(thread);
         self.work[t] = work;
         self.running[t] = true;
-        self.heap.push(Job {
-            finish_v,
-            thread,
-            epoch: self.epoch[t],
-        });
-        self.n += 1;
+        self.enqueue(c, thread, work as f64);
     }
 
     /// Starts `work` ns of CPU for `thread` with priority (one such job at a time).
@@ -146,10 +220,12 @@ impl Cores {
         self.ensure(thread);
         let t = thread as usize;
         debug_assert!(self.prio.is_none(), "one priority job at a time");
+        let c = self.place(thread);
         self.epoch[t] = self.epoch[t].wrapping_add(1);
         self.work[t] = work;
         self.running[t] = true;
-        self.prio = Some((thread, now + work));
+        self.core[t] = c as u32;
+        self.prio = Some((thread, now + work, c));
     }
 
     /// Work `thread` has left (0 if it is not running).
@@ -158,12 +234,15 @@ impl Cores {
         if !self.is_running(thread) {
             return 0;
         }
-        if let Some((p, end)) = self.prio {
+        if let Some((p, end, _)) = self.prio {
             if p == thread {
                 return end.saturating_sub(now);
             }
         }
-        (self.finish[thread as usize] - self.v).max(0.0).round() as Nanos
+        let c = self.core[thread as usize] as usize;
+        (self.finish[thread as usize] - self.cores[c].v)
+            .max(0.0)
+            .round() as Nanos
     }
 
     /// Takes `thread` off the cores (preempted or killed); returns its remaining work.
@@ -175,17 +254,18 @@ impl Cores {
             return 0;
         }
         self.running[t] = false;
-        self.epoch[t] = self.epoch[t].wrapping_add(1);
-        if let Some((p, end)) = self.prio {
+        if let Some((p, end, _)) = self.prio {
             if p == thread {
                 self.prio = None;
+                self.epoch[t] = self.epoch[t].wrapping_add(1);
                 let left = end.saturating_sub(now).min(self.work[t]);
                 self.delivered += self.work[t] - left;
                 return left;
             }
         }
-        self.n -= 1;
-        let left = ((self.finish[t] - self.v).max(0.0).round() as Nanos).min(self.work[t]);
+        let c = self.core[t] as usize;
+        let left = ((self.finish[t] - self.cores[c].v).max(0.0).round() as Nanos).min(self.work[t]);
+        self.dequeue(c, thread);
         self.delivered += self.work[t] - left;
         left
     }
@@ -194,20 +274,20 @@ impl Cores {
         self.running.get(thread as usize).copied().unwrap_or(false)
     }
 
-    fn clean_top(&mut self) {
-        while let Some(top) = self.heap.peek() {
+    fn clean_top(&mut self, c: usize) {
+        while let Some(top) = self.cores[c].heap.peek() {
             let t = top.thread as usize;
-            if self.running[t] && self.epoch[t] == top.epoch {
+            if self.running[t] && self.epoch[t] == top.epoch && self.core[t] as usize == c {
                 break;
             }
-            self.heap.pop();
+            self.cores[c].heap.pop();
         }
     }
 
-    /// Pops every job finished by `now` (call after `advance(now)`), earliest first.
+    /// Pops every job finished by `now`, earliest first on each core.
     pub fn finished(&mut self, now: Nanos, out: &mut Vec<u32>) {
         self.advance(now);
-        if let Some((t, end)) = self.prio {
+        if let Some((t, end, _)) = self.prio {
             if end <= now {
                 self.prio = None;
                 self.running[t as usize] = false;
@@ -216,40 +296,80 @@ impl Cores {
                 out.push(t);
             }
         }
-        loop {
-            self.clean_top();
-            match self.heap.peek() {
-                Some(top) if top.finish_v <= self.v + ROUNDING => {
-                    let t = top.thread;
-                    self.heap.pop();
-                    self.running[t as usize] = false;
-                    self.epoch[t as usize] = self.epoch[t as usize].wrapping_add(1);
-                    self.n -= 1;
-                    self.delivered += self.work[t as usize];
-                    out.push(t);
+        for c in 0..self.cores.len() {
+            loop {
+                self.clean_top(c);
+                let v = self.cores[c].v;
+                match self.cores[c].heap.peek() {
+                    Some(top) if top.finish_v <= v + ROUNDING => {
+                        let t = top.thread;
+                        self.cores[c].heap.pop();
+                        self.running[t as usize] = false;
+                        self.dequeue(c, t);
+                        self.delivered += self.work[t as usize];
+                        out.push(t);
+                    }
+                    _ => break,
                 }
-                _ => break,
             }
         }
     }
 
-    /// When the earliest running job will finish at the current rate.
-    pub fn next_finish(&mut self) -> Option<Nanos> {
-        self.clean_top();
-        let prio = self.prio.map(|(_, end)| end);
-        let rate = self.rate();
-        let shared = match self.heap.peek() {
-            Some(top) if rate > 0.0 => {
-                let dv = (top.finish_v - self.v).max(0.0);
-                Some(self.last + round_ns(dv / rate))
+    /// The load balancer: while two cores' job counts differ by two or more, the busiest
+    /// core's latest shared job moves to the least busy core, keeping the work it has left.
+    /// Runs when the jobs of an instant are settled (before the next finish is computed), so
+    /// a thread that ends one op and starts the next at the same instant keeps its core.
+    fn balance(&mut self) {
+        if self.cores.len() < 2 {
+            return;
+        }
+        loop {
+            let (mut hi, mut lo) = (0, 0);
+            for c in 1..self.cores.len() {
+                if self.load(c) > self.load(hi) {
+                    hi = c;
+                }
+                if self.load(c) < self.load(lo) {
+                    lo = c;
+                }
             }
-            _ => None,
-        };
-        match (prio, shared) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+            if self.load(hi) < self.load(lo) + 2 {
+                return;
+            }
+            let Some(&t) = self.cores[hi].members.last() else {
+                return;
+            };
+            let left = (self.finish[t as usize] - self.cores[hi].v).max(0.0);
+            self.dequeue(hi, t);
+            self.enqueue(lo, t, left);
         }
     }
+
+    /// When the earliest running job will finish at the current rates (after balancing).
+    pub fn next_finish(&mut self) -> Option<Nanos> {
+        self.balance();
+        let mut next = self.prio.map(|(_, end, _)| end);
+        for c in 0..self.cores.len() {
+            self.clean_top(c);
+            let rate = self.rate(c);
+            if rate <= 0.0 {
+                continue;
+            }
+            if let Some(top) = self.cores[c].heap.peek() {
+                let dv = (top.finish_v - self.cores[c].v).max(0.0);
+                let at = self.last + round_ns(dv / rate);
+                next = Some(next.map_or(at, |n: Nanos| n.min(at)));
+            }
+        }
+        next
+    }
+}
+
+/// Linux's scheduler slice (EEVDF's `sched_base_slice`, 0.75 ms scaled by 1 + log2 of the
+/// cores, at most 8): a task that has run this long without sleeping no longer preempts
+/// others on waking.
+pub(crate) fn base_slice(cores: u32) -> Nanos {
+    750_000 * (1 + Nanos::from(cores.clamp(1, 8).ilog2()))
 }
 
 /// Completion times are rounded to the nearest nanosecond, so a job may finish up to half a
@@ -317,10 +437,12 @@ mod tests {
     }
 
     #[test]
-    fn a_priority_job_takes_a_whole_core() {
-        // 2 cores, 4 shared jobs of 100: rate 1/2. A priority job of 50 at t = 20 leaves them
-        // one core (rate 1/4) until t = 70; then rate 1/2 again. By t = 20 they did 10 each, by
-        // 70 another 12.5, and the remaining 77.5 take 155 more: they end at 225.
+    fn a_priority_job_takes_its_core() {
+        // 2 cores, 4 shared jobs of 100: two per core, rate 1/2 (jobs 0, 2 on core 0; 1, 3
+        // on core 1). A priority job of 50 at t = 20 (no core idle: the least loaded, core 0)
+        // stops jobs 0 and 2 until t = 70; by then they did 10 each. Jobs 1 and 3 end at
+        // 20 + 90 / (1/2) = 200. Core 1 is idle: it pulls job 2 (the latest on core 0), and
+        // jobs 0 and 2, with 90 - 130 / 2 = 25 left, run a core each: they end at 225.
         let mut c = Cores::new(2);
         for t in 0..4 {
             c.add(0, t, 100);
@@ -329,10 +451,69 @@ mod tests {
         c.add_priority(20, 9, 50);
         assert_eq!(
             drain(&mut c),
-            vec![(70, 9), (225, 0), (225, 1), (225, 2), (225, 3)]
+            vec![(70, 9), (200, 1), (200, 3), (225, 0), (225, 2)]
         );
         assert_eq!(c.busy, 450.0);
         assert_eq!(c.delivered, 450);
+    }
+
+    #[test]
+    fn three_jobs_on_two_cores_share_unevenly() {
+        // Jobs 0 and 1 get a core each; job 2 finds none idle and joins the least loaded,
+        // core 0. Job 1 ends at 100; its idle core pulls job 2 (the later on core 0): jobs 0
+        // and 2 had 50 each by then and end at 150 on a core each.
+        let mut c = Cores::new(2);
+        c.add(0, 0, 100);
+        c.add(0, 1, 100);
+        c.add(0, 2, 100);
+        assert_eq!(drain(&mut c), vec![(100, 1), (150, 0), (150, 2)]);
+        assert_eq!(c.busy, 300.0);
+    }
+
+    #[test]
+    fn a_busy_core_is_left_to_its_job_and_the_client_shares_the_other() {
+        // Two workers with a core each; the client (priority) finds no idle core and goes to
+        // the least loaded, core 0, whose worker waits while it runs: worker 0 ends 30 later.
+        let mut c = Cores::new(2);
+        c.add(0, 0, 100);
+        c.add(0, 1, 100);
+        c.add_priority(10, 5, 30);
+        assert_eq!(drain(&mut c), vec![(40, 5), (100, 1), (130, 0)]);
+    }
+
+    #[test]
+    fn a_thread_goes_back_to_its_idle_core_or_to_an_idle_one() {
+        let mut c = Cores::new(2);
+        c.add(0, 0, 100);
+        c.add(0, 1, 100);
+        assert_eq!(drain(&mut c), vec![(100, 0), (100, 1)]);
+        // Thread 1 ran on core 1: it goes back there, and thread 0 to its core 0.
+        c.add(100, 1, 10);
+        c.add(100, 0, 10);
+        assert_eq!((c.core[0], c.core[1]), (0, 1));
+        // Core 0 busy, core 1 idle: thread 0 wakes on core 1.
+        assert_eq!(drain(&mut c), vec![(110, 0), (110, 1)]);
+        c.add(110, 2, 100);
+        c.add(110, 0, 10);
+        assert_eq!((c.core[2], c.core[0]), (0, 1));
+    }
+
+    #[test]
+    fn a_job_that_ends_and_starts_again_at_once_keeps_its_core() {
+        // Core 0: jobs 0 and 2; core 1: job 1. Job 1 ends at 100 and starts its next op at
+        // the same instant: the balancer runs only once the instant is settled, so core 1
+        // pulls nothing and job 1 goes on there alone.
+        let mut c = Cores::new(2);
+        c.add(0, 0, 400);
+        c.add(0, 1, 100);
+        c.add(0, 2, 400);
+        assert_eq!(c.next_finish(), Some(100));
+        let mut done = Vec::new();
+        c.finished(100, &mut done);
+        assert_eq!(done, vec![1]);
+        c.add(100, 1, 100);
+        assert_eq!(c.core[1], 1);
+        assert_eq!(c.next_finish(), Some(200));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::sim::{Cb, MainJob, Simulation};
 use std::collections::VecDeque;
 
 use crate::record::{LaneKind, ACT_CLIENT};
-use crate::sim::NONE;
+use crate::sim::{NEVER, NONE};
 use crate::time::{from_s, from_us, Nanos};
 
 /// Work of a closed-loop client: its next send, or (for ab) reading a response.
@@ -29,11 +29,21 @@ pub(crate) enum Send {
 /// single-threaded process that spends `cost` of a core on each request, half to prepare and
 /// send it, half to read the response; a response that arrives while it is busy waits for it
 /// (and counts in the latency, as ab measures it).
+///
+/// On the cores it runs ahead of the server's threads while it has slept within the last
+/// scheduler slice (`cpu::base_slice`): a task waking from `epoll_wait` preempts CPU-bound
+/// ones, as ab's short bursts do. Once it has run a whole slice without sleeping (a Python
+/// client sending a burst) it takes its fair share of its core like any other task.
 pub(crate) struct ClientProc {
     pub thread: u32,
     pub cost: Nanos,
     pub queue: VecDeque<Send>,
     pub busy: Option<Send>,
+    /// Since when it has been running without a pause, and when its last job ended.
+    pub running_since: Nanos,
+    pub last_end: Nanos,
+    /// Whether its current job runs ahead of the server's threads.
+    pub priority: bool,
 }
 
 pub(crate) enum LoadState {
@@ -210,6 +220,9 @@ impl Simulation {
             cost,
             queue: VecDeque::new(),
             busy: None,
+            running_since: 0,
+            last_end: NEVER,
+            priority: true,
         });
     }
 
@@ -224,6 +237,10 @@ impl Simulation {
             return;
         };
         cp.busy = Some(send);
+        if cp.last_end != self.now {
+            cp.running_since = self.now;
+        }
+        cp.priority = self.now - cp.running_since < crate::cpu::base_slice(self.cfg.cores);
         let half = cp.cost / 2;
         let (t, cost) = match send {
             Send::Receive { .. } => (cp.thread, cp.cost - half),
@@ -244,6 +261,7 @@ impl Simulation {
             .as_mut()
             .expect("only the client process has the client role");
         let send = cp.busy.take().expect("the client process was busy");
+        cp.last_end = self.now;
         let t = cp.thread;
         self.thread_idle(t);
         self.send_now(send);

@@ -234,8 +234,11 @@ impl Simulation {
     fn on_core(&mut self, t: u32, slot: u32, act: u16) {
         self.set_state(t, ThreadState::Cpu, slot, act);
         let work = self.threads[t as usize].cpu_left;
-        if self.threads[t as usize].role == Role::Client {
-            // ab sleeps in epoll_wait between bursts: the scheduler runs it first.
+        let client_first = self.threads[t as usize].role == Role::Client
+            && self.client_proc.as_ref().is_some_and(|c| c.priority);
+        if client_first {
+            // The client woke from epoll_wait within the last slice: it runs first
+            // (`load::ClientProc`).
             self.cores.add_priority(self.now, t, work);
         } else {
             self.cores.add(self.now, t, work);

@@ -94,3 +94,25 @@ fn out_of_range_client_cpu_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn a_client_that_runs_a_whole_slice_without_sleeping_shares_its_core() {
+    // One core (the scheduler's slice is 0.75 ms), a burst of 4 whose client spends 0.5 ms
+    // preparing each send, and 10 ms of CPU on the loop per request. The client runs first
+    // while it has slept within the last slice: #0 goes out at 0.5 ms, #1 at 1.0 ms (the loop,
+    // with #0, waits). By then the client has run 1.0 ms without a pause: it shares the core
+    // with the loop, so each further send takes 1.0 ms: #2 at 2.0, #3 at 3.0; the loop did
+    // 1.0 ms of #0 meanwhile and ends it at 12.0. Each response wakes the client from its
+    // sleep, so it reads first again: 12.0–12.5 (the loop waits), #1 ends at 22.5, read by
+    // 23.0; #2 at 33.0, read by 33.5; #3 at 43.5, read by 44.0.
+    let v = json!({
+        "version": 1,
+        "server": {"kind": "uvicorn", "cores": 1, "costs": zero_costs()},
+        "handler": {"route": "async_def", "overhead": zero_overhead(), "steps": [step("cpu", 10.0)]},
+        "load": {"kind": "burst", "clients": 4, "client_cpu_us": 1_000.0}
+    });
+    let r = run(v);
+    let sends: Vec<u64> = by_id(&r).iter().map(|q| q.sent).collect();
+    assert_eq!(sends, vec![ms(0.5), ms(1.0), ms(2.0), ms(3.0)]);
+    assert_eq!(latencies(&r), vec![ms(12.0), ms(22.0), ms(31.5), ms(41.0)]);
+}

@@ -113,12 +113,13 @@ fn without_the_gil_threads_run_in_parallel() {
 
 #[test]
 fn without_the_gil_fewer_cores_are_shared() {
-    // 4 threads × 50 ms on 2 cores: processor sharing at rate 2/4, all done at 100 ms.
+    // 4 threads × 50 ms on 2 cores: two per core at rate 1/2, all done at 100 ms.
     let r = run(cpu_threads(4, 50.0, json!({"gil": false, "cores": 2})));
     assert_eq!(latencies(&r), vec![ms(100.0); 4]);
-    // 3 threads × 30 ms on 2 cores: rate 2/3 → 45 ms.
+    // 3 threads × 30 ms on 2 cores: the second has a core of its own (30 ms); the first and
+    // third share the other until then (15 ms done each), and a core each after: 45 ms.
     let r = run(cpu_threads(3, 30.0, json!({"gil": false, "cores": 2})));
-    assert_eq!(latencies(&r), vec![ms(45.0); 3]);
+    assert_eq!(latencies(&r), vec![ms(45.0), ms(30.0), ms(45.0)]);
 }
 
 #[test]

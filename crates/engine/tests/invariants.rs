@@ -479,8 +479,9 @@ fn littles_law_holds_on_a_long_open_loop_run() {
 
 #[test]
 fn cpu_is_conserved_on_long_runs_with_shared_cores() {
-    // Free-threaded, 3 threads on 2 cores (processor sharing at rate 2/3 whenever all three
-    // run), ≈ 18 000 requests: rounding in the core scheduler must not accumulate.
+    // Free-threaded, 3 threads on 2 cores (two share a core whenever all three run, and the
+    // balancer moves jobs between the cores), ≈ 18 000 requests: rounding in the core
+    // scheduler must not accumulate.
     for gil in [false, true] {
         let v = json!({
             "version": 1,

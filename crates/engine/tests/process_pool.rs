@@ -75,8 +75,8 @@ fn a_pool_of_one_process_runs_them_one_after_the_other() {
 
 #[test]
 fn offloaded_processes_share_the_cores() {
-    // 4 pool processes, 4 offloaded requests on 2 cores: processor sharing at rate 1/2 → all
-    // done at 2C.
+    // 4 pool processes, 4 offloaded requests on 2 cores: two per core at rate 1/2 → all done
+    // at 2C.
     let r = run(offloaded(
         "async_def",
         "uvicorn",
