@@ -21,6 +21,7 @@ pub mod time;
 mod cpu;
 mod event_loop;
 mod field;
+mod gc;
 mod gil;
 mod limiter;
 mod listen;

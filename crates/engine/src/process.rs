@@ -50,11 +50,15 @@ impl Simulation {
             heartbeat: 0,
             busy: false,
             watchdog_pending: false,
+            gc: Default::default(),
         }
     }
 
     /// Boots worker `p`: a fresh GIL and threads, then it waits on the listen socket.
     pub(crate) fn start_proc(&mut self, p: u32) {
+        if let Some(g) = &self.cfg.gc {
+            self.procs[p as usize].gc = crate::gc::GcState::new(g, &mut self.rng_gc);
+        }
         let gil = self.new_gil();
         let proc = &mut self.procs[p as usize];
         proc.alive = true;

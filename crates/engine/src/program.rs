@@ -7,7 +7,7 @@
 
 use crate::dist::Dist;
 use crate::record::{
-    Activity, Origin, ACT_ACCEPT, ACT_CLIENT, ACT_CLOSE_WAIT, ACT_FIRST_STEP, ACT_HANDOFF,
+    Activity, Origin, ACT_ACCEPT, ACT_CLIENT, ACT_CLOSE_WAIT, ACT_FIRST_STEP, ACT_GC, ACT_HANDOFF,
     ACT_IDLE, ACT_KERNEL, ACT_OVERHEAD, ACT_PARSE, ACT_RESPOND, ACT_SPAWN,
 };
 use crate::rng::Rng;
@@ -88,6 +88,7 @@ fn server_activities() -> Vec<Activity> {
         a("waiting for the client to close", Origin::Server),
         a("ab sending a request or reading a response", Origin::Server),
         a("kernel (system calls, GIL released)", Origin::Server),
+        a("garbage collector (GIL held)", Origin::Server),
     ];
     debug_assert_eq!(v.len(), ACT_FIRST_STEP as usize);
     debug_assert_eq!(
@@ -101,9 +102,10 @@ fn server_activities() -> Vec<Activity> {
             ACT_HANDOFF,
             ACT_CLOSE_WAIT,
             ACT_CLIENT,
-            ACT_KERNEL
+            ACT_KERNEL,
+            ACT_GC
         ],
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     );
     v
 }
@@ -299,6 +301,11 @@ impl Simulation {
                     if r.started == NEVER {
                         r.started = self.now;
                         r.lane = lane;
+                        let pause = self.gc_alloc(slot);
+                        if pause > 0 {
+                            self.thread_cpu(t, pause, ACT_GC, slot);
+                            return Flow::Op;
+                        }
                     }
                 }
                 Ins::Cpu(d, act) => {

@@ -217,8 +217,9 @@ pub const ACT_HANDOFF: u16 = 6;
 pub const ACT_CLOSE_WAIT: u16 = 7;
 pub const ACT_CLIENT: u16 = 8;
 pub const ACT_KERNEL: u16 = 9;
+pub const ACT_GC: u16 = 10;
 /// Index of the first handler step in the activity list.
-pub const ACT_FIRST_STEP: u16 = 10;
+pub const ACT_FIRST_STEP: u16 = 11;
 
 /// Per-lane time totals by state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -264,6 +265,10 @@ pub struct WorkerStats {
     /// Process-pool jobs that had to queue for a free pool process, and the longest queue.
     pub process_pool_waits: u64,
     pub process_pool_peak_waiting: usize,
+    /// Garbage collections per generation (0, 1, 2), their pauses in all and the longest.
+    pub gc_collections: [u64; 3],
+    pub gc_pause_total: Nanos,
+    pub gc_pause_max: Nanos,
     pub loop_stats: Option<LoopStats>,
 }
 

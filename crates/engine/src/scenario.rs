@@ -28,6 +28,11 @@ pub mod limits {
     pub const RESTART_MS: (f64, f64) = (0.0, 600_000.0);
     pub const COST_US: (f64, f64) = (0.0, 1_000_000.0);
     pub const KERNEL_SHARE: (f64, f64) = (0.0, 0.9);
+    pub const GC_OBJECTS: (u32, u32) = (0, 1_000_000);
+    pub const GC_HEAP: (u32, u32) = (0, 100_000_000);
+    pub const GC_NS_PER_OBJECT: (f64, f64) = (0.0, 1_000.0);
+    pub const GC_THRESHOLD0: (u32, u32) = (0, 1_000_000);
+    pub const GC_THRESHOLD: (u32, u32) = (1, 1_000);
     pub const STEPS: usize = 32;
     pub const BACKGROUND_TASKS: usize = 8;
     pub const DB_POOL: (u32, u32) = (1, 10_000);
@@ -323,7 +328,64 @@ pub struct Server {
     /// Server CPU costs per connection and request, µs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub costs: Option<Costs>,
+    /// CPython's cyclic garbage collector, per worker process (absent: not modelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gc: Option<GcSettings>,
 }
+
+/// CPython's generational garbage collector (3.11: thresholds 700, 10, 10 and the 25 % rule
+/// for the oldest generation), in each worker process. A request's container objects are
+/// allocated when its handler starts and freed when the server is done with it; a collection
+/// runs on the thread whose allocation crosses the threshold, with the GIL held, and costs
+/// `ns_per_object` for every object in the generations it examines.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcSettings {
+    /// Container objects a request holds while in flight (the net growth of
+    /// `gc.get_objects()` per request in flight).
+    #[serde(deserialize_with = "crate::field::objects_per_request")]
+    pub objects_per_request: u32,
+    /// Of those, how many are left as cyclic garbage when it ends (freed only by a
+    /// collection; the net allocations per request of a steady closed loop).
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero_count",
+        deserialize_with = "crate::field::garbage_per_request"
+    )]
+    pub garbage_per_request: u32,
+    /// The long-lived heap: objects that survive every collection (the app's modules,
+    /// classes, caches: `len(gc.get_objects(2))` after a full collection).
+    #[serde(deserialize_with = "crate::field::heap_objects")]
+    pub heap_objects: u32,
+    /// A collection's cost per object it examines, ns (a full collection's pause over the
+    /// objects it examined).
+    #[serde(deserialize_with = "crate::field::ns_per_object")]
+    pub ns_per_object: f64,
+    /// `gc.set_threshold(...)`; default `[700, 10, 10]`. A first threshold of 0 turns
+    /// automatic collection off (`gc.disable()`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<[u32; 3]>,
+    /// The counters when the run starts (`gc.get_count()`); absent: drawn from the seed, each
+    /// up to its threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<[u32; 3]>,
+    /// Objects promoted to the oldest generation since its last collection (CPython's
+    /// `long_lived_pending`, not visible from Python) when the run starts; absent: drawn from
+    /// the seed below a quarter of the heap (the 25 % rule's bound).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::pending"
+    )]
+    pub pending: Option<u32>,
+}
+
+fn is_zero_count(x: &u32) -> bool {
+    *x == 0
+}
+
+/// CPython's default `gc.get_threshold()`.
+pub const GC_THRESHOLDS: [u32; 3] = [700, 10, 10];
 
 /// CPU the server program spends per connection / request, in µs (GIL held).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -406,6 +468,7 @@ impl Server {
             process_pool: None,
             restart_ms: None,
             costs: None,
+            gc: None,
         }
     }
 
@@ -448,6 +511,7 @@ impl Server {
             // (`_accept_connection(..., backlog)`; 100 only when none is given); uvicorn passes
             // its --backlog.
             accept_batch: self.backlog.unwrap_or(d.backlog),
+            gc: self.gc.clone(),
         }
     }
 }
@@ -481,6 +545,8 @@ pub struct ServerConfig {
     pub kernel_share: f64,
     /// Connections an asyncio loop accepts per wake-up of the listening socket (its backlog).
     pub accept_batch: u32,
+    /// The garbage collector, if modelled.
+    pub gc: Option<GcSettings>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -969,6 +1035,9 @@ impl Scenario {
                 limits::KERNEL_SHARE,
             );
         }
+        if let Some(g) = &s.gc {
+            v.validate_gc(g);
+        }
     }
 
     fn validate_handler(&self, v: &mut Validator) {
@@ -1255,6 +1324,50 @@ impl Validator {
     fn opt_f64(&mut self, path: &str, x: Option<f64>, range: (f64, f64)) {
         if let Some(x) = x {
             self.f64_range(path, x, range, "");
+        }
+    }
+
+    fn validate_gc(&mut self, g: &GcSettings) {
+        self.u32_range(
+            "server.gc.objects_per_request",
+            g.objects_per_request,
+            limits::GC_OBJECTS,
+        );
+        if g.garbage_per_request > g.objects_per_request {
+            self.fail(
+                "server.gc.garbage_per_request",
+                format!(
+                    "must be between 0 and objects_per_request ({}) (got {})",
+                    g.objects_per_request, g.garbage_per_request
+                ),
+            );
+        }
+        self.u32_range("server.gc.heap_objects", g.heap_objects, limits::GC_HEAP);
+        self.f64_range(
+            "server.gc.ns_per_object",
+            g.ns_per_object,
+            limits::GC_NS_PER_OBJECT,
+            "",
+        );
+        let t = g.thresholds.unwrap_or(GC_THRESHOLDS);
+        if let Some(th) = g.thresholds {
+            self.u32_range("server.gc.thresholds[0]", th[0], limits::GC_THRESHOLD0);
+            self.u32_range("server.gc.thresholds[1]", th[1], limits::GC_THRESHOLD);
+            self.u32_range("server.gc.thresholds[2]", th[2], limits::GC_THRESHOLD);
+        }
+        if let Some(c) = g.count {
+            // A counter above its threshold triggers at the next allocation; one far above
+            // it is a hand-edited file.
+            for i in 0..3 {
+                self.u32_range(
+                    &format!("server.gc.count[{i}]"),
+                    c[i],
+                    (0, t[i].max(1).saturating_mul(10)),
+                );
+            }
+        }
+        if let Some(p) = g.pending {
+            self.u32_range("server.gc.pending", p, limits::GC_HEAP);
         }
     }
 

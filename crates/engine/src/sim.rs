@@ -100,6 +100,9 @@ pub(crate) struct Req {
     pub cat: Cat,
     pub cat_since: Nanos,
     pub split: TimeSplit,
+    /// Its objects' allocation, as the number of collections its process had run then
+    /// (`NONE`: not allocated, or freed).
+    pub gc_serial: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,6 +222,7 @@ pub(crate) struct Proc {
     pub heartbeat: Nanos,
     pub busy: bool,
     pub watchdog_pending: bool,
+    pub gc: crate::gc::GcState,
 }
 
 pub(crate) struct ProcStats {
@@ -286,6 +290,8 @@ pub struct Simulation {
     pub(crate) rng_load: Rng,
     /// Which idle worker wins an accept race.
     pub(crate) rng_accept: Rng,
+    /// The garbage collector's unknown starting state, per process.
+    pub(crate) rng_gc: Rng,
     /// ab's own process, when its CPU is modelled.
     pub(crate) client_proc: Option<crate::load::ClientProc>,
     pub(crate) load: LoadState,
@@ -341,6 +347,7 @@ impl Simulation {
             rng_handler: Rng::new(scenario.seed, 1),
             rng_load: Rng::new(scenario.seed, 2),
             rng_accept: Rng::new(scenario.seed, 3),
+            rng_gc: Rng::new(scenario.seed, 4),
             client_proc: None,
             load: LoadState::new(&scenario.load),
             timeout: scenario.load.timeout(),
@@ -656,6 +663,7 @@ impl Simulation {
             cat: Cat::Connecting,
             cat_since: sent,
             split: TimeSplit::default(),
+            gc_serial: NONE,
         };
         let slot = match self.free.pop() {
             Some(s) => {
@@ -777,6 +785,7 @@ impl Simulation {
 
     /// The server is done with the request.
     pub(crate) fn server_done(&mut self, slot: u32) {
+        self.gc_free(slot);
         let r = &mut self.reqs[slot as usize];
         r.server_held = false;
         if r.client_done {

@@ -141,6 +141,20 @@ fn gen_scenario(v: &[u32]) -> Value {
         }
         server["costs"] = c;
     }
+    if k.chance(30) {
+        // The garbage collector, with small thresholds so that every generation collects.
+        let objects = k.between(0, 400);
+        let mut g = json!({
+            "objects_per_request": objects,
+            "garbage_per_request": k.between(0, objects),
+            "heap_objects": k.between(0, 20_000),
+            "ns_per_object": k.float(0.0, 200.0),
+        });
+        if k.chance(50) {
+            g["thresholds"] = json!([k.between(0, 800), k.between(1, 3), k.between(1, 3)]);
+        }
+        server["gc"] = g;
+    }
     let async_route = asgi && k.chance(50);
     let pool = k.chance(30);
     let mut handler = json!({

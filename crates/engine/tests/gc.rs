@@ -1,0 +1,126 @@
+//! CPython's garbage collector: collections triggered by the requests' allocations, their
+//! pauses on the thread that allocates, with the GIL held.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// uvicorn, `async def` + `await asyncio.sleep(100 ms)`, no other cost; the collector with
+/// 100 objects per request, 1 µs per object examined, a heap of 10 000.
+fn scenario(gc: Value, load: Value) -> Value {
+    json!({
+        "version": 1,
+        "server": {"kind": "uvicorn", "cores": 2, "costs": zero_costs(), "gc": gc},
+        "handler": {"route": "async_def", "overhead": zero_overhead(), "steps": [step("await_io", 100.0)]},
+        "load": load
+    })
+}
+
+fn gc(count: [u32; 3], pending: u32, garbage: u32) -> Value {
+    json!({"objects_per_request": 100, "garbage_per_request": garbage, "heap_objects": 10_000,
+           "ns_per_object": 1_000.0, "count": count, "pending": pending})
+}
+
+#[test]
+fn the_request_that_crosses_the_threshold_pauses_the_loop() {
+    // 8 requests at once: the 8th handler start takes the young count to 800 > 700. The
+    // collection examines the 800 live objects (0.8 ms) on the loop before its await.
+    let r = run(scenario(gc([0, 0, 0], 0, 0), burst(8)));
+    let mut want = vec![ms(100.0); 7];
+    want.push(ms(100.8));
+    assert_eq!(latencies(&r), want);
+    let w = &r.workers[0];
+    assert_eq!(w.gc_collections, [1, 0, 0]);
+    assert_eq!((w.gc_pause_total, w.gc_pause_max), (ms(0.8), ms(0.8)));
+    // The timeline shows it on the loop.
+    let gc_act = r
+        .activities
+        .iter()
+        .position(|a| a.label.starts_with("garbage collector"))
+        .unwrap();
+    let on_loop: u64 = lane_segments(&r, 0)
+        .iter()
+        .filter(|s| s.activity as usize == gc_act)
+        .map(|s| s.end - s.start)
+        .sum();
+    assert_eq!(on_loop, ms(0.8));
+}
+
+#[test]
+fn a_full_collection_stops_the_process() {
+    // Counters [700, 10, 11] and 2 500 objects pending (a quarter of the 10 000 heap): the
+    // first handler start takes the young count to 800 and collects generation 2. It examines
+    // the heap, the first request's 100 objects and the 700 young ones counted before the
+    // run: 10.8 ms, during which the loop runs nothing else. The other 7 requests start after
+    // it (700 more objects: not over the threshold). All end at 110.8 ms.
+    let r = run(scenario(gc([700, 10, 11], 2_500, 0), burst(8)));
+    assert_eq!(latencies(&r), vec![ms(110.8); 8]);
+    assert_eq!(r.workers[0].gc_collections, [0, 0, 1]);
+    // One object short of a quarter pending, the full collection waits: the young one runs
+    // instead (count[1] = 10 is not over its threshold), 800 examined; with count[1] = 11,
+    // generation 1, the same 800.
+    let r = run(scenario(gc([700, 10, 11], 2_499, 0), burst(8)));
+    assert_eq!(r.workers[0].gc_collections, [1, 0, 0]);
+    assert_eq!(r.workers[0].gc_pause_total, ms(0.8));
+    let r = run(scenario(gc([700, 11, 11], 2_499, 0), burst(8)));
+    assert_eq!(r.workers[0].gc_collections, [0, 1, 0]);
+    assert_eq!(r.workers[0].gc_pause_total, ms(0.8));
+}
+
+#[test]
+fn freed_requests_leave_only_their_garbage_counted() {
+    // One connection, one request at a time: each allocates 100 objects and leaves 10 as
+    // garbage, so the count grows by 10 per request. Request #61 starts with 610 counted and
+    // takes it to 710: a young collection of its 100 live objects and the 610 garbage (0.71
+    // ms). The others take 100 ms.
+    let r = run(scenario(
+        gc([0, 0, 0], 0, 10),
+        json!({"kind": "closed", "requests": 70, "concurrency": 1}),
+    ));
+    let lat = latencies(&r);
+    for (i, &l) in lat.iter().enumerate() {
+        assert_eq!(l, if i == 61 { ms(100.71) } else { ms(100.0) }, "#{i}");
+    }
+    assert_eq!(r.workers[0].gc_collections, [1, 0, 0]);
+}
+
+#[test]
+fn unknown_starting_counters_differ_between_seeds_and_repeat_for_one() {
+    let g = json!({"objects_per_request": 100, "heap_objects": 10_000, "ns_per_object": 1_000.0});
+    let pauses = |seed: u64| {
+        let mut v = scenario(g.clone(), burst(40));
+        v["seed"] = json!(seed);
+        let r = run(v);
+        (r.workers[0].gc_collections, r.workers[0].gc_pause_total)
+    };
+    assert_eq!(pauses(3), pauses(3));
+    let distinct: std::collections::HashSet<_> = (0..20).map(pauses).collect();
+    assert!(distinct.len() > 1, "{distinct:?}");
+}
+
+#[test]
+fn out_of_range_settings_are_refused_with_their_paths() {
+    let bad = json!({"objects_per_request": 10, "garbage_per_request": 20, "heap_objects": 1,
+                     "ns_per_object": 5_000.0, "thresholds": [700, 0, 10], "count": [1_000_000, 0, 0]});
+    let v = scenario(bad, burst(1));
+    let err = loopsim_engine::scenario::Scenario::from_json(&v.to_string()).unwrap_err();
+    let text = format!("{err:?}");
+    for path in [
+        "server.gc.garbage_per_request",
+        "server.gc.ns_per_object",
+        "server.gc.thresholds[1]",
+        "server.gc.count[0]",
+    ] {
+        assert!(text.contains(path), "{path} missing from {text}");
+    }
+    let v = scenario(
+        json!({"objects_per_request": -3, "heap_objects": 1, "ns_per_object": 1.0}),
+        burst(1),
+    );
+    let err = loopsim_engine::scenario::Scenario::from_json(&v.to_string()).unwrap_err();
+    assert!(
+        format!("{err:?}").contains("objects_per_request"),
+        "{err:?}"
+    );
+}
