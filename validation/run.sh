@@ -5,6 +5,8 @@
 #                               writes validation/results/smoke/fidelity-smoke.md
 #   validation/run.sh --only NAME [--only NAME ...]   chosen scenarios, validation/results/only/
 #   validation/run.sh --report-only   rewrite docs/fidelity.md from the last full run's data
+#   validation/run.sh --resimulate    the same, after simulating the saved runs again with the
+#                                     current engine (seconds: no server runs)
 # Needs python3 (3.11) with venv, cargo, and `ab` (apt-get install apache2-utils) for the
 # closed-loop scenarios. Servers listen on 127.0.0.1 only.
 set -euo pipefail

@@ -95,3 +95,23 @@ def record_background(rid, start, end):
                            "tid": threading.get_native_id(), "start": start, "end": end})
         with open(os.path.join(STATS_DIR, f"bg-{os.getpid()}.jsonl"), "a") as f:
             f.write(line + "\n")
+
+
+def gc_state():
+    """The collector's state: its counters (`gc.get_count()`: net allocations since the last
+    collection, collections of the generation below since this one's), the objects in each
+    generation, and its thresholds."""
+    return {"count": list(gc.get_count()),
+            "gens": [len(gc.get_objects(g)) for g in range(3)],
+            "threshold": list(gc.get_threshold()),
+            # Collections per generation since the start (automatic and gc.collect()).
+            "collections": [s["collections"] for s in gc.get_stats()]}
+
+
+def gc_full_timed():
+    """A full collection, timed: its pause (ms) and the objects it examined."""
+    examined = sum(len(gc.get_objects(g)) for g in range(3))
+    t0 = time.perf_counter()
+    gc.collect()
+    return {"ms": (time.perf_counter() - t0) * 1000, "examined": examined,
+            "after": len(gc.get_objects(2))}

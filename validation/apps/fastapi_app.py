@@ -36,6 +36,18 @@ def warmup_def():
     return {"ok": True}
 
 
+@app.get("/gc-state")
+async def gc_state():
+    """The collector's counters and generation sizes (the harness reads them before a run)."""
+    return common.gc_state()
+
+
+@app.get("/gc-collect")
+async def gc_collect():
+    """A timed full collection (calibration: the collector's cost per object examined)."""
+    return common.gc_full_timed()
+
+
 @app.get("/hello")
 async def hello():
     """Hello world: calibration and the ApacheBench runs."""

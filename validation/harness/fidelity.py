@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VALIDATION = os.path.dirname(HERE)
@@ -459,6 +460,49 @@ def measure_gil_wake(n=5000, rounds=3):
     return res[len(res) // 2]
 
 
+def http_json(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as r:
+        return json.loads(r.read())
+
+
+# The FastAPI app's routes whose in-flight objects are measured, per route kind.
+GC_ROUTES = {"async_def": "/async-asyncio-sleep", "def": "/def-time-sleep"}
+GC_IN_FLIGHT = 40
+GC_DEFAULT_THRESHOLDS = (700, 10, 10)
+
+
+def measure_gc(srv, n=1000):
+    """The garbage collector's inputs (`server.gc`), on a warm FastAPI worker:
+    - a full collection (`gc.collect()`, the median of 3 by pause): the objects it examined
+      and its pause give the cost per object; the oldest generation after it is the
+      long-lived heap;
+    - the objects a request holds while in flight, per route kind: the growth of the tracked
+      objects while GC_IN_FLIGHT sleeping requests are in flight, per request;
+    - the garbage a request leaves: the net allocations per request of `n` hellos at c=4 (the
+      collections that ran times the threshold, plus the change of the young count)."""
+    full = sorted((http_json(srv.port, "/gc-collect") for _ in range(3)), key=lambda f: f["ms"])
+    mid = full[1]
+    objects = {}
+    for route, path in GC_ROUTES.items():
+        before = http_json(srv.port, "/gc-state")
+        burst = threading.Thread(target=client.burst, args=(srv.port, path, GC_IN_FLIGHT),
+                                 kwargs={"start_delay": 0.0})
+        burst.start()
+        time.sleep(SLEEP_S / 2)
+        during = http_json(srv.port, "/gc-state")
+        burst.join()
+        objects[route] = max(0, round((sum(during["gens"]) - sum(before["gens"])) / GC_IN_FLIGHT))
+    before = http_json(srv.port, "/gc-state")
+    client.closed(srv.port, "/hello", n, CAL_C)
+    after = http_json(srv.port, "/gc-state")
+    ran = sum(after["collections"]) - sum(before["collections"])
+    net = ran * (after["threshold"][0] + 1) + after["count"][0] - before["count"][0]
+    return {"ns_per_object": round(mid["ms"] * 1e6 / mid["examined"], 1),
+            "heap_objects": mid["after"], "full_ms": [round(f["ms"], 1) for f in full],
+            "examined": mid["examined"], "objects_per_request": objects,
+            "garbage_per_request": max(0, round(net / n)), "garbage_n": n, "garbage_collections": ran}
+
+
 def calibrate_server(kind, n=1000):
     """Hello world at c=CAL_C on one worker: the worker's CPU per request, ab's own CPU per
     request, and ab's mean latency.
@@ -475,6 +519,7 @@ def calibrate_server(kind, n=1000):
         lone = sorted(r["finished"] - r["sent"] for r in recs if r["status"] == 200)
         q1, q3 = lone[len(lone) // 4], lone[3 * len(lone) // 4]
         sigma = round((math.log(q3) - math.log(q1)) / 1.349, 3)
+        gc_cal = measure_gc(srv) if kind in ASGI else None
     finally:
         srv.stop()
     parts = DEFAULT_PARTS[kind]
@@ -504,6 +549,7 @@ def calibrate_server(kind, n=1000):
         "overhead_ms": round(o / 1000, 4),
         "sys_share": round(sys_share, 2),
         "overhead_sigma": sigma,
+        "gc": gc_cal,
         "lone_ms": [q1 * 1000, lone[len(lone) // 2] * 1000, q3 * 1000],
         "thread_start_us": thread_start,
         "hello_def": None if hello_def is None else
@@ -545,9 +591,30 @@ def check_cpu_route(cpu_iters):
 
 # ---- the simulated side ----
 
-def sim_scenario(sc, cal):
+def sim_gc(sc, cal, gc_start=None, pending=None):
+    """`server.gc` from the calibration (FastAPI servers), starting from the real run's
+    counters when they were read (one worker); `pending` (not visible from Python) is drawn
+    from the seed unless given."""
+    g = cal[sc["kind"]].get("gc")
+    if not g:
+        return None
+    objects = g["objects_per_request"][sc["route"]]
+    gc = {"objects_per_request": objects,
+          "garbage_per_request": min(g["garbage_per_request"], objects),
+          "heap_objects": g["heap_objects"], "ns_per_object": g["ns_per_object"]}
+    if gc_start:
+        gc["count"] = gc_start["count"]
+    if pending is not None:
+        gc["pending"] = pending
+    return gc
+
+
+def sim_scenario(sc, cal, gc_start=None, pending=None):
     c = cal[sc["kind"]]
     server = {"kind": sc["kind"], "cores": CORES, "costs": c["costs"]}
+    gc = sim_gc(sc, cal, gc_start, pending)
+    if gc:
+        server["gc"] = gc
     if sc.get("workers", 1) > 1:
         server["workers"] = sc["workers"]
     if sc.get("threads"):
@@ -576,11 +643,11 @@ def sim_scenario(sc, cal):
             "server": server, "handler": handler, "load": load}
 
 
-def sim_at_arrivals(sc, cal, sent_ms):
+def sim_at_arrivals(sc, cal, sent_ms, gc_start=None):
     """The scenario simulated with the real client's send times instead of "all at once": the
     client's own spread (its Python threads connect over a few ms), as an input, not a fit.
     Returns (median, max, makespan) in ms."""
-    scen = sim_scenario(sc, cal)
+    scen = sim_scenario(sc, cal, gc_start)
     scen["load"] = {"kind": "burst", "offsets_ms": [round(x, 4) for x in sent_ms]}
     # No `client_cpu_us` here: the real send times already include the client's work before
     # each send, and the sends would be delayed twice.
@@ -601,8 +668,23 @@ def run_loopsim(scen, name):
     return path, json.loads(out.stdout), out.stdout
 
 
-def run_sim(sc, cal):
-    path, res, raw = run_loopsim(sim_scenario(sc, cal), sc["name"])
+def sim_gc_bounds(sc, cal, gc_start):
+    """The scenario simulated with the real run's collector counters and the two extremes of
+    the part Python does not show (`pending`): none (no full collection can be due) and a
+    quarter of the heap (one is due as soon as the oldest counter allows). Per case: median,
+    max, makespan (ms) and the collections per generation."""
+    heap = cal[sc["kind"]]["gc"]["heap_objects"]
+    out = {}
+    for case, pending in (("none", 0), ("due", heap // 4)):
+        _, res, _ = run_loopsim(sim_scenario(sc, cal, gc_start, pending), f"{sc['name']}-gc-{case}")
+        lat = [r["latency_ms"] for r in res["requests"] if r["status"] == "ok"]
+        gcs = [sum(w["gc_collections"][i] for w in res["workers"]) for i in range(3)]
+        out[case] = (pct(lat, .5), max(lat), res["summary"]["makespan_ms"], gcs)
+    return out
+
+
+def run_sim(sc, cal, gc_start=None):
+    path, res, raw = run_loopsim(sim_scenario(sc, cal, gc_start), sc["name"])
     with open(os.path.join(RESULTS, "runs", sc["name"], "sim.json"), "w") as f:
         f.write(raw)
     trace = None
@@ -721,6 +803,9 @@ def real_run(sc, cpu_iters, rep, loop_rate):
     real = {"command": shell_quote(srv.argv), "loadavg": os.getloadavg()[0], "dir": srv.dir,
             "speed": speed}
     try:
+        if sc["kind"] in ASGI and workers == 1:
+            # The collector's counters as the load starts (loopsim starts from them).
+            real["gc_start"] = http_json(srv.port, "/gc-state")
         busy0, srv0, (me0, ch0), w0 = machine_busy_s(), srv.cpu_seconds(), own_cpu_s(), time.time()
         if ld["kind"] == "burst":
             ccpu = []
@@ -785,22 +870,17 @@ def real_run(sc, cpu_iters, rep, loop_rate):
     return real
 
 
-def run_scenario(sc, cal, cpu_iters, repeat, loop_rate):
-    name = sc["name"]
-    log(f"== {name}: {sc['title']}")
+def simulate_row(row, cal):
+    """The simulated half of a scenario's row, against its real run: the simulation (and with
+    the real send times), and the differences beyond tolerance. Also for --resimulate."""
+    sc, real = row["sc"], row["real"]
     workers = sc.get("workers", 1)
     ld = sc["load"]
-    runs = [real_run(sc, cpu_iters, i, loop_rate) for i in range(repeat)]
-    # The run with the median makespan stands for the scenario; the others are listed.
-    order = sorted(range(len(runs)), key=lambda i: runs[i]["makespan"])
-    chosen = order[len(order) // 2]
-    real = dict(runs[chosen])
-    real["runs"] = runs
-    sim_path, sim, trace = run_sim(sc, cal)
+    gc_start = real.get("gc_start")
+    sim_path, sim, trace = run_sim(sc, cal, gc_start)
     sreqs = sim["requests"]
     sim_ok = [r for r in sreqs if r["status"] == "ok"]
-    row = {"sc": sc, "real": real, "sim_path": os.path.relpath(sim_path, REPO),
-           "loadavg": real["loadavg"]}
+    row["sim_path"] = os.path.relpath(sim_path, REPO)
     simd = {
         "latencies": [r["latency_ms"] for r in sim_ok],
         "failed": len(sreqs) - len(sim_ok),
@@ -809,6 +889,7 @@ def run_scenario(sc, cal, cpu_iters, repeat, loop_rate):
         "rps": sim["summary"]["rps"],
         "syn_drops": sim["summary"]["syn_drops"],
         "first_start_ms": min((r["started_ms"] for r in sim_ok if r["started_ms"] is not None), default=None),
+        "gc": [sum(w["gc_collections"][i] for w in sim["workers"]) for i in range(3)],
     }
     if ld["kind"] == "burst":
         simd["waves"] = waves([r["finished_ms"] / 1000 for r in sim_ok])
@@ -823,8 +904,30 @@ def run_scenario(sc, cal, cpu_iters, repeat, loop_rate):
         simd["waves"] = None
     row["simd"] = simd
     if real.get("sent_ms") and not ld.get("offsets_ms"):
-        row["sim_arrivals"] = sim_at_arrivals(sc, cal, real["sent_ms"])
+        row["sim_arrivals"] = sim_at_arrivals(sc, cal, real["sent_ms"], gc_start)
+    if gc_start and cal[sc["kind"]].get("gc"):
+        row["sim_gc"] = sim_gc_bounds(sc, cal, gc_start)
+        # Every run from its own counters: does the collector predict its full collections?
+        row["gc_runs"] = [
+            {"count": x["gc_start"]["count"],
+             "real_full": (x.get("gc") or {}).get("2", [0])[0],
+             "makespan": x["makespan"], "sim": sim_gc_bounds(sc, cal, x["gc_start"])}
+            for x in real["runs"] if x.get("gc_start")]
     row["diffs"] = compare(real, simd, ld["kind"])
+    return row
+
+
+def run_scenario(sc, cal, cpu_iters, repeat, loop_rate):
+    name = sc["name"]
+    log(f"== {name}: {sc['title']}")
+    runs = [real_run(sc, cpu_iters, i, loop_rate) for i in range(repeat)]
+    # The run with the median makespan stands for the scenario; the others are listed.
+    order = sorted(range(len(runs)), key=lambda i: runs[i]["makespan"])
+    chosen = order[len(order) // 2]
+    real = dict(runs[chosen])
+    real["runs"] = runs
+    row = {"sc": sc, "real": real, "loadavg": real["loadavg"]}
+    simd = simulate_row(row, cal)["simd"]
     for i, r in enumerate(runs):
         log(f"   real{'*' if i == chosen else ' '} median {fmt_ms(pct(r['latencies'], .5))}, max {fmt_ms(max(r['latencies']))}, "
             f"makespan {fmt_ms(r['makespan'])}, waves {fmt_waves(r['waves']) if r['waves'] else '—'}, "
@@ -1000,6 +1103,22 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "given to `handler.overhead` (its mean stays the calibrated one), so that no two "
               "requests cost exactly the same.")
     w("")
+    for k, c in cal.items():
+        g = c.get("gc")
+        if g:
+            op = g["objects_per_request"]
+            w(f"- {k}: the garbage collector (`server.gc`, CPython 3.11's thresholds "
+              f"{tuple(GC_DEFAULT_THRESHOLDS)}): a full collection (`gc.collect()`, pauses "
+              f"{', '.join(f'{x:g}' for x in g['full_ms'])} ms, the median counts) examined "
+              f"{g['examined']} objects, {g['ns_per_object']:g} ns each (`ns_per_object`), and "
+              f"left a heap of {g['heap_objects']} (`heap_objects`); with {GC_IN_FLIGHT} sleeping "
+              f"requests in flight the tracked objects grew by {op['async_def']} per `async def` "
+              f"and {op['def']} per `def` request (`objects_per_request`); {g['garbage_n']} hellos "
+              f"at c={CAL_C} ran {g['garbage_collections']} collections: "
+              f"{g['garbage_per_request']} objects of garbage per request "
+              "(`garbage_per_request`). Each run starts from the real worker's counters "
+              "(`gc.get_count()`, read as the load starts).")
+    w("")
     if gil_wake:
         w(f"GIL hand-off: two threads of the servers' Python waking each other through "
           f"`threading.Event` take {gil_wake[0]:.0f} µs per hand-off, {gil_wake[1]:.0f} µs of it "
@@ -1097,10 +1216,26 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
         if r.get("burst_client_us") is not None:
             w(f"| client CPU / request inside the burst | {r['burst_client_us']:.0f} µs | "
               f"calibrated {(burst_client or [0])[0]:.0f} µs (`load.client_cpu_us`) | |")
-        if r.get("gc"):
+        if r.get("gc") or s.get("gc"):
             gcs = ", ".join(f"gen {g}: {n} × (longest {mx:.1f} ms, {tot:.0f} ms in all)"
-                            for g, (n, tot, mx) in sorted(r["gc"].items()))
-            w(f"| garbage collector during the run (all threads stopped) | {gcs} | not modelled | |")
+                            for g, (n, tot, mx) in sorted((r.get("gc") or {}).items())) or "none"
+            sgc = s.get("gc")
+            sim_gc_text = ("not modelled" if sgc is None else
+                           ", ".join(f"gen {i}: {n} ×" for i, n in enumerate(sgc) if n) or "none")
+            w(f"| garbage collections during the run (all threads stopped) | {gcs} | {sim_gc_text} | |")
+        if r.get("gc_start"):
+            st = r["gc_start"]
+            w(f"| collector when the load started | `gc.get_count()` {tuple(st['count'])}, "
+              f"objects per generation {tuple(st['gens'])} | the same counters; the objects "
+              f"promoted since the last full collection are not visible: drawn from the seed | |")
+        if row.get("sim_gc"):
+            for case, text in (("none", "no full collection due (nothing pending)"),
+                               ("due", "a full collection due (a quarter of the heap pending)")):
+                med, mx, mk, gcs = row["sim_gc"][case]
+                for label, real_v, sim_v in (("median", pct(r["latencies"], .5), med),
+                                             ("makespan", r["makespan"], mk)):
+                    w(f"| {label}, simulated with {text}: {gcs[2]} full collection(s) | {fmt_ms(real_v)} | "
+                      f"{fmt_ms(sim_v)} | {'ok' if within(real_v, sim_v) else '**differs**'} |")
         w(f"| other processes' CPU during the run | {c['others_s'] / c['wall_s']:.2f} cores "
           f"(load average {r['loadavg']:.2f}) | not modelled | |")
         w(f"| machine speed just before (CPU loop vs calibration) | {r['speed']:.2f} × | 1 × | |")
@@ -1122,6 +1257,15 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                 + f", {x['split'][0]}, speed {x['speed']:.2f} ×, others' CPU {x['cpu']['others_s'] / x['cpu']['wall_s']:.2f} cores"
                 + gc_full(x)
                 for x in r["runs"]) + ".")
+            w("")
+        if row.get("gc_runs"):
+            w("The collector, run by run (its counters as the load started → the real run's full "
+              "collections and makespan; simulated from the same counters with nothing pending / "
+              "a quarter of the heap pending: full collections and makespan): " + "; ".join(
+                  f"{tuple(g['count'])} → real {g['real_full']}, {fmt_ms(g['makespan'])}; sim "
+                  f"{g['sim']['none'][3][2]}, {fmt_ms(g['sim']['none'][2])} / "
+                  f"{g['sim']['due'][3][2]}, {fmt_ms(g['sim']['due'][2])}"
+                  for g in row["gc_runs"]) + ".")
             w("")
         if row["diffs"]:
             w("Differences beyond tolerance:")
@@ -1152,19 +1296,31 @@ def main():
     ap.add_argument("--report-only", action="store_true",
                     help="rewrite the report from the last run's saved data (results/last-run.json; "
                     "with --smoke or --only: that mode's last run)")
+    ap.add_argument("--resimulate", action="store_true",
+                    help="simulate the last run's scenarios again with the current engine, against "
+                    "the same real runs and calibration, and rewrite the report (seconds: no server runs)")
     ap.add_argument("--repeat", type=int, default=None,
                     help="real runs per scenario (default 3; 1 with --smoke)")
     a = ap.parse_args()
     # The run's data, so that --report-only can rewrite its report (e.g. after editing
     # analysis.py): the full run's, or with --smoke / --only their own.
-    global RESULTS
+    global RESULTS, BURST_CLIENT_US
     if a.smoke or a.only:
         # Partial runs keep their data apart: results/smoke/, results/only/.
         RESULTS = os.path.join(RESULTS, "smoke" if a.smoke else "only")
     saved = os.path.join(RESULTS, "last-run.json")
-    if a.report_only:
+    if a.report_only or a.resimulate:
         with open(saved) as f:
             d = json.load(f)
+        if a.resimulate:
+            BURST_CLIENT_US = round(d["burst_client"][0], 1) if d.get("burst_client") else None
+            for row in d["rows"]:
+                simulate_row(row, d["cal"])
+                log(f"   {row['sc']['name']}: sim median {fmt_ms(pct(row['simd']['latencies'], .5))}, "
+                    f"makespan {fmt_ms(row['simd']['makespan'])}, {row['simd']['split'][0]}"
+                    + "".join(f"\n      DIFF {x}" for x in row["diffs"]))
+            with open(saved, "w") as f:
+                json.dump(d, f)
         report(d["rows"], d["cal"], d["loop"], d["cpu_iters"], d["route_check"], d["elapsed_s"],
                d["path"], d["repeat"], d["loop_end"], d["note"], d.get("gil_wake"),
                d.get("burst_client"), d.get("started"))
@@ -1202,7 +1358,6 @@ def main():
         log(f"   {k}: {c['cpu_us']:.0f} µs CPU per request ({c['user_us']:.0f} user + {c['sys_us']:.0f} system; "
             f"×{c['scale']:.2f} loopsim's default), "
             f"ab c={CAL_C} latency {c['latency_ms']:.3f} ms, ab {c['client_cpu_us']} µs CPU/request; costs {c['costs']}, overhead {c['overhead_ms']} ms")
-    global BURST_CLIENT_US
     burst_client = calibrate_burst_client()
     BURST_CLIENT_US = round(burst_client[0], 1)
     log(f"   burst client: {BURST_CLIENT_US} µs CPU per request (rounds {', '.join(f'{x:.0f}' for x in burst_client[1])})")
