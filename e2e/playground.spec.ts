@@ -109,6 +109,36 @@ test.describe('the playground', () => {
     await expect(page.locator('[data-finding="syn_drops"]')).toBeVisible();
   });
 
+  test('the garbage collector: a full collection due shows in the report and the timeline', async ({ page }) => {
+    const problems = watchForProblems(page);
+    await loadPreset(page, 'ab-uvicorn');
+    expect(await page.getByTestId('ab-report').innerText()).not.toContain('Garbage collections:');
+    await page.locator('summary', { hasText: 'Garbage collector' }).click();
+    await page.locator('#f-gc').check();
+    await page.locator('#f-gc-due').check();
+    await expect(page.locator('#f-gc-heap')).toHaveValue('50000');
+    await page.getByTestId('run-button').click();
+    // The first collection is the full one: 50 000 objects and the live ones, 0.4 µs each.
+    await expect(page.getByTestId('ab-report')).toContainText(/Garbage collections:\s+\d+ young, \d+ middle, 1 full; paused [\d.]+ ms \(longest 2\d\.\d{3} ms\)/, { timeout: 20_000 });
+    // The pause is on the event loop's lane of the timeline.
+    await openTab(page, 'Timeline');
+    const loop = page.getByTestId('timeline').locator('[data-lane="w0 event loop"]');
+    await expect(loop.locator('title', { hasText: 'garbage collector' }).first()).toBeAttached();
+    await openTab(page, 'Report');
+    // Garbage above the objects a request holds is refused, naming the field.
+    await page.locator('#f-gc-garbage').fill('500');
+    await page.locator('#f-gc-garbage').blur();
+    await expect(page.getByTestId('run-button')).toBeDisabled();
+    await expect(page.getByTestId('run-blocker')).toContainText('server.gc.garbage_per_request');
+    await expect(page.locator('#f-gc-garbage-error')).toContainText('between 0 and objects_per_request (150)');
+    // Off again: no collector in the report.
+    await page.locator('#f-gc').uncheck();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText('');
+    await expect(page.getByTestId('ab-report')).not.toContainText('Garbage collections:');
+    expect(problems).toEqual([]);
+  });
+
   test('invalid combinations disable Run with the reason', async ({ page }) => {
     await page.getByLabel('Route').selectOption('def');
     await page.locator('#f-step0-kind').selectOption('await_io');

@@ -4,7 +4,8 @@
 
 use loopsim_engine::dist::Dist;
 use loopsim_engine::scenario::{
-    Arrivals, Background, Costs, Load, Offload, Route, Scenario, Server, ServerKind, Step, StepKind,
+    Arrivals, Background, Costs, GcSettings, Load, Offload, Route, Scenario, Server, ServerKind,
+    Step, StepKind, GC_THRESHOLDS,
 };
 
 /// Which step list: the route's, or a background task's.
@@ -24,6 +25,41 @@ pub enum CostField {
     ToThread,
     CloseWait,
     KernelShare,
+}
+
+/// An edit of the garbage collector's settings (`server.gc`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum GcEdit {
+    /// Model the collector (with [`default_gc`]) or not.
+    On(bool),
+    Objects(u32),
+    Garbage(u32),
+    Heap(u32),
+    NsPerObject(f64),
+    Threshold0(u32),
+    /// Start with a full collection due at the first trigger (counters `[0, 0, t2 + 1]`, a
+    /// quarter of the heap pending), or from a state drawn from the seed.
+    FullDue(bool),
+}
+
+/// The collector's settings when the editor turns it on: the fidelity harness's measurement
+/// of the FastAPI app on a 2-core VM (docs/fidelity.md), rounded.
+pub fn default_gc() -> GcSettings {
+    GcSettings {
+        objects_per_request: 150,
+        garbage_per_request: 7,
+        heap_objects: 50_000,
+        ns_per_object: 400.0,
+        thresholds: None,
+        count: None,
+        pending: None,
+    }
+}
+
+/// Whether the settings start with a full collection due (see [`GcEdit::FullDue`]).
+pub fn gc_full_due(g: &GcSettings) -> bool {
+    let t = g.thresholds.unwrap_or(GC_THRESHOLDS);
+    g.count == Some([0, 0, t[2] + 1]) && g.pending == Some(g.heap_objects / 4)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +108,7 @@ pub enum Edit {
     ConnectionLimit(Option<u32>),
     ProcessPool(Option<u32>),
     Cost(CostField, Option<f64>),
+    Gc(GcEdit),
     Route(Route),
     Overhead(Option<Dist>),
     DbPool(Option<u32>),
@@ -133,6 +170,8 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
             s.server.gil = old.gil;
             s.server.switch_interval_ms = old.switch_interval_ms;
             s.server.process_pool = old.process_pool;
+            // Every kind runs CPython: its collector stays.
+            s.server.gc = old.gc;
             if kind.multi_process() {
                 s.server.workers = old.workers;
             }
@@ -161,6 +200,37 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
             }
             if *c == Costs::default() {
                 s.server.costs = None;
+            }
+        }
+        Edit::Gc(GcEdit::On(on)) => s.server.gc = on.then(default_gc),
+        Edit::Gc(edit) => {
+            if let Some(g) = &mut s.server.gc {
+                let due = gc_full_due(g);
+                match edit {
+                    GcEdit::On(_) => {}
+                    GcEdit::Objects(v) => g.objects_per_request = v,
+                    GcEdit::Garbage(v) => g.garbage_per_request = v,
+                    GcEdit::Heap(v) => g.heap_objects = v,
+                    GcEdit::NsPerObject(v) => g.ns_per_object = v,
+                    GcEdit::Threshold0(v) => {
+                        let mut t = g.thresholds.unwrap_or(GC_THRESHOLDS);
+                        t[0] = v;
+                        g.thresholds = (t != GC_THRESHOLDS).then_some(t);
+                    }
+                    GcEdit::FullDue(_) => {}
+                }
+                let want_due = match edit {
+                    GcEdit::FullDue(d) => d,
+                    _ => due,
+                };
+                if want_due {
+                    let t = g.thresholds.unwrap_or(GC_THRESHOLDS);
+                    g.count = Some([0, 0, t[2] + 1]);
+                    g.pending = Some(g.heap_objects / 4);
+                } else if matches!(edit, GcEdit::FullDue(false)) {
+                    g.count = None;
+                    g.pending = None;
+                }
             }
         }
         Edit::Route(r) => s.handler.route = r,
@@ -334,6 +404,38 @@ mod tests {
         apply(&mut s, Edit::Cost(CostField::KernelShare, None));
         apply(&mut s, Edit::Cost(CostField::Spawn, None));
         assert_eq!(s.server.costs, None);
+    }
+
+    #[test]
+    fn the_collector_is_turned_on_edited_and_off() {
+        let mut s = preset("fastapi-background-task");
+        apply(&mut s, Edit::Gc(GcEdit::Objects(5)));
+        assert_eq!(
+            s.server.gc, None,
+            "edits of a collector that is off do nothing"
+        );
+        apply(&mut s, Edit::Gc(GcEdit::On(true)));
+        assert_eq!(s.server.gc, Some(default_gc()));
+        s.validate().unwrap();
+        apply(&mut s, Edit::Gc(GcEdit::FullDue(true)));
+        let g = s.server.gc.clone().unwrap();
+        assert_eq!((g.count, g.pending), (Some([0, 0, 11]), Some(12_500)));
+        assert!(gc_full_due(&g));
+        // The pending quarter follows the heap; a first threshold of 700 is the default again.
+        apply(&mut s, Edit::Gc(GcEdit::Heap(80_000)));
+        apply(&mut s, Edit::Gc(GcEdit::Threshold0(500)));
+        apply(&mut s, Edit::Gc(GcEdit::Threshold0(700)));
+        let g = s.server.gc.clone().unwrap();
+        assert_eq!((g.pending, g.thresholds), (Some(20_000), None));
+        // Garbage above the objects is refused by validation, naming the field.
+        apply(&mut s, Edit::Gc(GcEdit::Garbage(500)));
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.0[0].path, "server.gc.garbage_per_request");
+        apply(&mut s, Edit::Gc(GcEdit::FullDue(false)));
+        let g = s.server.gc.clone().unwrap();
+        assert_eq!((g.count, g.pending), (None, None));
+        apply(&mut s, Edit::Gc(GcEdit::On(false)));
+        assert_eq!(s.server.gc, None);
     }
 
     #[test]

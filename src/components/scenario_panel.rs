@@ -8,12 +8,14 @@ use loopsim_engine::dist::Dist;
 use loopsim_engine::presets::PRESETS;
 use loopsim_engine::scenario::{
     Arrivals, Load, Offload, Route, Scenario, ScenarioError, ServerKind, Step, StepKind,
+    GC_THRESHOLDS,
 };
 use yew::prelude::*;
 
 use super::fields::{CheckField, NumberField, SelectField, TextField};
 use crate::editor::{
-    client_cpu_of, load_kind, CostField, Edit, LoadEdit, LoadKind, StepEdit, Steps,
+    client_cpu_of, gc_full_due, load_kind, CostField, Edit, GcEdit, LoadEdit, LoadKind, StepEdit,
+    Steps,
 };
 
 /// Validation errors, looked up by JSON path.
@@ -43,6 +45,10 @@ pub struct ScenarioPanelProps {
 
 fn opt_u32(cb: &Callback<Edit>, f: fn(Option<u32>) -> Edit) -> Callback<Option<f64>> {
     cb.reform(move |v: Option<f64>| f(v.map(|x| x as u32)))
+}
+
+fn gc_u32(cb: &Callback<Edit>, f: fn(u32) -> GcEdit) -> Callback<Option<f64>> {
+    cb.reform(move |v: Option<f64>| Edit::Gc(f(v.unwrap_or(0.0) as u32)))
 }
 
 fn opt_f64(cb: &Callback<Edit>, f: fn(Option<f64>) -> Edit) -> Callback<Option<f64>> {
@@ -206,6 +212,38 @@ fn ServerForm(p: &FormProps) -> Html {
                     placeholder={d.framework_overhead_ms.to_string()} hint="routing, validation, serialisation"
                     error={e.at("handler.overhead.ms")}
                     on_change={cb.reform(|v: Option<f64>| Edit::Overhead(v.map(Dist::constant_ms)))} />
+            </details>
+            <details class="advanced" open={s.gc.is_some()}>
+                <summary>{ "Garbage collector" }</summary>
+                <p class="hint">{ "CPython's generational collector in each worker: a request's objects count from its handler's start to its end; past 700 a collection pauses the thread that allocates, with the GIL held. A full one (the whole heap) waits until a quarter of the heap has been promoted since the last." }</p>
+                <div class="row">
+                    <CheckField id="f-gc" label="Model the garbage collector" checked={s.gc.is_some()}
+                        on_change={cb.reform(|v| Edit::Gc(GcEdit::On(v)))} />
+                    if let Some(g) = &s.gc {
+                        <CheckField id="f-gc-due" label="Start with a full collection due" checked={gc_full_due(g)}
+                            hint="as after a while of traffic; unchecked: a state drawn from the seed"
+                            on_change={cb.reform(|v| Edit::Gc(GcEdit::FullDue(v)))} />
+                    }
+                </div>
+                if let Some(g) = &s.gc {
+                    <div class="row">
+                        <NumberField id="f-gc-objects" label="Objects per request in flight" value={Some(f64::from(g.objects_per_request))}
+                            integer=true error={e.at("server.gc.objects_per_request")}
+                            on_change={gc_u32(cb, GcEdit::Objects)} />
+                        <NumberField id="f-gc-garbage" label="Garbage left per request" value={Some(f64::from(g.garbage_per_request))}
+                            integer=true hint="cycles only a collection frees" error={e.at("server.gc.garbage_per_request")}
+                            on_change={gc_u32(cb, GcEdit::Garbage)} />
+                        <NumberField id="f-gc-heap" label="Long-lived heap (objects)" value={Some(f64::from(g.heap_objects))}
+                            integer=true error={e.at("server.gc.heap_objects")}
+                            on_change={gc_u32(cb, GcEdit::Heap)} />
+                        <NumberField id="f-gc-ns" label="Cost per object examined (ns)" value={Some(g.ns_per_object)}
+                            error={e.at("server.gc.ns_per_object")}
+                            on_change={cb.reform(|v: Option<f64>| Edit::Gc(GcEdit::NsPerObject(v.unwrap_or(0.0))))} />
+                        <NumberField id="f-gc-threshold" label="First threshold" value={Some(f64::from(g.thresholds.unwrap_or(GC_THRESHOLDS)[0]))}
+                            integer=true hint="gc.set_threshold; 0 = gc.disable()" error={e.at("server.gc.thresholds[0]")}
+                            on_change={gc_u32(cb, GcEdit::Threshold0)} />
+                    </div>
+                }
             </details>
         </fieldset>
     }

@@ -105,6 +105,26 @@ pub fn ab_report(r: &RunResult) -> String {
     if s.syn_drops > 0 {
         let _ = writeln!(o, "SYNs dropped (backlog full): {}", s.syn_drops);
     }
+    if cfg.gc.is_some() {
+        let mut n = [0u64; 3];
+        let (mut total, mut longest) = (0, 0);
+        for w in &r.workers {
+            for (a, b) in n.iter_mut().zip(w.gc_collections) {
+                *a += b;
+            }
+            total += w.gc_pause_total;
+            longest = longest.max(w.gc_pause_max);
+        }
+        let _ = writeln!(
+            o,
+            "Garbage collections:    {} young, {} middle, {} full; paused {:.3} ms (longest {:.3} ms)",
+            n[0],
+            n[1],
+            n[2],
+            total as f64 / 1e6,
+            longest as f64 / 1e6
+        );
+    }
     let done = s.completed.max(1) as f64;
     let rps = if taken > 0.0 {
         s.completed as f64 / taken

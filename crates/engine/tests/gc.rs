@@ -45,6 +45,14 @@ fn the_request_that_crosses_the_threshold_pauses_the_loop() {
         .map(|s| s.end - s.start)
         .sum();
     assert_eq!(on_loop, ms(0.8));
+    // And the report says so.
+    let text = loopsim_engine::report::ab_report(&r);
+    assert!(
+        text.contains(
+            "Garbage collections:    1 young, 0 middle, 0 full; paused 0.800 ms (longest 0.800 ms)"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
