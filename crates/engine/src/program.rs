@@ -86,7 +86,10 @@ fn server_activities() -> Vec<Activity> {
         a("idle", Origin::Server),
         a("run_in_threadpool hand-off", Origin::Framework),
         a("waiting for the client to close", Origin::Server),
-        a("ab sending a request or reading a response", Origin::Server),
+        a(
+            "the client sending a request or reading a response",
+            Origin::Server,
+        ),
         a("kernel (system calls, GIL released)", Origin::Server),
         a("garbage collector (GIL held)", Origin::Server),
     ];

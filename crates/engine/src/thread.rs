@@ -25,7 +25,10 @@ impl Simulation {
             LaneKind::Connection => format!("w{proc} conn thread {index}"),
             LaneKind::Sync => format!("w{proc} worker"),
             LaneKind::ProcessPool => format!("w{proc} pool process {index}"),
-            LaneKind::Client => "ab (the client)".to_string(),
+            LaneKind::Client => match self.scenario.load {
+                crate::scenario::Load::Closed { .. } => "ab (the client)".to_string(),
+                _ => "the client (a script)".to_string(),
+            },
         };
         let id = self.lanes.len() as u32;
         self.lanes.push(Lane {

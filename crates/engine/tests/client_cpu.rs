@@ -115,4 +115,13 @@ fn a_client_that_runs_a_whole_slice_without_sleeping_shares_its_core() {
     let sends: Vec<u64> = by_id(&r).iter().map(|q| q.sent).collect();
     assert_eq!(sends, vec![ms(0.5), ms(1.0), ms(2.0), ms(3.0)]);
     assert_eq!(latencies(&r), vec![ms(12.0), ms(22.0), ms(31.5), ms(41.0)]);
+    // Its lane is the client script's, not ab's: 5 ms on a core (4 ms of work; the sends of
+    // #2 and #3 took 1 ms each on the shared core).
+    let lane = r
+        .lanes
+        .iter()
+        .position(|l| l.name == "the client (a script)")
+        .unwrap();
+    assert_eq!(r.lane_totals[lane].cpu, ms(5.0));
+    assert!(r.lanes.iter().all(|l| !l.name.starts_with("ab")));
 }
