@@ -80,6 +80,10 @@ pub(crate) struct Cores {
     core: Vec<u32>,
     /// The priority job, if one runs: its thread, when it finishes (real time) and its core.
     prio: Option<(u32, Nanos, usize)>,
+    /// Jobs on the cores (the priority one included), and whether any came or went since
+    /// the last balancing.
+    jobs: usize,
+    moved: bool,
     /// Core-nanoseconds of capacity used (time integral of the cores with a job), for
     /// utilisation.
     pub busy: f64,
@@ -103,6 +107,8 @@ impl Cores {
             work: Vec::new(),
             core: Vec::new(),
             prio: None,
+            jobs: 0,
+            moved: false,
             busy: 0.0,
             delivered: 0,
             gen: 0,
@@ -119,28 +125,21 @@ impl Cores {
         self.cores[c].members.len() + usize::from(self.prio_on(c))
     }
 
-    /// The rate at which core `c`'s shared jobs progress.
-    fn rate(&self, c: usize) -> f64 {
-        let n = self.cores[c].members.len();
-        if n == 0 || self.prio_on(c) {
-            0.0
-        } else {
-            1.0 / n as f64
-        }
-    }
-
     /// Brings virtual time up to `now`.
     pub fn advance(&mut self, now: Nanos) {
-        if now > self.last {
+        if now > self.last && self.jobs == 0 {
+            self.last = now;
+        } else if now > self.last {
             let dt = (now - self.last) as f64;
+            let prio_core = self.prio.map(|(_, _, c)| c);
             let mut used = 0usize;
-            for c in 0..self.cores.len() {
-                if self.load(c) > 0 {
+            for (c, core) in self.cores.iter_mut().enumerate() {
+                let n = core.members.len();
+                if prio_core == Some(c) {
                     used += 1;
-                }
-                let r = self.rate(c);
-                if r > 0.0 {
-                    self.cores[c].v += dt * r;
+                } else if n > 0 {
+                    used += 1;
+                    core.v += dt / n as f64;
                 }
             }
             self.busy += dt * used as f64;
@@ -190,6 +189,8 @@ impl Cores {
         core.members.push(thread);
         self.finish[t] = finish_v;
         self.core[t] = c as u32;
+        self.jobs += 1;
+        self.moved = true;
     }
 
     /// Takes `thread` off core `c`'s shared queue (its heap entry goes stale).
@@ -199,6 +200,8 @@ impl Cores {
         let m = &mut self.cores[c].members;
         if let Some(i) = m.iter().rposition(|&x| x == thread) {
             m.remove(i);
+            self.jobs -= 1;
+            self.moved = true;
         }
     }
 
@@ -226,6 +229,8 @@ impl Cores {
         self.running[t] = true;
         self.core[t] = c as u32;
         self.prio = Some((thread, now + work, c));
+        self.jobs += 1;
+        self.moved = true;
     }
 
     /// Work `thread` has left (0 if it is not running).
@@ -257,6 +262,8 @@ impl Cores {
         if let Some((p, end, _)) = self.prio {
             if p == thread {
                 self.prio = None;
+                self.jobs -= 1;
+                self.moved = true;
                 self.epoch[t] = self.epoch[t].wrapping_add(1);
                 let left = end.saturating_sub(now).min(self.work[t]);
                 self.delivered += self.work[t] - left;
@@ -290,6 +297,8 @@ impl Cores {
         if let Some((t, end, _)) = self.prio {
             if end <= now {
                 self.prio = None;
+                self.jobs -= 1;
+                self.moved = true;
                 self.running[t as usize] = false;
                 self.epoch[t as usize] = self.epoch[t as usize].wrapping_add(1);
                 self.delivered += self.work[t as usize];
@@ -297,6 +306,9 @@ impl Cores {
             }
         }
         for c in 0..self.cores.len() {
+            if self.cores[c].members.is_empty() {
+                continue;
+            }
             loop {
                 self.clean_top(c);
                 let v = self.cores[c].v;
@@ -320,7 +332,8 @@ impl Cores {
     /// Runs when the jobs of an instant are settled (before the next finish is computed), so
     /// a thread that ends one op and starts the next at the same instant keeps its core.
     fn balance(&mut self) {
-        if self.cores.len() < 2 {
+        // Nothing to even out: one core, fewer than two jobs, or no change since last time.
+        if self.cores.len() < 2 || self.jobs < 2 || !std::mem::take(&mut self.moved) {
             return;
         }
         loop {
@@ -349,16 +362,21 @@ impl Cores {
     pub fn next_finish(&mut self) -> Option<Nanos> {
         self.balance();
         let mut next = self.prio.map(|(_, end, _)| end);
+        if self.jobs == usize::from(self.prio.is_some()) {
+            return next;
+        }
+        let prio_core = self.prio.map(|(_, _, c)| c);
         for c in 0..self.cores.len() {
-            self.clean_top(c);
-            let rate = self.rate(c);
-            if rate <= 0.0 {
+            let n = self.cores[c].members.len();
+            if n == 0 || prio_core == Some(c) {
                 continue;
             }
+            self.clean_top(c);
             if let Some(top) = self.cores[c].heap.peek() {
+                // At rate 1/n: the remaining virtual time takes n times as long.
                 let dv = (top.finish_v - self.cores[c].v).max(0.0);
-                let at = self.last + round_ns(dv / rate);
-                next = Some(next.map_or(at, |n: Nanos| n.min(at)));
+                let at = self.last + round_ns(dv * n as f64);
+                next = Some(next.map_or(at, |x: Nanos| x.min(at)));
             }
         }
         next
