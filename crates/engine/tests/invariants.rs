@@ -247,7 +247,14 @@ fn check(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
     prop_assert!(ids.iter().copied().eq(0..n as u32), "ids {:?}", ids);
     match &s.load {
         loopsim_engine::scenario::Load::Closed { requests, .. } => {
-            prop_assert_eq!(n, *requests as u64)
+            // A deadlock (e.g. the only threadpool token waiting for a DB connection that a
+            // background task holds while it waits for that token) ends the run with requests
+            // never answered; their clients send nothing more.
+            if r.summary.failed_unfinished == 0 {
+                prop_assert_eq!(n, *requests as u64)
+            } else {
+                prop_assert!(n <= *requests as u64)
+            }
         }
         loopsim_engine::scenario::Load::Burst { .. } => {
             prop_assert_eq!(n, s.load.request_count())
