@@ -109,7 +109,7 @@ test.describe('the playground', () => {
     await expect(page.locator('[data-finding="syn_drops"]')).toBeVisible();
   });
 
-  test('the garbage collector: a full collection due shows in the report and the timeline', async ({ page }) => {
+  test('the garbage collector: a full collection due shows in the report, the timeline and the advice', async ({ page }) => {
     const problems = watchForProblems(page);
     await loadPreset(page, 'ab-uvicorn');
     expect(await page.getByTestId('ab-report').innerText()).not.toContain('Garbage collections:');
@@ -124,6 +124,10 @@ test.describe('the playground', () => {
     await openTab(page, 'Timeline');
     const loop = page.getByTestId('timeline').locator('[data-lane="w0 event loop"]');
     await expect(loop.locator('title', { hasText: 'garbage collector' }).first()).toBeAttached();
+    // The advice names it, with the fix.
+    await openTab(page, 'Advice');
+    await expect(page.locator('[data-finding="gc_pauses"]')).toContainText('1 full garbage collection of the whole heap');
+    await expect(page.locator('[data-finding="gc_pauses"]')).toContainText('gc.freeze()');
     await openTab(page, 'Report');
     // Garbage above the objects a request holds is refused, naming the field.
     await page.locator('#f-gc-garbage').fill('500');

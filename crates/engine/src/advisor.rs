@@ -21,6 +21,7 @@
 //! | `sync_workers_busy` | gunicorn sync: requests ≥ 30 % of their time queued | warning |
 //! | `idle_cores` | fewer workers than cores, each worker's GIL (or loop) ≥ 60 % busy, cores ≤ 75 % | warning |
 //! | `client_timeouts`, `connect_failures` | failed requests by reason | problem |
+//! | `gc_pauses` | the collector is modelled and collected | warning if a full collection ran, else info |
 //! | `background_tasks` | background tasks ran (from the timeline) | info |
 //! | `all_good` | none of the above is a problem or warning | info |
 //!
@@ -91,6 +92,8 @@ pub mod ids {
     pub const SYNC_WORKERS_BUSY: &str = "sync_workers_busy";
     /// What background tasks occupied after the responses.
     pub const BACKGROUND_TASKS: &str = "background_tasks";
+    /// The garbage collector paused worker processes.
+    pub const GC_PAUSES: &str = "gc_pauses";
     /// Nothing held requests up.
     pub const ALL_GOOD: &str = "all_good";
 }
@@ -112,6 +115,7 @@ pub fn advise(r: &RunResult) -> Vec<Finding> {
     a.idle_cores(&mut out);
     a.client_timeouts(&mut out);
     a.connect_failures(&mut out);
+    a.gc_pauses(&mut out);
     a.background_tasks(&mut out);
     if out.iter().all(|f| f.severity == Severity::Info) {
         out.push(a.all_good());
@@ -932,6 +936,59 @@ impl<'a> Run<'a> {
                 self.cfg.backlog
             ),
             fix: Some("Accept connections faster (more workers, a faster handler) or raise the backlog; send fewer connections at once.".to_string()),
+        });
+    }
+
+    fn gc_pauses(&self, out: &mut Vec<Finding>) {
+        if self.cfg.gc.is_none() {
+            return;
+        }
+        let mut n = [0u64; 3];
+        let (mut total, mut longest) = (0, 0);
+        for w in &self.r.workers {
+            for (a, b) in n.iter_mut().zip(w.gc_collections) {
+                *a += b;
+            }
+            total += w.gc_pause_total;
+            longest = longest.max(w.gc_pause_max);
+        }
+        let all = n.iter().sum::<u64>();
+        if all == 0 {
+            return;
+        }
+        let young = count(n[0] + n[1], "young collection", "young collections");
+        let (severity, title, detail) = if n[2] > 0 {
+            (
+                Severity::Warning,
+                format!(
+                    "{} of the whole heap stopped a worker for up to {}",
+                    count(n[2], "full garbage collection", "full garbage collections"),
+                    fmt_duration(longest)
+                ),
+                format!(
+                    "CPython collects its oldest generation once a quarter of the heap has been promoted since the last full collection: it examines every object of the process with the GIL held, so no thread of that worker runs meanwhile and the requests in flight are answered that much later. Besides: {young}, {} of pauses in all.",
+                    fmt_duration(total)
+                ),
+            )
+        } else {
+            (
+                Severity::Info,
+                format!(
+                    "The garbage collector paused the workers {} in all ({young})",
+                    fmt_duration(total)
+                ),
+                format!(
+                    "Young collections examine only the objects allocated since the last one: the longest took {}.",
+                    fmt_duration(longest)
+                ),
+            )
+        };
+        out.push(Finding {
+            id: ids::GC_PAUSES.to_string(),
+            severity,
+            title,
+            detail,
+            fix: (n[2] > 0).then(|| "Call `gc.freeze()` once the app has started (its long-lived heap then leaves the collector's generations), allocate fewer objects per request, or raise `gc.set_threshold(...)` to collect less often.".to_string()),
         });
     }
 

@@ -545,3 +545,46 @@ fn number_formats() {
     assert_eq!(v["id"], "idle_cores");
     assert_eq!(v["severity"], "warning");
 }
+
+#[test]
+fn a_full_garbage_collection_is_a_warning_with_its_pause() {
+    // uvicorn, 8 `async def` requests awaiting 100 ms at once, the collector with a full
+    // collection due at the 8th request start (800 > 700 objects): it examines the 10 000
+    // heap and the 800 live objects at 1 µs each, 10.8 ms.
+    let gc = |count: [u32; 3], pending: u32| {
+        json!({"version": 1,
+               "server": {"kind": "uvicorn", "costs": {"accept_us": 0, "parse_us": 0, "respond_us": 0},
+                          "gc": {"objects_per_request": 100, "heap_objects": 10_000, "ns_per_object": 1_000.0,
+                                 "count": count, "pending": pending}},
+               "handler": {"route": "async_def", "overhead": constant(0.0),
+                           "steps": [{"kind": "await_io", "duration": constant(100.0)}]},
+               "load": {"kind": "burst", "clients": 8}})
+    };
+    let fs = advise(&run_json(gc([0, 0, 11], 2_500)));
+    check_shape(&fs);
+    let f = get(&fs, ids::GC_PAUSES);
+    assert_eq!(f.severity, Severity::Warning, "{}", show(&fs));
+    assert!(
+        f.title.starts_with(
+            "1 full garbage collection of the whole heap stopped a worker for up to 10.8 ms"
+        ),
+        "{}",
+        f.title
+    );
+    assert!(f.fix.as_deref().unwrap().contains("gc.freeze()"));
+    // Nothing pending: a young collection only (800 µs), as information.
+    let fs = advise(&run_json(gc([0, 0, 11], 0)));
+    let f = get(&fs, ids::GC_PAUSES);
+    assert_eq!(f.severity, Severity::Info);
+    assert!(
+        f.title.contains("800 µs in all (1 young collection)"),
+        "{}",
+        f.title
+    );
+    assert!(has(&fs, ids::ALL_GOOD));
+    // Without the collector modelled, no such finding.
+    assert!(!has(
+        &advise(&run_preset("fastapi-async-asyncio-sleep")),
+        ids::GC_PAUSES
+    ));
+}
