@@ -151,7 +151,11 @@ impl Simulation {
             return;
         }
         let serial = std::mem::replace(&mut r.gc_serial, NONE) as usize;
-        let p = r.proc as usize;
+        let (p, gen) = (r.proc as usize, r.proc_gen);
+        if self.procs[p].gen != gen {
+            // Its process was killed and restarted since: the objects went with it.
+            return;
+        }
         let gc = &mut self.procs[p].gc;
         let gen = gc.generation_of(serial);
         let n = u64::from(g.objects_per_request);
