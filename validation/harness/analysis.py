@@ -237,11 +237,14 @@ is a cost the harness measures and prints in the calibration.
      serve in arrival order (the order epoll reports ready sockets, accept batches
      interleaved with reads, which of werkzeug's ~100 threads the OS wakes for the GIL),
      while loopsim's loop, listen queue and GIL waiters are strictly FIFO.
+   Two causes are ruled out by experiment (one uvicorn worker, `ab -n 2000 -c 100`, twice
+   each way): connection set-up, since keep-alive (`ab -k`) has the same tails (max 96–107 ms
+   against medians of 54–61; new connections: 72–79 against 40–48); and the VM stopping,
+   since a 1 ms sleeper at `nice -20` running alongside never overslept by more than 7 ms.
    The fix for the order of service needs each request's accept and handler-start times from
    the servers against ab's send order (`ab -g` does not give it). The measured per-request
-   spread the harness gives the framework overhead (item
-   1; sigma 0.08–0.15) makes no tails of this size: ab on one uvicorn worker, sim max 1.02 ×
-   the median.
+   spread the harness gives the framework overhead (item 1; sigma 0.08–0.15) makes no tails
+   of this size: ab on one uvicorn worker, sim max 1.02 × the median.
 
 8. **Fixed: the generated `burn()`** does a fixed amount of work
    (`int(seconds * ITERATIONS_PER_SECOND)` iterations), as `validation/apps/common.py` does, so
