@@ -54,6 +54,12 @@ async def hello():
     return served()
 
 
+@app.get("/hello-ts")
+async def hello_ts():
+    """Hello world with the handler's start time: the order of service under load."""
+    return served(time.time())
+
+
 @app.get("/hello-def")
 def hello_def():
     """Hello world as a `def` route: the threadpool round trip's cost (calibration, reported)."""

@@ -80,8 +80,8 @@ MECHANISMS = {
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
         "either way: this VM's speed drifts between the calibration and the run. At the "
         "calibrated CPU per request (the rescaled rows) median and makespan agree within a few "
-        "%. loopsim has no tail (max ≈ median: FIFO everywhere, costs that vary little); the real max "
-        "is ~1.2–1.6 × the median (item 7).",
+        "%. loopsim has almost no tail (max ≈ 1.1 × the median: costs that vary little); the "
+        "real max is ~1.2–2 × the median, with every request served in send order (item 7).",
     "ab-gunicorn-uvicorn-2-workers":
         "two loops and ab on two cores (ab's ~75–95 µs per request is simulated, "
         "`load.client_cpu_us`): at the calibrated CPU per request the makespan agrees within "
@@ -101,8 +101,8 @@ MECHANISMS = {
         "loopsim models that wait (`server.costs.close_wait_us`). One GIL for ~100 connection "
         "threads: the server used 1.04–1.07 cores. At the calibrated CPU per request the median "
         "and makespan agree within ~10 %. The first and last requests vary between runs (real "
-        "min 12–55 ms, max 87–210 ms; loopsim ~16 and ~1.05 × the median): the order of "
-        "service, item 7. loopsim reuses a lane for successive connection threads, so its thread count is the "
+        "min 12–55 ms, max 87–210 ms; loopsim ~16 and ~1.05 × the median): the tails, item 7. "
+        "loopsim reuses a lane for successive connection threads, so its thread count is the "
         "peak of concurrent threads; werkzeug starts a new thread for every connection.",
     "ab-gunicorn-sync-4-workers":
         "four processes and ab on two cores, the cores saturated: the makespan agrees within "
@@ -129,7 +129,7 @@ over gunicorn's uvicorn workers, and the ApacheBench throughput of all five serv
 
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following. Each
 names the engine code that changed (items 1, 2, 5, 6, 7 in part, 8, 9, 10, 11: fixed) or what
-is still open (3: not measurable above this VM's noise; 7: the order of service; 1 in part:
+is still open (3: not measurable above this VM's noise; 7: the tails; 1 in part:
 the accept race under trickling arrivals); none fits a mechanism to outputs: every parameter
 is a cost the harness measures and prints in the calibration.
 
@@ -204,7 +204,7 @@ is a cost the harness measures and prints in the calibration.
    for its ~0.45 core of work and kept ~47 of its 100 requests waiting in itself: the same
    throughput as the real run, but a median of 12 ms against the real 23 ms.
 
-7. **Fixed: the garbage collector; open: the order of service.** The apps record every
+7. **Fixed: the garbage collector; open: the tails.** The apps record every
    collection (`gc.callbacks`; the "garbage collections" rows and the "GC gen 2" notes per
    run), and the harness reads `gc.get_count()` as each load starts.
    - A full (generation 2) collection of the FastAPI app's heap (~52 000 objects) takes
@@ -230,21 +230,23 @@ is a cost the harness measures and prints in the calibration.
      100` the real loop collects 3–4 × as often as simulated (67–90 young collections per
      2 000 requests against 21): its allocations per request grow with concurrency. They
      cost 10–16 ms per run, ~1–2 % of it, and are in the calibrated CPU per request already.
-   - Order of service: in the ab runs there is no full collection, yet the real max is
-     ~1.2–2 × the median (ab-uvicorn: max 42–66 ms against medians of 33–43; Flask's dev
-     server: min 12–55 ms and max 87–210 ms between runs) where loopsim's max ≈ median. A
-     request that waits more than one round of the other 99 means the real servers do not
-     serve in arrival order (the order epoll reports ready sockets, accept batches
-     interleaved with reads, which of werkzeug's ~100 threads the OS wakes for the GIL),
-     while loopsim's loop, listen queue and GIL waiters are strictly FIFO.
-   Two causes are ruled out by experiment (one uvicorn worker, `ab -n 2000 -c 100`, twice
-   each way): connection set-up, since keep-alive (`ab -k`) has the same tails (max 96–107 ms
-   against medians of 54–61; new connections: 72–79 against 40–48); and the VM stopping,
-   since a 1 ms sleeper at `nice -20` running alongside never overslept by more than 7 ms.
-   The fix for the order of service needs each request's accept and handler-start times from
-   the servers against ab's send order (`ab -g` does not give it). The measured per-request
-   spread the harness gives the framework overhead (item 1; sigma 0.08–0.15) makes no tails
-   of this size: ab on one uvicorn worker, sim max 1.02 × the median.
+   - Tails: in the ab runs there is no full collection, yet the real max is ~1.2–2 × the
+     median (ab-uvicorn: max 42–83 ms against medians of 33–51; Flask's dev server: min
+     12–55 ms and max 87–210 ms between runs) where loopsim's max ≈ 1.1 × the median. It is
+     not the order of service: an asyncio client that records each request against the
+     handler's start time (`/hello-ts`, 2 × 2 000 requests, c=100, one uvicorn worker) found
+     every request served in send order (none overtaken), with the spread in how long the
+     queue ahead of it took (send to handler start: median 27–44 ms, max 60–66) and in the
+     way back (handler start to response read: median 8–11 ms, max 27–36). The service rate
+     varies over a run, so requests queued at a slow moment wait longer; loopsim's
+     near-constant costs keep its rate steady. Ruled out as well (ab, twice each way):
+     connection set-up, since keep-alive (`ab -k`) has the same tails (max 96–107 ms against
+     medians of 54–61; new connections: 72–79 against 40–48); and the VM stopping, since a
+     1 ms sleeper at `nice -20` running alongside never overslept by more than 7 ms. What
+     slows the real server for tens of ms at a time is open (young collections are ~0.5 ms
+     each). The measured per-request spread the harness gives the framework overhead (item
+     1; sigma 0.08–0.15) makes no tails of this size: ab on one uvicorn worker, sim max
+     1.02 × the median.
 
 8. **Fixed: the generated `burn()`** does a fixed amount of work
    (`int(seconds * ITERATIONS_PER_SECOND)` iterations), as `validation/apps/common.py` does, so
