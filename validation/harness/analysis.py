@@ -231,7 +231,7 @@ is a cost the harness measures and prints in the calibration.
      2 000 requests against 21): its allocations per request grow with concurrency. They
      cost 10–16 ms per run, ~1–2 % of it, and are in the calibrated CPU per request already.
    - Tails: in the ab runs there is no full collection, yet the real max is ~1.2–2 × the
-     median (ab-uvicorn: max 42–83 ms against medians of 33–51; Flask's dev server: min
+     median (ab-uvicorn: max 42–83 ms against medians of 33–53; Flask's dev server: min
      12–55 ms and max 87–210 ms between runs) where loopsim's max ≈ 1.1 × the median. It is
      not the order of service: an asyncio client that records each request against the
      handler's start time (`/hello-ts`, 2 × 2 000 requests, c=100, one uvicorn worker) found
