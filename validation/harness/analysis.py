@@ -147,7 +147,9 @@ is a cost the harness measures and prints in the calibration.
    56 + 44, 0.17 ms 72 + 28, 0.25 ms 51 + 49, 0.5 ms 50 + 50); the measured spread of a lone
    hello world's latency, given to `handler.overhead` (a lognormal sigma of 0.08–0.15), took
    that to 62 + 38. Spreading the server costs too (tried: sigma 0.15–0.5 on accept, parse and
-   respond) did not move it (splits from 30 + 70 to 71 + 29 by seed): the split follows the
+   respond), waking the workers in a fixed order, or running the accept callback where epoll
+   would report the listening socket (by when its oldest connection arrived, not after the
+   other ready descriptors) did not move it (splits from 30 + 70 to 71 + 29 by seed): the split follows the
    accept batches, each loop taking every queued connection when it polls, and how long each
    loop's iteration of reads and task starts keeps it from polling again. What makes the real
    loops alternate more evenly is not found yet.
