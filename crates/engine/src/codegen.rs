@@ -33,7 +33,8 @@
 //! gunicorn's `--timeout` (when not 30 s), gthread's `--worker-connections` and waitress's
 //! `--connection-limit` (when not their defaults), keep-alive off (`--timeout-keep-alive 0` /
 //! `--keep-alive 0`). Settings without a flag become code: threadpool tokens ≠ 40 set
-//! `total_tokens` in a lifespan hook, `switch_interval_ms` calls `sys.setswitchinterval`, the
+//! `total_tokens` in a lifespan hook, `switch_interval_ms` calls `sys.setswitchinterval`,
+//! collector thresholds other than CPython's call `gc.set_threshold` (`gc.disable()` for 0), the
 //! werkzeug backlog and HTTP/1.1 keep-alive are class attributes set at import; the process
 //! pool's size is `ProcessPoolExecutor(max_workers=…)`. A free-threaded run (`gil: false`) is
 //! served by `PYTHON_GIL=0 python3.14t -m …` (waitress, which has no `__main__`, through `-c`).
@@ -844,6 +845,15 @@ impl App<'_> {
             .filter(|&x| x != SWITCH_INTERVAL_MS)
     }
 
+    /// `server.gc.thresholds` other than CPython's default.
+    fn gc_thresholds(&self) -> Option<[u32; 3]> {
+        self.cfg
+            .gc
+            .as_ref()
+            .and_then(|g| g.thresholds)
+            .filter(|&t| t != crate::scenario::GC_THRESHOLDS)
+    }
+
     fn tokens(&self) -> Option<u32> {
         (self.asgi && self.cfg.threads != ANYIO_TOKENS).then_some(self.cfg.threads)
     }
@@ -863,6 +873,7 @@ impl App<'_> {
             (n.asyncio, "import asyncio"),
             (n.math, "import math"),
             (n.random, "import random"),
+            (self.gc_thresholds().is_some(), "import gc"),
             (self.switch_interval().is_some(), "import sys"),
             (
                 matches!(self.db, DbMode::Thread | DbMode::Mixed),
@@ -920,6 +931,15 @@ impl App<'_> {
     /// Module-level settings, the app, the pools, `burn`.
     fn setup(&self, py: &mut Py, n: &Needs) {
         let cfg = self.cfg;
+        if let Some([a, b, c]) = self.gc_thresholds() {
+            py.line(&if a == 0 {
+                "gc.disable()  # loopsim: server.gc.thresholds[0] = 0 (no automatic collection)"
+                    .to_string()
+            } else {
+                format!("gc.set_threshold({a}, {b}, {c})  # loopsim: server.gc.thresholds (CPython's default is 700, 10, 10)")
+            });
+            py.blank();
+        }
         if let Some(x) = self.switch_interval() {
             py.line(&format!(
                 "sys.setswitchinterval({})  # loopsim: switch_interval_ms = {} (CPython's default is 5 ms)",

@@ -705,6 +705,20 @@ fn server_settings_on_the_command_line() {
     assert!(g.python.contains("sys.setswitchinterval(0.0005)"));
     assert!(g.python.contains("python3.14t"));
 
+    // The collector's thresholds, when not CPython's.
+    let gc = |t: Value| {
+        gen(json!({"version": 1,
+            "server": {"kind": "uvicorn", "gc": {"objects_per_request": 100, "heap_objects": 1000,
+                                                  "ns_per_object": 1.0, "thresholds": t}},
+            "handler": {"route": "def", "steps": sleep}, "load": two_tabs()}))
+        .python
+    };
+    let py = gc(json!([500, 20, 5]));
+    assert!(py.contains("import gc\n"), "{py}");
+    assert!(py.contains("gc.set_threshold(500, 20, 5)"), "{py}");
+    assert!(gc(json!([0, 10, 10])).contains("gc.disable()"));
+    assert!(!gc(json!([700, 10, 10])).contains("import gc"));
+
     let g = gen(json!({"version": 1,
         "server": {"kind": "flask_dev", "backlog": 1024, "keep_alive": true},
         "handler": {"route": "def", "steps": sleep}, "load": two_tabs()}));
@@ -868,4 +882,24 @@ fn generation_is_deterministic() {
     for p in PRESETS {
         assert_eq!(generate(&p.scenario()), generate(&p.scenario()));
     }
+}
+
+#[test]
+fn collector_thresholds_compile_after_their_import() {
+    let g = gen(json!({"version": 1,
+        "server": {"kind": "flask_dev", "gc": {"objects_per_request": 100, "heap_objects": 1000,
+                                              "ns_per_object": 1.0, "thresholds": [500, 20, 5]}},
+        "handler": {"route": "def", "steps": [{"kind": "blocking_io", "duration": {"dist": "constant", "ms": 1.0}}]},
+        "load": two_tabs()}));
+    let py = &g.python;
+    let (import, call) = (
+        py.find("import gc\n"),
+        py.find("gc.set_threshold(500, 20, 5)"),
+    );
+    assert!(
+        matches!((import, call), (Some(i), Some(c)) if i < c),
+        "{py}"
+    );
+    let dir = temp_dir("gc");
+    py_compile(&write_all(&dir, &[("gc".to_string(), g)]));
 }
