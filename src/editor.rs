@@ -205,9 +205,12 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
         Edit::Gc(GcEdit::On(on)) => s.server.gc = on.then(default_gc),
         Edit::Gc(edit) => {
             if let Some(g) = &mut s.server.gc {
-                let due = gc_full_due(g);
+                // A full collection due stays due (its pending quarter follows the heap).
+                let want_due = match edit {
+                    GcEdit::FullDue(d) => d,
+                    _ => gc_full_due(g),
+                };
                 match edit {
-                    GcEdit::On(_) => {}
                     GcEdit::Objects(v) => g.objects_per_request = v,
                     GcEdit::Garbage(v) => g.garbage_per_request = v,
                     GcEdit::Heap(v) => g.heap_objects = v,
@@ -217,12 +220,8 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                         t[0] = v;
                         g.thresholds = (t != GC_THRESHOLDS).then_some(t);
                     }
-                    GcEdit::FullDue(_) => {}
+                    GcEdit::On(_) | GcEdit::FullDue(_) => {}
                 }
-                let want_due = match edit {
-                    GcEdit::FullDue(d) => d,
-                    _ => due,
-                };
                 if want_due {
                     let t = g.thresholds.unwrap_or(GC_THRESHOLDS);
                     g.count = Some([0, 0, t[2] + 1]);

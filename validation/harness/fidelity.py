@@ -652,8 +652,18 @@ def sim_at_arrivals(sc, cal, sent_ms, gc_start=None):
     # No `client_cpu_us` here: the real send times already include the client's work before
     # each send, and the sends would be delayed twice.
     _, res, _ = run_loopsim(scen, f"{sc['name']}-real-arrivals")
-    lat = [r["latency_ms"] for r in res["requests"] if r["status"] == "ok"]
+    lat = ok_latencies(res)
     return pct(lat, .5), max(lat), res["summary"]["makespan_ms"]
+
+
+def ok_latencies(res):
+    """The answered requests' latencies (ms) of a `loopsim run --format json` result."""
+    return [r["latency_ms"] for r in res["requests"] if r["status"] == "ok"]
+
+
+def gc_counts(res):
+    """Collections per generation over every worker of a loopsim result."""
+    return [sum(w["gc_collections"][i] for w in res["workers"]) for i in range(3)]
 
 
 def run_loopsim(scen, name):
@@ -677,9 +687,8 @@ def sim_gc_bounds(sc, cal, gc_start):
     out = {}
     for case, pending in (("none", 0), ("due", heap // 4)):
         _, res, _ = run_loopsim(sim_scenario(sc, cal, gc_start, pending), f"{sc['name']}-gc-{case}")
-        lat = [r["latency_ms"] for r in res["requests"] if r["status"] == "ok"]
-        gcs = [sum(w["gc_collections"][i] for w in res["workers"]) for i in range(3)]
-        out[case] = (pct(lat, .5), max(lat), res["summary"]["makespan_ms"], gcs)
+        lat = ok_latencies(res)
+        out[case] = (pct(lat, .5), max(lat), res["summary"]["makespan_ms"], gc_counts(res))
     return out
 
 
@@ -889,7 +898,7 @@ def simulate_row(row, cal):
         "rps": sim["summary"]["rps"],
         "syn_drops": sim["summary"]["syn_drops"],
         "first_start_ms": min((r["started_ms"] for r in sim_ok if r["started_ms"] is not None), default=None),
-        "gc": [sum(w["gc_collections"][i] for w in sim["workers"]) for i in range(3)],
+        "gc": gc_counts(sim),
     }
     if ld["kind"] == "burst":
         simd["waves"] = waves([r["finished_ms"] / 1000 for r in sim_ok])
@@ -906,13 +915,14 @@ def simulate_row(row, cal):
     if real.get("sent_ms") and not ld.get("offsets_ms"):
         row["sim_arrivals"] = sim_at_arrivals(sc, cal, real["sent_ms"], gc_start)
     if gc_start and cal[sc["kind"]].get("gc"):
-        row["sim_gc"] = sim_gc_bounds(sc, cal, gc_start)
         # Every run from its own counters: does the collector predict its full collections?
         row["gc_runs"] = [
             {"count": x["gc_start"]["count"],
              "real_full": (x.get("gc") or {}).get("2", [0])[0],
              "makespan": x["makespan"], "sim": sim_gc_bounds(sc, cal, x["gc_start"])}
             for x in real["runs"] if x.get("gc_start")]
+        # The compared run's (the same counters).
+        row["sim_gc"] = next(g["sim"] for g in row["gc_runs"] if g["count"] == gc_start["count"])
     row["diffs"] = compare(real, simd, ld["kind"])
     return row
 

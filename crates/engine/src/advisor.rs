@@ -943,17 +943,9 @@ impl<'a> Run<'a> {
         if self.cfg.gc.is_none() {
             return;
         }
-        let mut n = [0u64; 3];
-        let (mut total, mut longest) = (0, 0);
-        for w in &self.r.workers {
-            for (a, b) in n.iter_mut().zip(w.gc_collections) {
-                *a += b;
-            }
-            total += w.gc_pause_total;
-            longest = longest.max(w.gc_pause_max);
-        }
-        let all = n.iter().sum::<u64>();
-        if all == 0 {
+        let g = crate::record::GcTotals::of(&self.r.workers);
+        let (n, total, longest) = (g.collections, g.pause_total, g.pause_max);
+        if n.iter().sum::<u64>() == 0 {
             return;
         }
         let young = count(n[0] + n[1], "young collection", "young collections");

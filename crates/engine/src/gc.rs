@@ -35,9 +35,9 @@ pub(crate) struct GcState {
     /// `long_lived_pending` and `long_lived_total`.
     pending: u64,
     total: u64,
-    /// The generation of each collection so far, and the index of the last one of a
-    /// generation ≥ 1 (to find the generation a request's objects have reached).
-    log: Vec<u8>,
+    /// Collections so far, and the serial of the last one of a generation ≥ 1 (to find the
+    /// generation a request's objects have reached).
+    collections: usize,
     last_old: Option<usize>,
 }
 
@@ -67,16 +67,14 @@ impl GcState {
     }
 
     /// The generation a request's objects reached, allocated when `serial` collections had
-    /// run: the first collection after it moves them to 1 (to 2 if it was of generation ≥ 1),
-    /// any later one of generation ≥ 1 to 2.
+    /// run: any collection since moved them to 1 at least, one of generation ≥ 1 to 2.
     fn generation_of(&self, serial: usize) -> usize {
-        match self.log.get(serial) {
-            None => 0,
-            Some(&k) if k >= 1 => 2,
-            Some(_) => match self.last_old {
-                Some(i) if i > serial => 2,
-                _ => 1,
-            },
+        if self.last_old.is_some_and(|i| i >= serial) {
+            2
+        } else if self.collections > serial {
+            1
+        } else {
+            0
         }
     }
 
@@ -111,9 +109,9 @@ impl GcState {
             }
         }
         if k >= 1 {
-            self.last_old = Some(self.log.len());
+            self.last_old = Some(self.collections);
         }
-        self.log.push(k as u8);
+        self.collections += 1;
         Some(((examined as f64 * g.ns_per_object).round() as Nanos, k))
     }
 }
@@ -130,7 +128,7 @@ impl Simulation {
         let n = u64::from(g.objects_per_request);
         gc.count[0] += n;
         gc.live[0] += n;
-        self.reqs[slot as usize].gc_serial = gc.log.len() as u32;
+        self.reqs[slot as usize].gc_serial = gc.collections as u32;
         let Some((pause, k)) = gc.collect_if_due(g) else {
             return 0;
         };

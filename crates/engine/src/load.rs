@@ -42,8 +42,14 @@ pub(crate) struct ClientProc {
     /// Since when it has been running without a pause, and when its last job ended.
     pub running_since: Nanos,
     pub last_end: Nanos,
-    /// Whether its current job runs ahead of the server's threads.
-    pub priority: bool,
+}
+
+impl ClientProc {
+    /// Whether a job it starts at `now` runs ahead of the server's threads: it has not run a
+    /// whole scheduler slice without sleeping.
+    pub fn runs_first(&self, now: Nanos, cores: u32) -> bool {
+        now - self.running_since < crate::cpu::base_slice(cores)
+    }
 }
 
 pub(crate) enum LoadState {
@@ -193,7 +199,8 @@ impl Simulation {
     }
 
     /// The client's process on the server's machine (ab, or a script sending a burst): one
-    /// thread, a core whenever it has work, no GIL of the server's.
+    /// thread on the cores (first while it keeps sleeping: `ClientProc`), no GIL of the
+    /// server's.
     pub(crate) fn start_client_proc(&mut self) {
         let (Load::Closed {
             client_cpu_us: Some(us),
@@ -222,7 +229,6 @@ impl Simulation {
             busy: None,
             running_since: 0,
             last_end: NEVER,
-            priority: true,
         });
     }
 
@@ -240,7 +246,6 @@ impl Simulation {
         if cp.last_end != self.now {
             cp.running_since = self.now;
         }
-        cp.priority = self.now - cp.running_since < crate::cpu::base_slice(self.cfg.cores);
         let half = cp.cost / 2;
         let (t, cost) = match send {
             Send::Receive { .. } => (cp.thread, cp.cost - half),

@@ -272,6 +272,28 @@ pub struct WorkerStats {
     pub loop_stats: Option<LoopStats>,
 }
 
+/// The garbage collections of every worker: per generation, the pauses in all, the longest.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GcTotals {
+    pub collections: [u64; 3],
+    pub pause_total: Nanos,
+    pub pause_max: Nanos,
+}
+
+impl GcTotals {
+    pub fn of(workers: &[WorkerStats]) -> GcTotals {
+        let mut t = GcTotals::default();
+        for w in workers {
+            for (a, b) in t.collections.iter_mut().zip(w.gc_collections) {
+                *a += b;
+            }
+            t.pause_total += w.gc_pause_total;
+            t.pause_max = t.pause_max.max(w.gc_pause_max);
+        }
+        t
+    }
+}
+
 /// How an event loop spent the run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoopStats {

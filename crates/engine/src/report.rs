@@ -106,23 +106,13 @@ pub fn ab_report(r: &RunResult) -> String {
         let _ = writeln!(o, "SYNs dropped (backlog full): {}", s.syn_drops);
     }
     if cfg.gc.is_some() {
-        let mut n = [0u64; 3];
-        let (mut total, mut longest) = (0, 0);
-        for w in &r.workers {
-            for (a, b) in n.iter_mut().zip(w.gc_collections) {
-                *a += b;
-            }
-            total += w.gc_pause_total;
-            longest = longest.max(w.gc_pause_max);
-        }
+        let g = crate::record::GcTotals::of(&r.workers);
+        let [young, middle, full] = g.collections;
         let _ = writeln!(
             o,
-            "Garbage collections:    {} young, {} middle, {} full; paused {:.3} ms (longest {:.3} ms)",
-            n[0],
-            n[1],
-            n[2],
-            total as f64 / 1e6,
-            longest as f64 / 1e6
+            "Garbage collections:    {young} young, {middle} middle, {full} full; paused {:.3} ms (longest {:.3} ms)",
+            g.pause_total as f64 / 1e6,
+            g.pause_max as f64 / 1e6
         );
     }
     let done = s.completed.max(1) as f64;

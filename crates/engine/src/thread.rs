@@ -238,7 +238,10 @@ impl Simulation {
         self.set_state(t, ThreadState::Cpu, slot, act);
         let work = self.threads[t as usize].cpu_left;
         let client_first = self.threads[t as usize].role == Role::Client
-            && self.client_proc.as_ref().is_some_and(|c| c.priority);
+            && self
+                .client_proc
+                .as_ref()
+                .is_some_and(|c| c.runs_first(self.now, self.cfg.cores));
         if client_first {
             // The client woke from epoll_wait within the last slice: it runs first
             // (`load::ClientProc`).

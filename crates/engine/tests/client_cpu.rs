@@ -29,11 +29,7 @@ fn ab_spends_half_before_the_send_and_half_reading_the_response() {
     assert_eq!(by_id(&r)[1].sent, ms(2.5));
     assert_eq!(r.summary.makespan_ms, 20.0 - 0.5);
     // ab has its own lane on the timeline, 10 ms of CPU.
-    let lane = r
-        .lanes
-        .iter()
-        .position(|l| l.name == "ab (the client)")
-        .unwrap();
+    let lane = lane_named(&r, "ab (the client)");
     assert_eq!(r.lane_totals[lane].cpu, ms(10.0));
     assert!((r.summary.cpu_demand_ms - 20.0).abs() < 1e-9);
 }
@@ -117,11 +113,7 @@ fn a_client_that_runs_a_whole_slice_without_sleeping_shares_its_core() {
     assert_eq!(latencies(&r), vec![ms(12.0), ms(22.0), ms(31.5), ms(41.0)]);
     // Its lane is the client script's, not ab's: 5 ms on a core (4 ms of work; the sends of
     // #2 and #3 took 1 ms each on the shared core).
-    let lane = r
-        .lanes
-        .iter()
-        .position(|l| l.name == "the client (a script)")
-        .unwrap();
+    let lane = lane_named(&r, "the client (a script)");
     assert_eq!(r.lane_totals[lane].cpu, ms(5.0));
     assert!(r.lanes.iter().all(|l| !l.name.starts_with("ab")));
 }

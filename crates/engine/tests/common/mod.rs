@@ -68,6 +68,14 @@ pub fn all_ok(r: &RunResult) -> bool {
     r.requests.iter().all(|q| q.status == Status::Ok)
 }
 
+/// The index of the lane called `name`.
+pub fn lane_named(r: &RunResult, name: &str) -> usize {
+    r.lanes
+        .iter()
+        .position(|l| l.name == name)
+        .unwrap_or_else(|| panic!("no lane {name:?}"))
+}
+
 /// The segments of one lane, in time order.
 pub fn lane_segments(r: &RunResult, lane: u32) -> Vec<Segment> {
     let mut v: Vec<Segment> = r
