@@ -20,11 +20,21 @@
 //! One job may run with priority (the load generator, ab): on its core it runs whenever it is
 //! runnable and the core's other jobs wait, as Linux runs a process waking from `epoll_wait`
 //! ahead of CPU-bound ones.
+//!
+//! A core's speed may vary over time (`server.cpu_speed`: a VM whose host is shared, frequency
+//! scaling): each core holds a speed factor for an exponentially distributed time, then draws a
+//! new one, lognormal with mean 1, so the calibrated costs stay the average. Its jobs progress
+//! at `speed / n`. Holds are memoryless, so an idle core draws afresh when work arrives.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::time::Nanos;
+use crate::rng::Rng;
+use crate::scenario::CpuSpeed;
+use crate::time::{from_ms, Nanos};
+
+/// Never (a core without speed changes).
+const NEVER: Nanos = Nanos::MAX;
 
 #[derive(Clone, Copy, Debug)]
 struct Job {
@@ -55,13 +65,43 @@ impl Ord for Job {
 }
 
 /// One core's run queue.
-#[derive(Default)]
 struct Core {
     /// Virtual time: the work each of its shared jobs has had.
     v: f64,
     heap: BinaryHeap<Job>,
     /// Its shared jobs, in order of arrival on this core.
     members: Vec<u32>,
+    /// Work done per ns of time (1 unless the speed varies), and when it changes next.
+    speed: f64,
+    change_at: Nanos,
+}
+
+impl Default for Core {
+    fn default() -> Core {
+        Core {
+            v: 0.0,
+            heap: BinaryHeap::new(),
+            members: Vec::new(),
+            speed: 1.0,
+            change_at: NEVER,
+        }
+    }
+}
+
+/// The varying speed of the cores: its settings and its own random stream.
+struct SpeedNoise {
+    rng: Rng,
+    sigma: f64,
+    hold_ns: f64,
+}
+
+impl SpeedNoise {
+    /// A speed factor (lognormal, mean 1) and how long it holds (exponential, at least 1 ns).
+    fn draw(&mut self) -> (f64, Nanos) {
+        let speed = (self.sigma * self.rng.next_normal() - self.sigma * self.sigma / 2.0).exp();
+        let hold = (-self.rng.next_open01().ln() * self.hold_ns).max(1.0);
+        (speed, hold as Nanos)
+    }
 }
 
 const NO_CORE: u32 = u32::MAX;
@@ -93,12 +133,30 @@ pub(crate) struct Cores {
     pub gen: u64,
     /// Time of the currently scheduled tick, if any.
     pub scheduled: Option<Nanos>,
+    noise: Option<SpeedNoise>,
 }
 
 impl Cores {
-    pub fn new(k: u32) -> Cores {
+    /// `k` cores; with `speed` (and its random stream) their speed varies.
+    pub fn new(k: u32, speed: Option<(&CpuSpeed, Rng)>) -> Cores {
+        let mut noise = speed
+            .filter(|(s, _)| s.sigma > 0.0)
+            .map(|(s, rng)| SpeedNoise {
+                rng,
+                sigma: s.sigma,
+                hold_ns: from_ms(s.hold_ms) as f64,
+            });
+        let cores = (0..k.max(1))
+            .map(|_| {
+                let mut core = Core::default();
+                if let Some(n) = &mut noise {
+                    (core.speed, core.change_at) = n.draw();
+                }
+                core
+            })
+            .collect();
         Cores {
-            cores: (0..k.max(1)).map(|_| Core::default()).collect(),
+            cores,
             last: 0,
             epoch: Vec::new(),
             finish: Vec::new(),
@@ -112,6 +170,42 @@ impl Cores {
             delivered: 0,
             gen: 0,
             scheduled: None,
+            noise,
+        }
+    }
+
+    /// Core `c` changes speed at `at`: a new factor and hold. The priority job's end moves
+    /// with it (its work left is kept).
+    fn redraw(&mut self, c: usize, at: Nanos) {
+        let (speed, hold) = match &mut self.noise {
+            Some(noise) => noise.draw(),
+            None => (1.0, NEVER),
+        };
+        let core = &mut self.cores[c];
+        let old = std::mem::replace(&mut core.speed, speed);
+        core.change_at = at.saturating_add(hold);
+        if let Some((t, end, pc)) = self.prio {
+            if pc == c {
+                let left = end.saturating_sub(at) as f64 * old;
+                self.prio = Some((t, at + round_ns(left / speed), pc));
+            }
+        }
+    }
+
+    /// Core `c` gets work after being idle: a speed whose hold ended meanwhile is drawn anew
+    /// (the holds are memoryless, so this is the speed it would have now).
+    fn freshen(&mut self, c: usize) {
+        if self.load(c) == 0 && self.cores[c].change_at <= self.last {
+            self.redraw(c, self.last);
+        }
+    }
+
+    /// Runs core `c`'s shared jobs for `dt` ns at its current speed.
+    fn run_core(&mut self, c: usize, dt: Nanos) {
+        let n = self.cores[c].members.len();
+        if n > 0 && !self.prio_on(c) {
+            let core = &mut self.cores[c];
+            core.v += dt as f64 * core.speed / n as f64;
         }
     }
 
@@ -124,23 +218,28 @@ impl Cores {
         self.cores[c].members.len() + usize::from(self.prio_on(c))
     }
 
-    /// Brings virtual time up to `now`.
+    /// Brings virtual time up to `now`, through any speed changes of the busy cores.
     pub fn advance(&mut self, now: Nanos) {
-        if now <= self.last {
+        // At `now == last` only a speed change due now remains to be made.
+        if now < self.last || (now == self.last && self.noise.is_none()) {
             return;
         }
         if self.jobs > 0 {
             let dt = (now - self.last) as f64;
-            let prio_core = self.prio.map(|(_, _, c)| c);
             let mut used = 0usize;
-            for (c, core) in self.cores.iter_mut().enumerate() {
-                let n = core.members.len();
-                if prio_core == Some(c) {
-                    used += 1;
-                } else if n > 0 {
-                    used += 1;
-                    core.v += dt / n as f64;
+            for c in 0..self.cores.len() {
+                if self.load(c) == 0 {
+                    continue;
                 }
+                used += 1;
+                let mut t = self.last;
+                while self.cores[c].change_at <= now {
+                    let at = self.cores[c].change_at.max(t);
+                    self.run_core(c, at - t);
+                    self.redraw(c, at);
+                    t = at;
+                }
+                self.run_core(c, now - t);
             }
             self.busy += dt * used as f64;
         }
@@ -177,6 +276,7 @@ impl Cores {
 
     /// Puts `thread`'s job with `left` ns to do on core `c`'s shared queue.
     fn enqueue(&mut self, c: usize, thread: u32, left: f64) {
+        self.freshen(c);
         let t = thread as usize;
         self.epoch[t] = self.epoch[t].wrapping_add(1);
         let core = &mut self.cores[c];
@@ -224,11 +324,17 @@ impl Cores {
         let t = thread as usize;
         debug_assert!(self.prio.is_none(), "one priority job at a time");
         let c = self.place(thread);
+        self.freshen(c);
         self.epoch[t] = self.epoch[t].wrapping_add(1);
         self.work[t] = work;
         self.running[t] = true;
         self.core[t] = c as u32;
-        self.prio = Some((thread, now + work, c));
+        let end = if self.cores[c].speed == 1.0 {
+            now + work
+        } else {
+            now + round_ns(work as f64 / self.cores[c].speed)
+        };
+        self.prio = Some((thread, end, c));
         self.jobs += 1;
         self.moved = true;
     }
@@ -257,12 +363,24 @@ impl Cores {
         if !self.is_running(thread) {
             return 0;
         }
-        if let Some((p, end, _)) = self.prio {
+        if let Some((p, _, _)) = self.prio {
             if p == thread {
-                return end.saturating_sub(now);
+                return self.prio_left(now);
             }
         }
         self.left_v(thread).round() as Nanos
+    }
+
+    /// Work the priority job has left at `now` (its time left at its core's speed).
+    fn prio_left(&self, now: Nanos) -> Nanos {
+        let (_, end, c) = self.prio.expect("a priority job runs");
+        let left = end.saturating_sub(now);
+        let speed = self.cores[c].speed;
+        if speed == 1.0 {
+            left
+        } else {
+            round_ns(left as f64 * speed)
+        }
     }
 
     /// Takes `thread` off the cores (preempted or killed); returns its remaining work.
@@ -273,9 +391,9 @@ impl Cores {
         if !self.running[t] {
             return 0;
         }
-        if let Some((p, end, _)) = self.prio {
+        if let Some((p, _, _)) = self.prio {
             if p == thread {
-                let left = end.saturating_sub(now).min(self.work[t]);
+                let left = self.prio_left(now).min(self.work[t]);
                 self.end_prio(left);
                 return left;
             }
@@ -314,9 +432,12 @@ impl Cores {
             }
             loop {
                 self.clean_top(c);
-                let v = self.cores[c].v;
-                match self.cores[c].heap.peek() {
-                    Some(top) if top.finish_v <= v + ROUNDING => {
+                // A finish rounded to the nanosecond leaves at most half a nanosecond of
+                // time undone: at a speed above 1, more than half a unit of work.
+                let core = &self.cores[c];
+                let tolerance = core.v + ROUNDING * core.speed.max(1.0);
+                match core.heap.peek() {
+                    Some(top) if top.finish_v <= tolerance => {
                         let t = top.thread;
                         self.cores[c].heap.pop();
                         self.running[t as usize] = false;
@@ -364,7 +485,9 @@ impl Cores {
     /// When the earliest running job will finish at the current rates (after balancing).
     pub fn next_finish(&mut self) -> Option<Nanos> {
         self.balance();
-        let mut next = self.prio.map(|(_, end, _)| end);
+        let mut next = self
+            .prio
+            .map(|(_, end, c)| end.min(self.cores[c].change_at));
         if self.jobs == usize::from(self.prio.is_some()) {
             return next;
         }
@@ -376,9 +499,11 @@ impl Cores {
             }
             self.clean_top(c);
             if let Some(top) = self.cores[c].heap.peek() {
-                // At rate 1/n: the remaining virtual time takes n times as long.
-                let dv = (top.finish_v - self.cores[c].v).max(0.0);
-                let at = self.last + round_ns(dv * n as f64);
+                // At rate speed/n: the remaining virtual time takes n/speed times as long
+                // (or until the core's speed changes).
+                let core = &self.cores[c];
+                let dv = (top.finish_v - core.v).max(0.0);
+                let at = (self.last + round_ns(dv * n as f64 / core.speed)).min(core.change_at);
                 next = Some(next.map_or(at, |x: Nanos| x.min(at)));
             }
         }
@@ -418,7 +543,7 @@ mod tests {
 
     #[test]
     fn under_capacity_runs_at_full_speed() {
-        let mut c = Cores::new(2);
+        let mut c = Cores::new(2, None);
         c.add(0, 0, 100);
         c.add(0, 1, 300);
         assert_eq!(drain(&mut c), vec![(100, 0), (300, 1)]);
@@ -428,7 +553,7 @@ mod tests {
     #[test]
     fn over_capacity_shares() {
         // 3 jobs of 100 on 1 core: all progress at 1/3; the first ends at 300.
-        let mut c = Cores::new(1);
+        let mut c = Cores::new(1, None);
         c.add(0, 0, 100);
         c.add(0, 1, 100);
         c.add(0, 2, 200);
@@ -449,7 +574,7 @@ mod tests {
     fn sharing_never_stalls_on_sub_nanosecond_remainders() {
         // 3 jobs on 2 cores: two share a core at rate 1/2, and the one moved when the lone one
         // ends keeps a fractional virtual time.
-        let mut c = Cores::new(2);
+        let mut c = Cores::new(2, None);
         for t in 0..3 {
             c.add(0, t, 1 + t as Nanos);
         }
@@ -465,7 +590,7 @@ mod tests {
         // stops jobs 0 and 2 until t = 70; by then they did 10 each. Jobs 1 and 3 end at
         // 20 + 90 / (1/2) = 200. Core 1 is idle: it pulls job 2 (the latest on core 0), and
         // jobs 0 and 2, with 90 - 130 / 2 = 25 left, run a core each: they end at 225.
-        let mut c = Cores::new(2);
+        let mut c = Cores::new(2, None);
         for t in 0..4 {
             c.add(0, t, 100);
         }
@@ -484,7 +609,7 @@ mod tests {
         // Jobs 0 and 1 get a core each; job 2 finds none idle and joins the least loaded,
         // core 0. Job 1 ends at 100; its idle core pulls job 2 (the later on core 0): jobs 0
         // and 2 had 50 each by then and end at 150 on a core each.
-        let mut c = Cores::new(2);
+        let mut c = Cores::new(2, None);
         c.add(0, 0, 100);
         c.add(0, 1, 100);
         c.add(0, 2, 100);
@@ -496,7 +621,7 @@ mod tests {
     fn a_busy_core_is_left_to_its_job_and_the_client_shares_the_other() {
         // Two workers with a core each; the client (priority) finds no idle core and goes to
         // the least loaded, core 0, whose worker waits while it runs: worker 0 ends 30 later.
-        let mut c = Cores::new(2);
+        let mut c = Cores::new(2, None);
         c.add(0, 0, 100);
         c.add(0, 1, 100);
         c.add_priority(10, 5, 30);
@@ -505,7 +630,7 @@ mod tests {
 
     #[test]
     fn a_thread_goes_back_to_its_idle_core_or_to_an_idle_one() {
-        let mut c = Cores::new(2);
+        let mut c = Cores::new(2, None);
         c.add(0, 0, 100);
         c.add(0, 1, 100);
         assert_eq!(drain(&mut c), vec![(100, 0), (100, 1)]);
@@ -525,7 +650,7 @@ mod tests {
         // Core 0: jobs 0 and 2; core 1: job 1. Job 1 ends at 100 and starts its next op at
         // the same instant: the balancer runs only once the instant is settled, so core 1
         // pulls nothing and job 1 goes on there alone.
-        let mut c = Cores::new(2);
+        let mut c = Cores::new(2, None);
         c.add(0, 0, 400);
         c.add(0, 1, 100);
         c.add(0, 2, 400);
@@ -540,7 +665,7 @@ mod tests {
 
     #[test]
     fn on_one_core_a_priority_job_stops_the_others() {
-        let mut c = Cores::new(1);
+        let mut c = Cores::new(1, None);
         c.add(0, 0, 100);
         c.add_priority(10, 1, 30);
         assert_eq!(c.remaining(25, 1), 15);
@@ -551,9 +676,99 @@ mod tests {
         assert_eq!(c.delivered, 140);
     }
 
+    /// Core `c` runs at `speed` until `until`, then at its nominal speed (no variation set).
+    fn set_speed(c: &mut Cores, core: usize, speed: f64, until: Nanos) {
+        c.cores[core].speed = speed;
+        c.cores[core].change_at = until;
+    }
+
+    #[test]
+    fn a_slow_core_stretches_its_jobs_until_its_speed_changes() {
+        // Core 0 at half speed until t = 4 000, then at 1. A job of 10 000 does 2 000 by then
+        // and the remaining 8 000 at full speed: it ends at 12 000. Two jobs of 3 000 sharing
+        // the slow core each do 4 000 × 0.5 / 2 = 1 000 by 4 000, then 2 000 at rate 1/2:
+        // both end at 8 000.
+        let mut c = Cores::new(1, None);
+        set_speed(&mut c, 0, 0.5, 4_000);
+        c.add(0, 0, 10_000);
+        assert_eq!(c.next_finish(), Some(4_000), "the speed change comes first");
+        assert_eq!(drain(&mut c), vec![(12_000, 0)]);
+        let mut c = Cores::new(1, None);
+        set_speed(&mut c, 0, 0.5, 4_000);
+        c.add(0, 0, 3_000);
+        c.add(0, 1, 3_000);
+        assert_eq!(c.remaining(2_000, 0), 2_500);
+        assert_eq!(drain(&mut c), vec![(8_000, 0), (8_000, 1)]);
+        assert_eq!(c.delivered, 6_000);
+        assert_eq!(c.busy, 8_000.0);
+    }
+
+    #[test]
+    fn the_priority_job_keeps_its_work_across_a_speed_change() {
+        // At a quarter speed until 2 000, a priority job of 1 000 from t = 0 does 500 by
+        // then and the other 500 at speed 1: it ends at 2 500. Its remaining work at 1 000 is
+        // 750, and taken off then it gives back 750.
+        let mut c = Cores::new(1, None);
+        set_speed(&mut c, 0, 0.25, 2_000);
+        c.add_priority(0, 1, 1_000);
+        assert_eq!(c.remaining(1_000, 1), 750);
+        assert_eq!(drain(&mut c), vec![(2_500, 1)]);
+        let mut c = Cores::new(1, None);
+        set_speed(&mut c, 0, 0.25, 2_000);
+        c.add_priority(0, 1, 1_000);
+        assert_eq!(c.remove(1_000, 1), 750);
+        assert_eq!(c.delivered, 250);
+    }
+
+    #[test]
+    fn a_fast_core_ends_a_job_at_the_nearest_nanosecond() {
+        // 10 units at speed 3 take 3.33 ns: the job ends at 3, with 1 unit (a third of a
+        // nanosecond) undone, instead of waiting at t = 3 for a tick that never comes.
+        let mut c = Cores::new(1, None);
+        set_speed(&mut c, 0, 3.0, NEVER);
+        c.add(0, 0, 10);
+        assert_eq!(drain(&mut c), vec![(3, 0)]);
+        assert_eq!(c.delivered, 10);
+    }
+
+    #[test]
+    fn an_idle_core_draws_its_speed_afresh_when_work_arrives() {
+        // The hold ended while the core was idle: the job that arrives later runs at the
+        // core's speed from then (here the nominal one), not at the stale slow one.
+        let mut c = Cores::new(1, None);
+        set_speed(&mut c, 0, 0.5, 1_000);
+        c.add(5_000, 0, 1_000);
+        assert_eq!(drain(&mut c), vec![(6_000, 0)]);
+    }
+
+    #[test]
+    fn varying_speed_keeps_the_average_and_conserves_work() {
+        // Speeds of mean 1 held ~10 ms: a job of 60 s ends within a few % of 60 s, and
+        // many short jobs on 2 cores deliver exactly the work they asked for.
+        let speed = CpuSpeed {
+            sigma: 0.3,
+            hold_ms: 10.0,
+        };
+        let mut c = Cores::new(1, Some((&speed, Rng::new(1, 5))));
+        c.add(0, 0, 60_000_000_000);
+        let (end, _) = drain(&mut c)[0];
+        let ratio = end as f64 / 60e9;
+        assert!((0.95..1.05).contains(&ratio), "took {ratio} × the work");
+        let mut c = Cores::new(2, Some((&speed, Rng::new(2, 5))));
+        let mut asked = 0;
+        for t in 0..50u32 {
+            let w = 1_000_000 + Nanos::from(t) * 77_777;
+            c.add(Nanos::from(t) * 300_000, t, w);
+            asked += w;
+        }
+        let done = drain(&mut c);
+        assert_eq!(done.len(), 50);
+        assert_eq!(c.delivered, asked);
+    }
+
     #[test]
     fn preemption_keeps_remaining_work() {
-        let mut c = Cores::new(1);
+        let mut c = Cores::new(1, None);
         c.add(0, 0, 100);
         assert_eq!(c.remove(40, 0), 60);
         c.add(50, 0, 60);

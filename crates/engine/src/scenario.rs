@@ -33,6 +33,8 @@ pub mod limits {
     pub const GC_NS_PER_OBJECT: (f64, f64) = (0.0, 1_000.0);
     pub const GC_THRESHOLD0: (u32, u32) = (0, 1_000_000);
     pub const GC_THRESHOLD: (u32, u32) = (1, 1_000);
+    pub const SPEED_SIGMA: (f64, f64) = (0.0, 1.0);
+    pub const SPEED_HOLD_MS: (f64, f64) = (0.1, 60_000.0);
     pub const STEPS: usize = 32;
     pub const BACKGROUND_TASKS: usize = 8;
     pub const DB_POOL: (u32, u32) = (1, 10_000);
@@ -331,6 +333,25 @@ pub struct Server {
     /// CPython's cyclic garbage collector, per worker process (absent: not modelled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gc: Option<GcSettings>,
+    /// The cores' speed varies over time (absent: constant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_speed: Option<CpuSpeed>,
+}
+
+/// The host's CPU speed varying over time, as on a VM whose host runs other VMs (or with
+/// frequency scaling): each core holds a speed for an exponentially distributed time of mean
+/// `hold_ms`, then draws a new one, lognormal with mean 1 and log-standard deviation `sigma`.
+/// The costs stay the average; what varies is when the work is slow. A closed loop's requests
+/// queued at a slow moment wait longer: tails that no cost of the server explains.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpuSpeed {
+    /// Spread of the speed factor (log-standard deviation); 0 turns the variation off.
+    #[serde(deserialize_with = "crate::field::speed_sigma")]
+    pub sigma: f64,
+    /// Mean time a core keeps one speed, ms.
+    #[serde(deserialize_with = "crate::field::hold_ms")]
+    pub hold_ms: f64,
 }
 
 /// CPython's generational garbage collector (3.11: thresholds 700, 10, 10 and the 25 % rule
@@ -469,6 +490,7 @@ impl Server {
             restart_ms: None,
             costs: None,
             gc: None,
+            cpu_speed: None,
         }
     }
 
@@ -512,6 +534,7 @@ impl Server {
             // its --backlog.
             accept_batch: self.backlog.unwrap_or(d.backlog),
             gc: self.gc.clone(),
+            cpu_speed: self.cpu_speed.clone().filter(|s| s.sigma > 0.0),
         }
     }
 }
@@ -547,6 +570,8 @@ pub struct ServerConfig {
     pub accept_batch: u32,
     /// The garbage collector, if modelled.
     pub gc: Option<GcSettings>,
+    /// The cores' varying speed, if modelled (a sigma above 0).
+    pub cpu_speed: Option<CpuSpeed>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1037,6 +1062,15 @@ impl Scenario {
         }
         if let Some(g) = &s.gc {
             v.validate_gc(g);
+        }
+        if let Some(sp) = &s.cpu_speed {
+            v.f64_range("server.cpu_speed.sigma", sp.sigma, limits::SPEED_SIGMA, "");
+            v.f64_range(
+                "server.cpu_speed.hold_ms",
+                sp.hold_ms,
+                limits::SPEED_HOLD_MS,
+                "",
+            );
         }
     }
 

@@ -332,7 +332,12 @@ impl Simulation {
             opts,
             now: 0,
             q: EventQueue::default(),
-            cores: Cores::new(cfg.cores),
+            cores: Cores::new(
+                cfg.cores,
+                cfg.cpu_speed
+                    .as_ref()
+                    .map(|s| (s, Rng::new(scenario.seed, 5))),
+            ),
             cores_dirty: false,
             gils: Vec::new(),
             gil_gen: 0,

@@ -213,9 +213,14 @@ fn gen_scenario(v: &[u32]) -> Value {
     if load["kind"] == "burst" && k.chance(30) {
         load["client_cpu_us"] = json!(k.float(0.0, 500.0));
     }
+    let seed = k.next() as u64;
+    // Drawn last, so that earlier cases (and the saved regressions) keep their scenarios.
+    if k.chance(25) {
+        server["cpu_speed"] = json!({"sigma": k.float(0.0, 1.0), "hold_ms": k.float(0.1, 20.0)});
+    }
     json!({
         "version": 1,
-        "seed": k.next() as u64,
+        "seed": seed,
         "server": server,
         "handler": handler,
         "load": load
