@@ -57,9 +57,16 @@ pub fn ab_report(r: &RunResult) -> String {
         String::new()
     };
     let _ = writeln!(o, "Server Software:        {}{workers}", cfg.kind.title());
+    let speed = match &cfg.cpu_speed {
+        Some(s) => format!(
+            ", speed varying (sigma {}, held ~{} ms)",
+            s.sigma, s.hold_ms
+        ),
+        None => String::new(),
+    };
     let _ = writeln!(
         o,
-        "Server Model:           {} cores, {}",
+        "Server Model:           {} cores{speed}, {}",
         cfg.cores,
         if cfg.gil {
             "GIL"

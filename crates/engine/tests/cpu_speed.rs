@@ -96,3 +96,15 @@ fn out_of_range_settings_are_refused_with_their_paths() {
         "unknown field",
     );
 }
+
+#[test]
+fn the_report_names_the_varying_speed() {
+    let r = run(ab_hello(1, Some(json!({"sigma": 0.15, "hold_ms": 40.0}))));
+    let text = loopsim_engine::report::ab_report(&r);
+    assert!(
+        text.contains(
+            "Server Model:           2 cores, speed varying (sigma 0.15, held ~40 ms), GIL"
+        ),
+        "{text}"
+    );
+}
