@@ -373,6 +373,77 @@ def calibrate_cpu_loop(trials=15, n=1_000_000):
     return statistics.median(rates), rates
 
 
+# One core's CPU loop, timed piece by piece (run by measure_cpu_speed in its own process).
+_SPEED_PROBE = r"""
+import json, os, sys, time
+sys.path.insert(0, sys.argv[1])
+import common
+core, iters, seconds, start = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+os.sched_setaffinity(0, {core})
+common.burn(iters)
+while time.time() < start:
+    pass
+out, pc = [], time.perf_counter
+t0 = pc()
+while pc() - t0 < seconds:
+    a = pc()
+    common.burn(iters)
+    out.append((a - t0, pc() - a))
+json.dump(out, sys.stdout)
+"""
+
+SPEED_WINDOW_MS = 10.0
+HOLD_WINDOW_MS = 5.0
+
+
+def speed_windows(pieces, window_ms):
+    """log(speed) per window of `window_ms`: the pieces' median time over their mean time in
+    the window (a window needs 2 pieces)."""
+    med = statistics.median(d for _, d in pieces)
+    w = {}
+    for t, d in pieces:
+        w.setdefault(int(t * 1000 / window_ms), []).append(d)
+    return [math.log(med / statistics.mean(v)) for _, v in sorted(w.items()) if len(v) >= 2]
+
+
+def speed_of_core(pieces, iters):
+    """`sigma`: the standard deviation of log(speed) over 10 ms windows, without the 2 % most
+    extreme at each end (a window where the process was preempted is not a speed). `hold_ms`:
+    from the autocorrelation ρ of log(speed) over 5 ms windows, which for speeds held an
+    exponential time T falls as exp(-lag / T) (times a constant for the noise within a window):
+    T = 3 × 5 ms / ln(ρ(5 ms) / ρ(20 ms))."""
+    ls = sorted(speed_windows(pieces, SPEED_WINDOW_MS))
+    k = len(ls) // 50
+    sigma = statistics.pstdev(ls[k:len(ls) - k])
+    x = speed_windows(pieces, HOLD_WINDOW_MS)
+    m, v = statistics.mean(x), statistics.pvariance(x)
+
+    def rho(lag):
+        return sum((x[i] - m) * (x[i + lag] - m) for i in range(len(x) - lag)) / (len(x) - lag) / v
+
+    r1, r4 = rho(1), rho(4)
+    hold = 3 * HOLD_WINDOW_MS / math.log(r1 / r4) if 0 < r4 < r1 else HOLD_WINDOW_MS
+    return {"sigma": sigma, "hold_ms": min(max(hold, 0.1), 60_000.0), "rho": [r1, r4],
+            "pieces": len(pieces), "rate": iters / statistics.median(d for _, d in pieces)}
+
+
+def measure_cpu_speed(loop_rate, seconds=2.0, piece_s=0.001):
+    """The cores' speed over time: the CPU loop in pieces of ~1 ms on every core at once (as
+    in a run, where the server and the client keep both busy), for `seconds`. Returns the
+    median sigma and hold over the cores (rounded: `server.cpu_speed`), each core's, and the
+    loop's median rate (iterations/s)."""
+    iters = max(1000, int(loop_rate * piece_s))
+    start = time.time() + 0.5
+    procs = [subprocess.Popen([sys.executable, "-c", _SPEED_PROBE, APPS, str(c), str(iters),
+                               str(seconds), str(start)], stdout=subprocess.PIPE)
+             for c in range(CORES)]
+    cores = [speed_of_core(json.loads(p.communicate()[0]), iters) for p in procs]
+    return {"sigma": round(statistics.median(c["sigma"] for c in cores), 3),
+            "hold_ms": round(statistics.median(c["hold_ms"] for c in cores), 1),
+            "cores": cores, "seconds": seconds, "piece_ms": iters / loop_rate * 1000,
+            "rate": statistics.median(c["rate"] for c in cores)}
+
+
 # Calibration concurrency. At c=1 every request follows an idle gap (and on the Flask dev
 # server werkzeug's 10 ms close wait), after which the server runs cold: c=1 overstates the CPU
 # per request (Flask: 1.4–1.8 ms at c=1, 0.83–0.91 ms at c=4 … 100). A few connections keep
@@ -609,12 +680,16 @@ def sim_gc(sc, cal, gc_start=None, pending=None):
     return gc
 
 
-def sim_scenario(sc, cal, gc_start=None, pending=None):
+def sim_scenario(sc, cal, gc_start=None, pending=None, speed=None):
+    """The scenario for loopsim, with the calibrated costs, and for one real run its inputs:
+    the collector's counters and the cores' varying speed measured just before it."""
     c = cal[sc["kind"]]
     server = {"kind": sc["kind"], "cores": CORES, "costs": c["costs"]}
     gc = sim_gc(sc, cal, gc_start, pending)
     if gc:
         server["gc"] = gc
+    if speed:
+        server["cpu_speed"] = {"sigma": speed["sigma"], "hold_ms": speed["hold_ms"]}
     if sc.get("workers", 1) > 1:
         server["workers"] = sc["workers"]
     if sc.get("threads"):
@@ -643,11 +718,11 @@ def sim_scenario(sc, cal, gc_start=None, pending=None):
             "server": server, "handler": handler, "load": load}
 
 
-def sim_at_arrivals(sc, cal, sent_ms, gc_start=None):
+def sim_at_arrivals(sc, cal, sent_ms, gc_start=None, speed=None):
     """The scenario simulated with the real client's send times instead of "all at once": the
     client's own spread (its Python threads connect over a few ms), as an input, not a fit.
     Returns (median, max, makespan) in ms."""
-    scen = sim_scenario(sc, cal, gc_start)
+    scen = sim_scenario(sc, cal, gc_start, speed=speed)
     scen["load"] = {"kind": "burst", "offsets_ms": [round(x, 4) for x in sent_ms]}
     # No `client_cpu_us` here: the real send times already include the client's work before
     # each send, and the sends would be delayed twice.
@@ -678,7 +753,7 @@ def run_loopsim(scen, name):
     return path, json.loads(out.stdout), out.stdout
 
 
-def sim_gc_bounds(sc, cal, gc_start):
+def sim_gc_bounds(sc, cal, gc_start, speed=None):
     """The scenario simulated with the real run's collector counters and the two extremes of
     the part Python does not show (`pending`): none (no full collection can be due) and a
     quarter of the heap (one is due as soon as the oldest counter allows). Per case: median,
@@ -686,14 +761,15 @@ def sim_gc_bounds(sc, cal, gc_start):
     heap = cal[sc["kind"]]["gc"]["heap_objects"]
     out = {}
     for case, pending in (("none", 0), ("due", heap // 4)):
-        _, res, _ = run_loopsim(sim_scenario(sc, cal, gc_start, pending), f"{sc['name']}-gc-{case}")
+        _, res, _ = run_loopsim(sim_scenario(sc, cal, gc_start, pending, speed),
+                                f"{sc['name']}-gc-{case}")
         lat = ok_latencies(res)
         out[case] = (pct(lat, .5), max(lat), res["summary"]["makespan_ms"], gc_counts(res))
     return out
 
 
-def run_sim(sc, cal, gc_start=None):
-    path, res, raw = run_loopsim(sim_scenario(sc, cal, gc_start), sc["name"])
+def run_sim(sc, cal, gc_start=None, speed=None):
+    path, res, raw = run_loopsim(sim_scenario(sc, cal, gc_start, speed=speed), sc["name"])
     with open(os.path.join(RESULTS, "runs", sc["name"], "sim.json"), "w") as f:
         f.write(raw)
     trace = None
@@ -798,9 +874,13 @@ def own_cpu_s():
 def real_run(sc, cpu_iters, rep, loop_rate):
     """One run of the scenario against the real server."""
     workers = sc.get("workers", 1)
-    # How fast this machine is right now, relative to the calibration (the median of 3 short
-    # runs of the CPU loop): a shared VM's speed drifts; the report shows it per run.
-    speed = statistics.median(calibrate_cpu_loop(trials=3, n=500_000)[1]) / loop_rate
+    # How fast this machine is right now, relative to the calibration, and how its speed
+    # varies (1 s of the CPU loop in 1 ms pieces on every core): a shared VM's speed drifts and
+    # its noise comes and goes; the report shows both per run, and the run is simulated with
+    # the variation measured here.
+    probe = measure_cpu_speed(loop_rate, seconds=1.0)
+    speed = probe["rate"] / loop_rate
+    cpu_speed = {"sigma": probe["sigma"], "hold_ms": probe["hold_ms"]}
     tag = sc["name"] if rep == 0 else f"{sc['name']}-{rep + 1}"
     ld = sc["load"]
     if ld["kind"] == "burst":
@@ -810,7 +890,7 @@ def real_run(sc, cpu_iters, rep, loop_rate):
     srv = Server(sc["kind"], workers=workers, threads=sc.get("threads"), tag=tag, warm_burst=size,
                  cpu_iters=cpu_iters)
     real = {"command": shell_quote(srv.argv), "loadavg": os.getloadavg()[0], "dir": srv.dir,
-            "speed": speed}
+            "speed": speed, "cpu_speed": cpu_speed}
     try:
         if sc["kind"] in ASGI and workers == 1:
             # The collector's counters as the load starts (loopsim starts from them).
@@ -885,8 +965,8 @@ def simulate_row(row, cal):
     sc, real = row["sc"], row["real"]
     workers = sc.get("workers", 1)
     ld = sc["load"]
-    gc_start = real.get("gc_start")
-    sim_path, sim, trace = run_sim(sc, cal, gc_start)
+    gc_start, speed = real.get("gc_start"), real.get("cpu_speed")
+    sim_path, sim, trace = run_sim(sc, cal, gc_start, speed)
     sreqs = sim["requests"]
     sim_ok = [r for r in sreqs if r["status"] == "ok"]
     row["sim_path"] = os.path.relpath(sim_path, REPO)
@@ -913,13 +993,14 @@ def simulate_row(row, cal):
         simd["waves"] = None
     row["simd"] = simd
     if real.get("sent_ms") and not ld.get("offsets_ms"):
-        row["sim_arrivals"] = sim_at_arrivals(sc, cal, real["sent_ms"], gc_start)
+        row["sim_arrivals"] = sim_at_arrivals(sc, cal, real["sent_ms"], gc_start, speed)
     if gc_start and cal[sc["kind"]].get("gc"):
         # Every run from its own counters: does the collector predict its full collections?
         row["gc_runs"] = [
             {"count": x["gc_start"]["count"],
              "real_full": (x.get("gc") or {}).get("2", [0])[0],
-             "makespan": x["makespan"], "sim": sim_gc_bounds(sc, cal, x["gc_start"])}
+             "makespan": x["makespan"],
+             "sim": sim_gc_bounds(sc, cal, x["gc_start"], x.get("cpu_speed"))}
             for x in real["runs"] if x.get("gc_start")]
         # The compared run's (the same counters).
         row["sim_gc"] = next(g["sim"] for g in row["gc_runs"] if g["count"] == gc_start["count"])
@@ -1027,7 +1108,7 @@ def display(cmd):
 
 
 def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loop_end, note="",
-           gil_wake=None, burst_client=None, started=None):
+           gil_wake=None, burst_client=None, started=None, cpu_speed=None):
     L = []
     w = L.append
     w("# Fidelity: loopsim against real Python servers")
@@ -1129,6 +1210,21 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "(`garbage_per_request`). Each run starts from the real worker's counters "
               "(`gc.get_count()`, read as the load starts).")
     w("")
+    if cpu_speed:
+        per_core = "; ".join(
+            f"core {i}: sigma {c['sigma']:.3f}, hold {c['hold_ms']:.0f} ms (ρ {c['rho'][0]:.2f} at "
+            f"{HOLD_WINDOW_MS:g} ms, {c['rho'][1]:.2f} at {4 * HOLD_WINDOW_MS:g} ms)"
+            for i, c in enumerate(cpu_speed["cores"]))
+        w(f"The cores' speed over time (`server.cpu_speed`): the CPU loop in pieces of "
+          f"{cpu_speed['piece_ms']:.1f} ms on every core at once for {cpu_speed['seconds']:g} s "
+          f"(a run keeps both cores busy too). Its speed varies and holds: {per_core}. "
+          f"`sigma` is the standard deviation of log(speed) over {SPEED_WINDOW_MS:g} ms windows "
+          "without the 2 % most extreme at each end (a preempted window), `hold_ms` the time "
+          "the autocorrelation takes to fall by e (the median over the cores: sigma "
+          f"{cpu_speed['sigma']:g}, hold {cpu_speed['hold_ms']:g} ms here). The noise comes and "
+          "goes, so the same probe runs for 1 s just before every real run, and that run is "
+          "simulated with what it measured (listed per scenario; seed 1).")
+        w("")
     if gil_wake:
         w(f"GIL hand-off: two threads of the servers' Python waking each other through "
           f"`threading.Event` take {gil_wake[0]:.0f} µs per hand-off, {gil_wake[1]:.0f} µs of it "
@@ -1249,6 +1345,10 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
         w(f"| other processes' CPU during the run | {c['others_s'] / c['wall_s']:.2f} cores "
           f"(load average {r['loadavg']:.2f}) | not modelled | |")
         w(f"| machine speed just before (CPU loop vs calibration) | {r['speed']:.2f} × | 1 × | |")
+        if r.get("cpu_speed"):
+            cs = r["cpu_speed"]
+            w(f"| cores' speed varying just before (`server.cpu_speed`) | sigma {cs['sigma']:.3f}, "
+              f"held ~{cs['hold_ms']:.0f} ms | the same | |")
         if r.get("handler_cpu"):
             hc = ", ".join(f"{cpu:.3f} s CPU in {wall:.3f} s" for cpu, wall in r["handler_cpu"])
             w(f"| handler thread CPU vs wall | {hc} | {CPU_S:g} s CPU each | |")
@@ -1264,7 +1364,9 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             w("All runs: " + "; ".join(
                 f"{fmt_ms(pct(x['latencies'], .5))} median, {fmt_ms(x['makespan'])} makespan"
                 + (f", {fmt_waves(x['waves'])}" if x["waves"] else "")
-                + f", {x['split'][0]}, speed {x['speed']:.2f} ×, others' CPU {x['cpu']['others_s'] / x['cpu']['wall_s']:.2f} cores"
+                + f", {x['split'][0]}, speed {x['speed']:.2f} ×"
+                + (f" (σ {x['cpu_speed']['sigma']:.2f})" if x.get("cpu_speed") else "")
+                + f", others' CPU {x['cpu']['others_s'] / x['cpu']['wall_s']:.2f} cores"
                 + gc_full(x)
                 for x in r["runs"]) + ".")
             w("")
@@ -1333,7 +1435,7 @@ def main():
                 json.dump(d, f)
         report(d["rows"], d["cal"], d["loop"], d["cpu_iters"], d["route_check"], d["elapsed_s"],
                d["path"], d["repeat"], d["loop_end"], d["note"], d.get("gil_wake"),
-               d.get("burst_client"), d.get("started"))
+               d.get("burst_client"), d.get("started"), d.get("cpu_speed"))
         return
     started = time.time()
     os.makedirs(RESULTS, exist_ok=True)
@@ -1371,6 +1473,9 @@ def main():
     burst_client = calibrate_burst_client()
     BURST_CLIENT_US = round(burst_client[0], 1)
     log(f"   burst client: {BURST_CLIENT_US} µs CPU per request (rounds {', '.join(f'{x:.0f}' for x in burst_client[1])})")
+    cpu_speed = measure_cpu_speed(loop[0])
+    per_core = ", ".join(f"{c['sigma']:.3f} / {c['hold_ms']:.0f} ms" for c in cpu_speed["cores"])
+    log(f"   cores' speed: sigma {cpu_speed['sigma']}, held ~{cpu_speed['hold_ms']} ms (per core: {per_core})")
     route_check = (float("nan"), float("nan"))
     if not a.smoke:
         route_check = check_cpu_route(cpu_iters)
@@ -1394,9 +1499,9 @@ def main():
         json.dump({"rows": rows, "cal": cal, "loop": loop, "cpu_iters": cpu_iters,
                    "route_check": route_check, "elapsed_s": elapsed, "path": path,
                    "repeat": repeat, "loop_end": loop_end, "note": note, "gil_wake": gil_wake,
-                   "burst_client": burst_client, "started": started}, f)
+                   "burst_client": burst_client, "started": started, "cpu_speed": cpu_speed}, f)
     report(rows, cal, loop, cpu_iters, route_check, elapsed, path, repeat, loop_end, note, gil_wake,
-           burst_client, started)
+           burst_client, started, cpu_speed)
     flagged = sum(1 for r in rows if r["diffs"])
     log(f"done in {(time.time() - started) / 60:.1f} min: {len(rows)} scenarios, "
         f"{flagged} with differences beyond tolerance")
