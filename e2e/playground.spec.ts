@@ -143,6 +143,39 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
+  test('a varying CPU speed shows in the report and widens the tail', async ({ page }) => {
+    const problems = watchForProblems(page);
+    // ab's percentile table: the 50 % and 100 % rows, in ms.
+    const tail = async () => {
+      const text = await page.getByTestId('ab-report').innerText();
+      const p50 = Number(/^\s*50%\s+(\d+)/m.exec(text)![1]);
+      const max = Number(/^\s*100%\s+(\d+)/m.exec(text)![1]);
+      return max / p50;
+    };
+    await loadPreset(page, 'ab-uvicorn');
+    const steady = await tail();
+    await page.locator('summary', { hasText: 'Host: varying CPU speed' }).click();
+    await page.locator('#f-speed').check();
+    await expect(page.locator('#f-speed-sigma')).toHaveValue('0.15');
+    await expect(page.locator('#f-speed-hold')).toHaveValue('40');
+    await page.locator('#f-speed-sigma').fill('0.3');
+    await page.locator('#f-speed-sigma').blur();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('ab-report')).toContainText('speed varying (sigma 0.3, held ~40 ms)', { timeout: 20_000 });
+    expect(await tail()).toBeGreaterThan(steady + 0.1);
+    // A hold of 0 is refused, naming the field and its range.
+    await page.locator('#f-speed-hold').fill('0');
+    await page.locator('#f-speed-hold').blur();
+    await expect(page.getByTestId('run-button')).toBeDisabled();
+    await expect(page.getByTestId('run-blocker')).toContainText('server.cpu_speed.hold_ms');
+    await expect(page.locator('#f-speed-hold-error')).toContainText('between 0.1 and 60000');
+    await page.locator('#f-speed').uncheck();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText('');
+    await expect(page.getByTestId('ab-report')).not.toContainText('speed varying');
+    expect(problems).toEqual([]);
+  });
+
   test('invalid combinations disable Run with the reason', async ({ page }) => {
     await page.getByLabel('Route').selectOption('def');
     await page.locator('#f-step0-kind').selectOption('await_io');

@@ -4,8 +4,8 @@
 
 use loopsim_engine::dist::Dist;
 use loopsim_engine::scenario::{
-    Arrivals, Background, Costs, GcSettings, Load, Offload, Route, Scenario, Server, ServerKind,
-    Step, StepKind, GC_THRESHOLDS,
+    Arrivals, Background, Costs, CpuSpeed, GcSettings, Load, Offload, Route, Scenario, Server,
+    ServerKind, Step, StepKind, GC_THRESHOLDS,
 };
 
 /// Which step list: the route's, or a background task's.
@@ -62,6 +62,24 @@ pub fn gc_full_due(g: &GcSettings) -> bool {
     g.count == Some([0, 0, t[2] + 1]) && g.pending == Some(g.heap_objects / 4)
 }
 
+/// An edit of the cores' varying speed (`server.cpu_speed`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SpeedEdit {
+    /// Vary the speed (with [`default_cpu_speed`]) or keep it constant.
+    On(bool),
+    Sigma(f64),
+    HoldMs(f64),
+}
+
+/// The varying speed when the editor turns it on: the fidelity harness's measurement of its
+/// 2-core VM (docs/fidelity.md), rounded.
+pub fn default_cpu_speed() -> CpuSpeed {
+    CpuSpeed {
+        sigma: 0.15,
+        hold_ms: 40.0,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoadKind {
     Closed,
@@ -109,6 +127,7 @@ pub enum Edit {
     ProcessPool(Option<u32>),
     Cost(CostField, Option<f64>),
     Gc(GcEdit),
+    CpuSpeed(SpeedEdit),
     Route(Route),
     Overhead(Option<Dist>),
     DbPool(Option<u32>),
@@ -229,6 +248,16 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                 } else if matches!(edit, GcEdit::FullDue(false)) {
                     g.count = None;
                     g.pending = None;
+                }
+            }
+        }
+        Edit::CpuSpeed(SpeedEdit::On(on)) => s.server.cpu_speed = on.then(default_cpu_speed),
+        Edit::CpuSpeed(edit) => {
+            if let Some(c) = &mut s.server.cpu_speed {
+                match edit {
+                    SpeedEdit::Sigma(v) => c.sigma = v,
+                    SpeedEdit::HoldMs(v) => c.hold_ms = v,
+                    SpeedEdit::On(_) => {}
                 }
             }
         }
@@ -403,6 +432,27 @@ mod tests {
         apply(&mut s, Edit::Cost(CostField::KernelShare, None));
         apply(&mut s, Edit::Cost(CostField::Spawn, None));
         assert_eq!(s.server.costs, None);
+    }
+
+    #[test]
+    fn the_varying_speed_is_turned_on_edited_checked_and_off() {
+        let mut s = preset("fastapi-async-time-sleep");
+        // Edits of a speed that is not varied change nothing.
+        apply(&mut s, Edit::CpuSpeed(SpeedEdit::Sigma(0.5)));
+        assert_eq!(s.server.cpu_speed, None);
+        apply(&mut s, Edit::CpuSpeed(SpeedEdit::On(true)));
+        assert_eq!(s.server.cpu_speed, Some(default_cpu_speed()));
+        apply(&mut s, Edit::CpuSpeed(SpeedEdit::HoldMs(0.0)));
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.0[0].path, "server.cpu_speed.hold_ms");
+        assert!(e.0[0].message.contains("between 0.1 and 60000"));
+        apply(&mut s, Edit::CpuSpeed(SpeedEdit::HoldMs(25.0)));
+        apply(&mut s, Edit::CpuSpeed(SpeedEdit::Sigma(0.3)));
+        s.validate().unwrap();
+        let c = s.server.cpu_speed.clone().unwrap();
+        assert_eq!((c.sigma, c.hold_ms), (0.3, 25.0));
+        apply(&mut s, Edit::CpuSpeed(SpeedEdit::On(false)));
+        assert_eq!(s.server.cpu_speed, None);
     }
 
     #[test]

@@ -14,8 +14,8 @@ use yew::prelude::*;
 
 use super::fields::{CheckField, NumberField, SelectField, TextField};
 use crate::editor::{
-    client_cpu_of, gc_full_due, load_kind, CostField, Edit, GcEdit, LoadEdit, LoadKind, StepEdit,
-    Steps,
+    client_cpu_of, gc_full_due, load_kind, CostField, Edit, GcEdit, LoadEdit, LoadKind, SpeedEdit,
+    StepEdit, Steps,
 };
 
 /// Validation errors, looked up by JSON path.
@@ -244,6 +244,22 @@ fn ServerForm(p: &FormProps) -> Html {
                             on_change={gc_u32(cb, GcEdit::Threshold0)} />
                     </div>
                 }
+            </details>
+            <details class="advanced" open={s.cpu_speed.is_some()}>
+                <summary>{ "Host: varying CPU speed" }</summary>
+                <p class="hint">{ "On a VM that shares its host (or with frequency scaling) each core is fast for a while, then slow for a while. The costs stay the average, but requests queued at a slow moment wait longer: tails no server cost explains." }</p>
+                <div class="row">
+                    <CheckField id="f-speed" label="Vary the cores' speed" checked={s.cpu_speed.is_some()}
+                        on_change={cb.reform(|v| Edit::CpuSpeed(SpeedEdit::On(v)))} />
+                    if let Some(c) = &s.cpu_speed {
+                        <NumberField id="f-speed-sigma" label="Spread (sigma of log speed)" value={Some(c.sigma)}
+                            hint="0 … 1; 0.15 measured on a shared 2-core VM" error={e.at("server.cpu_speed.sigma")}
+                            on_change={cb.reform(|v: Option<f64>| Edit::CpuSpeed(SpeedEdit::Sigma(v.unwrap_or(0.0))))} />
+                        <NumberField id="f-speed-hold" label="Mean time at one speed (ms)" value={Some(c.hold_ms)}
+                            hint="0.1 … 60 000" error={e.at("server.cpu_speed.hold_ms")}
+                            on_change={cb.reform(|v: Option<f64>| Edit::CpuSpeed(SpeedEdit::HoldMs(v.unwrap_or(0.0))))} />
+                    }
+                </div>
             </details>
         </fieldset>
     }
