@@ -72,9 +72,10 @@ MECHANISMS = {
         "(over 15 runs: 54 + 46 nine times, 55 + 45, 58 + 42, 63 + 37, 86 + 14, 90 + 10, "
         "98 + 2 once each; 54 + 46 or 56 + 44 in all six of the last two full runs): with more "
         "than 80 on one worker there is a third wave. With the client's CPU on the cores its "
-        "sends trickle over ~15–33 ms, and loopsim gives one worker 59–69 (item 1: 75–80 at "
-        "1 s, the rest at 2 s), depending on the calibrated client CPU per request (306 µs: "
-        "59, 437 µs: 68, over seeds 1–8). The comparison flags any split that is not identical.",
+        "sends trickle over ~15–33 ms, and loopsim's client model gives one worker 54–75 (item "
+        "1); with the real send times the split is ~50–53 for most seeds, as in the real runs: "
+        "the difference is the modelled client's evenly spaced sends, not the server's race. "
+        "The comparison flags any split that is not identical.",
     "ab-uvicorn":
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
@@ -131,8 +132,8 @@ over gunicorn's uvicorn workers, and the ApacheBench throughput of all five serv
 
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following. Each
 names the engine code that changed (items 1, 2, 5, 6, 7, 8, 9, 10, 11: fixed) or what is
-still open (3: not measurable above this VM's noise; 1 in part: the accept race under
-trickling arrivals; 7 in part: how often the young generation is collected under `ab -c
+still open (3: not measurable above this VM's noise; 1 in part: the burst client's pattern
+of sends, not the server's accept race; 7 in part: how often the young generation is collected under `ab -c
 100`); none fits a mechanism to outputs: every parameter is a cost or a property of the
 machine that the harness measures and prints (the calibration, and per run its collector
 counters and the cores' varying speed).
@@ -144,19 +145,23 @@ counters and the cores' varying speed).
    (`event_loop.rs::loop_accept_next`), so small bursts land mostly on the first worker awake
    and large ones are shared: 6 on 3 workers gives 4 + 2 + 0 (real 3 + 2 + 1 … 6 + 0 + 0),
    100 on 2 workers 51 + 49 (real 54 + 46 … 98 + 2). Which worker wins is random in both; the
-   comparison flags every split that is not identical. Still open: when the 100 arrive over
-   ~15–33 ms (the real client's pace, also simulated), loopsim gives one worker 59–69 where
-   the real split is 54 + 46 or 56 + 44 in most runs. With constant costs the two loops fell
-   into step with the arrivals (evenly spaced, seeds 1–3: 0.05 ms apart 68 + 32, 0.1 ms
-   56 + 44, 0.17 ms 72 + 28, 0.25 ms 51 + 49, 0.5 ms 50 + 50); the measured spread of a lone
-   hello world's latency, given to `handler.overhead` (a lognormal sigma of 0.08–0.15), took
-   that to 62 + 38. Spreading the server costs too (tried: sigma 0.15–0.5 on accept, parse and
-   respond), waking the workers in a fixed order, or running the accept callback where epoll
-   would report the listening socket (by when its oldest connection arrived, not after the
-   other ready descriptors) did not move it (splits from 30 + 70 to 71 + 29 by seed): the split follows the
-   accept batches, each loop taking every queued connection when it polls, and how long each
-   loop's iteration of reads and task starts keeps it from polling again. What makes the real
-   loops alternate more evenly is not found yet.
+   comparison flags every split that is not identical. When the 100 arrive over ~15–33 ms
+   (the real client's pace), loopsim's client model gives one worker 54–75 where the real
+   split is 52 + 48 … 56 + 44 in most runs. The server's side is not what differs: simulated
+   with the real send times instead, the split is 50 + 50 … 53 + 47 for five of seeds 1–6
+   (60 + 40 for one), as real (the "worker split, seeds 1–6" row). loopsim's burst client
+   sends one request after another, each after `load.client_cpu_us` of CPU on the cores
+   (0.22 ms apart while it has a core, 0.44 ms once it shares one), so the connections arrive
+   evenly spaced and the two loops fall into step with them (evenly spaced arrivals, seeds
+   1–3: 0.05 ms apart 68 + 32, 0.1 ms 56 + 44, 0.17 ms 72 + 28, 0.25 ms 51 + 49, 0.5 ms
+   50 + 50). The real client is 100 Python threads leaving a barrier together: their sends
+   come in clumps as the GIL passes between them (per 2 ms: 20, 3, 13, 15, 18, 6, …), and
+   a connection's request bytes may follow its handshake by up to 14 ms, so neither loop
+   stays in step. Spreading the server costs (sigma 0.15–0.5 on accept, parse and respond),
+   waking the workers in a fixed order, or running the accept callback where epoll would
+   report the listening socket did not move the modelled client's split. Open, in part:
+   the client model (a one-process client of serial sends) is simpler than the harness's
+   threaded client; the server's race matches.
 
 2. **Fixed: the threadpool hand-off and AnyIO's thread start.** Each `run_in_threadpool`
    costs `server.costs.to_thread_us` (half on the loop, half on the worker thread; measured as

@@ -718,17 +718,43 @@ def sim_scenario(sc, cal, gc_start=None, pending=None, speed=None):
             "server": server, "handler": handler, "load": load}
 
 
+def at_real_sends(scen, sent_ms):
+    """`scen` with the real client's send times instead of "all at once". No `client_cpu_us`:
+    the real send times already include the client's work before each send, and the sends
+    would be delayed twice."""
+    scen = dict(scen, load={"kind": "burst", "offsets_ms": [round(x, 4) for x in sent_ms]})
+    return scen
+
+
 def sim_at_arrivals(sc, cal, sent_ms, gc_start=None, speed=None):
     """The scenario simulated with the real client's send times instead of "all at once": the
     client's own spread (its Python threads connect over a few ms), as an input, not a fit.
     Returns (median, max, makespan) in ms."""
-    scen = sim_scenario(sc, cal, gc_start, speed=speed)
-    scen["load"] = {"kind": "burst", "offsets_ms": [round(x, 4) for x in sent_ms]}
-    # No `client_cpu_us` here: the real send times already include the client's work before
-    # each send, and the sends would be delayed twice.
+    scen = at_real_sends(sim_scenario(sc, cal, gc_start, speed=speed), sent_ms)
     _, res, _ = run_loopsim(scen, f"{sc['name']}-real-arrivals")
     lat = ok_latencies(res)
     return pct(lat, .5), max(lat), res["summary"]["makespan_ms"]
+
+
+SPLIT_SEEDS = range(1, 7)
+
+
+def splits_over_seeds(sc, cal, sent_ms, gc_start=None, speed=None):
+    """A burst on several workers: the split (requests per worker, largest first) for seeds
+    1–6, with loopsim's client model (`load.client_cpu_us`) and with the real send times. The
+    split follows the order the connections come in, so this separates the server's race
+    from the client's pattern of sends."""
+    base = sim_scenario(sc, cal, gc_start, speed=speed)
+    out = {"client": [], "real_sends": []}
+    for seed in SPLIT_SEEDS:
+        for case, scen in (("client", base), ("real_sends", at_real_sends(base, sent_ms))):
+            _, res, _ = run_loopsim(dict(scen, seed=seed), f"{sc['name']}-split-{case}")
+            per = {}
+            for r in res["requests"]:
+                if r["status"] == "ok" and r["worker"] is not None:
+                    per[r["worker"]] = per.get(r["worker"], 0) + 1
+            out[case].append(sorted(per.values(), reverse=True))
+    return out
 
 
 def ok_latencies(res):
@@ -994,6 +1020,8 @@ def simulate_row(row, cal):
     row["simd"] = simd
     if real.get("sent_ms") and not ld.get("offsets_ms"):
         row["sim_arrivals"] = sim_at_arrivals(sc, cal, real["sent_ms"], gc_start, speed)
+        if workers > 1:
+            row["seed_splits"] = splits_over_seeds(sc, cal, real["sent_ms"], gc_start, speed)
     if gc_start and cal[sc["kind"]].get("gc"):
         # Every run from its own counters: does the collector predict its full collections?
         row["gc_runs"] = [
@@ -1301,6 +1329,11 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                                          ("makespan", r["makespan"], a[2])):
                 w(f"| {label}, simulated with the real send times (spread over {spread:.1f} ms) | "
                   f"{fmt_ms(real_v)} | {fmt_ms(sim_v)} | {'ok' if within(real_v, sim_v) else '**differs**'} |")
+        if row.get("seed_splits"):
+            def splits(case):
+                return ", ".join(" + ".join(map(str, x)) for x in row["seed_splits"][case])
+            w(f"| worker split, seeds {SPLIT_SEEDS[0]}–{SPLIT_SEEDS[-1]}: loopsim's client / the "
+              f"real send times | {r['split'][0]} | {splits('client')} / {splits('real_sends')} | |")
         if "bg_waves" in r:
             w(f"| background tasks started | {fmt_waves(r['bg_start_waves'])} | {fmt_waves(s.get('bg_start_waves', []))} | |")
             w(f"| background tasks ended | {fmt_waves(r['bg_waves'])} | {fmt_waves(s.get('bg_waves', []))} | |")
