@@ -238,9 +238,20 @@ counters and the cores' varying speed).
      1.085 s, sim 1.059 s; `def` burst: real 2.093 s, sim 2.084 s; background tasks, in a
      run of that scenario alone: real 59 ms, sim 47 ms), the others none, as in reality. The young collections also agree in
      the bursts (e.g. 13 + 1 real, 11 + 1 simulated for 60 `def` requests); under `ab -c
-     100` the real loop collects 3–4 × as often as simulated (67–90 young collections per
-     2 000 requests against 21): its allocations per request grow with concurrency. They
-     cost 10–16 ms per run, ~1–2 % of it, and are in the calibrated CPU per request already.
+     100` the real loop collects 3–5 × as often as simulated (67–108 young collections per
+     2 000 requests against 21). Measured with `gc.get_count()` read around every loop
+     callback (`ab -c 100`, one uvicorn worker, 97 young collections): a request raises the
+     young count at every stage before its handler (accept ~7, `_accept_connection2` 16,
+     `connection_made` and `add_reader` 5, read 17, the task 9) and lowers it by 25 only when
+     its connection is closed (`_call_connection_lost`). The closes of a cohort run back to
+     back in one iteration (~78 × 25 ≈ 1 950, more than the threshold), and CPython does not
+     let the count fall below 0: 1 313 of the 2 003 closes found it at 0 and their frees were
+     not counted. So each request adds ~34 to the count instead of its ~7 of garbage. loopsim
+     counts a request's objects when its handler starts and frees them in the same callback
+     when the handler ends, so no block of frees is lost: 7 per request. Open: counting them
+     stage by stage (a share when the request is read) would need that share measured per
+     server. They cost 10–16 ms per run, ~1–2 % of it, and are in the calibrated CPU per
+     request already.
    - Tails (fixed): in the ab runs there is no full collection, yet the real max is ~1.2–2 ×
      the median (ab-uvicorn: max 42–83 ms against medians of 33–53; Flask's dev server: min
      12–55 ms and max 87–210 ms between runs) where loopsim's max was ≈ 1.1 × the median.
