@@ -134,6 +134,8 @@ pub(crate) struct Cores {
     /// Time of the currently scheduled tick, if any.
     pub scheduled: Option<Nanos>,
     noise: Option<SpeedNoise>,
+    /// Whether any core's speed may differ from 1 (otherwise the hot paths skip speeds).
+    varies: bool,
 }
 
 impl Cores {
@@ -170,6 +172,7 @@ impl Cores {
             delivered: 0,
             gen: 0,
             scheduled: None,
+            varies: noise.is_some(),
             noise,
         }
     }
@@ -194,8 +197,9 @@ impl Cores {
 
     /// Core `c` gets work after being idle: a speed whose hold ended meanwhile is drawn anew
     /// (the holds are memoryless, so this is the speed it would have now).
+    #[inline]
     fn freshen(&mut self, c: usize) {
-        if self.load(c) == 0 && self.cores[c].change_at <= self.last {
+        if self.varies && self.cores[c].change_at <= self.last && self.load(c) == 0 {
             self.redraw(c, self.last);
         }
     }
@@ -219,11 +223,42 @@ impl Cores {
     }
 
     /// Brings virtual time up to `now`, through any speed changes of the busy cores.
+    #[inline]
     pub fn advance(&mut self, now: Nanos) {
-        // At `now == last` only a speed change due now remains to be made.
-        if now < self.last || (now == self.last && self.noise.is_none()) {
+        if now < self.last {
             return;
         }
+        if !self.varies {
+            // Every core at speed 1 (the hot path): shared jobs progress at 1/n.
+            if now == self.last {
+                return;
+            }
+            if self.jobs > 0 {
+                let dt = (now - self.last) as f64;
+                let prio_core = self.prio.map(|(_, _, c)| c);
+                let mut used = 0usize;
+                for (c, core) in self.cores.iter_mut().enumerate() {
+                    let n = core.members.len();
+                    if prio_core == Some(c) {
+                        used += 1;
+                    } else if n > 0 {
+                        used += 1;
+                        core.v += dt / n as f64;
+                    }
+                }
+                self.busy += dt * used as f64;
+            }
+            self.last = now;
+            return;
+        }
+        self.advance_varying(now);
+    }
+
+    /// `advance` when speeds vary: each busy core runs through its speed changes up to `now`
+    /// (at `now == last` only a change due now remains to be made). Kept out of line so that
+    /// the constant-speed path stays small.
+    #[inline(never)]
+    fn advance_varying(&mut self, now: Nanos) {
         if self.jobs > 0 {
             let dt = (now - self.last) as f64;
             let mut used = 0usize;
@@ -409,6 +444,7 @@ impl Cores {
         self.running.get(thread as usize).copied().unwrap_or(false)
     }
 
+    #[inline]
     fn clean_top(&mut self, c: usize) {
         while let Some(top) = self.cores[c].heap.peek() {
             let t = top.thread as usize;
@@ -503,7 +539,11 @@ impl Cores {
                 // (or until the core's speed changes).
                 let core = &self.cores[c];
                 let dv = (top.finish_v - core.v).max(0.0);
-                let at = (self.last + round_ns(dv * n as f64 / core.speed)).min(core.change_at);
+                let at = if self.varies {
+                    (self.last + round_ns(dv * n as f64 / core.speed)).min(core.change_at)
+                } else {
+                    self.last + round_ns(dv * n as f64)
+                };
                 next = Some(next.map_or(at, |x: Nanos| x.min(at)));
             }
         }
@@ -678,6 +718,7 @@ mod tests {
 
     /// Core `c` runs at `speed` until `until`, then at its nominal speed (no variation set).
     fn set_speed(c: &mut Cores, core: usize, speed: f64, until: Nanos) {
+        c.varies = true;
         c.cores[core].speed = speed;
         c.cores[core].change_at = until;
     }
