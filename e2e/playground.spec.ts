@@ -12,6 +12,7 @@ const PRESETS = [
   'fastapi-async-cpu-bound',
   'ab-flask-dev',
   'ab-uvicorn',
+  'ab-uvicorn-noisy-host',
   'ab-uvicorn-4-workers',
   'ab-gunicorn-4-uvicorn-workers',
   'ab-waitress',

@@ -41,14 +41,14 @@ fn scenario_file(name: &str, text: &str) -> PathBuf {
 }
 
 #[test]
-fn presets_lists_all_twelve() {
+fn presets_lists_all_thirteen() {
     let out = ok(&["presets"]);
     let names: Vec<&str> = out
         .lines()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
     assert_eq!(names, presets::names().collect::<Vec<_>>());
-    assert_eq!(names.len(), 12);
+    assert_eq!(names.len(), 13);
     for name in [
         "fastapi-async-time-sleep",
         "fastapi-async-asyncio-sleep",
@@ -59,6 +59,7 @@ fn presets_lists_all_twelve() {
         "fastapi-async-cpu-bound",
         "ab-flask-dev",
         "ab-uvicorn",
+        "ab-uvicorn-noisy-host",
         "ab-uvicorn-4-workers",
         "ab-gunicorn-4-uvicorn-workers",
         "ab-waitress",

@@ -3,7 +3,7 @@
 
 use crate::dist::Dist;
 use crate::scenario::{
-    Background, Handler, Load, Route, Scenario, Server, ServerKind, Step, StepKind,
+    Background, CpuSpeed, Handler, Load, Route, Scenario, Server, ServerKind, Step, StepKind,
     SCENARIO_VERSION,
 };
 
@@ -158,6 +158,19 @@ pub static PRESETS: &[Preset] = &[
         summary: "ab -n 5000 -c 500 on uvicorn, 1 worker, async def hello world",
         explanation: "One event loop on one core does all the work; the other three cores idle.\nThroughput is one core's worth of per-request CPU.",
         build: || ab(ServerKind::Uvicorn, None, Route::AsyncDef),
+    },
+    Preset {
+        name: "ab-uvicorn-noisy-host",
+        summary: "ab -n 5000 -c 500 on uvicorn, 1 worker, on a VM whose CPU speed varies: the tail",
+        explanation: "The ab-uvicorn run on a shared VM: each core is fast for a while, then slow (measured on one: sigma 0.05–0.22, held tens of ms).\nThe costs are the same on average; requests queued at a slow moment wait longer, so the longest take ~1.2 × the median where ab-uvicorn has none.",
+        build: || {
+            let mut s = ab(ServerKind::Uvicorn, None, Route::AsyncDef);
+            s.server.cpu_speed = Some(CpuSpeed {
+                sigma: 0.15,
+                hold_ms: 40.0,
+            });
+            s
+        },
     },
     Preset {
         name: "ab-uvicorn-4-workers",

@@ -847,7 +847,7 @@ fn every_preset_round_trips() {
         // And the text is stable.
         assert_eq!(back.to_json(), text, "{}", p.name);
     }
-    assert_eq!(presets::names().count(), 12);
+    assert_eq!(presets::names().count(), 13);
 }
 
 #[test]
