@@ -722,8 +722,7 @@ def at_real_sends(scen, sent_ms):
     """`scen` with the real client's send times instead of "all at once". No `client_cpu_us`:
     the real send times already include the client's work before each send, and the sends
     would be delayed twice."""
-    scen = dict(scen, load={"kind": "burst", "offsets_ms": [round(x, 4) for x in sent_ms]})
-    return scen
+    return dict(scen, load={"kind": "burst", "offsets_ms": [round(x, 4) for x in sent_ms]})
 
 
 def sim_at_arrivals(sc, cal, sent_ms, gc_start=None, speed=None):
