@@ -48,6 +48,18 @@ async fn wait_for(root: &Element, selector: &str, done: impl Fn(&str) -> bool) -
     );
 }
 
+/// Waits (up to 5 s) until `selector` matches `n` elements.
+async fn wait_count(root: &Element, selector: &str, n: u32) {
+    let count = || root.query_selector_all(selector).unwrap().length();
+    for _ in 0..250 {
+        if count() == n {
+            return;
+        }
+        sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{selector} matches {} elements after 5 s, not {n}", count());
+}
+
 fn change(el: &Element) {
     let init = EventInit::new();
     init.set_bubbles(true);
@@ -144,23 +156,19 @@ async fn await_in_a_def_route_is_explained_inline() {
 #[wasm_bindgen_test]
 async fn steps_can_be_added_moved_and_removed() {
     let root = mount_app().await;
+    // The seed preset's first run has settled (it loads the scenario being edited).
+    wait_for(&root, "[data-testid=kpi-completed] dd", |t| t == "2").await;
     click(&root, ".steps .add");
-    sleep(Duration::ZERO).await;
-    assert_eq!(
-        root.query_selector_all(".step-list > li").unwrap().length(),
-        2
-    );
+    wait_count(&root, ".step-list > li", 2).await;
     set_select(&root, "#f-step1-kind", "cpu");
     click(&root, "[aria-label='Move step 2 up']");
-    sleep(Duration::ZERO).await;
-    let kind: HtmlSelectElement = find(&root, "#f-step0-kind").unchecked_into();
-    assert_eq!(kind.value(), "cpu");
+    wait_for(&root, "#f-step0-kind", |_| {
+        let kind: HtmlSelectElement = find(&root, "#f-step0-kind").unchecked_into();
+        kind.value() == "cpu"
+    })
+    .await;
     click(&root, "[aria-label='Remove step 1']");
-    sleep(Duration::ZERO).await;
-    assert_eq!(
-        root.query_selector_all(".step-list > li").unwrap().length(),
-        1
-    );
+    wait_count(&root, ".step-list > li", 1).await;
 }
 
 #[wasm_bindgen_test]
