@@ -48,6 +48,7 @@ pub fn default_gc() -> GcSettings {
     GcSettings {
         objects_per_request: 150,
         garbage_per_request: 7,
+        objects_on_read: 0,
         heap_objects: 50_000,
         ns_per_object: 400.0,
         thresholds: None,

@@ -5,7 +5,7 @@
 //! `async def`) stops every other request of the process, and nothing is accepted meanwhile.
 
 use crate::queue::Ev;
-use crate::record::{LaneKind, ACT_ACCEPT, ACT_PARSE};
+use crate::record::{LaneKind, ACT_ACCEPT, ACT_GC, ACT_PARSE};
 use crate::sim::{Cat, Cb, Role, Simulation};
 use crate::time::Nanos;
 
@@ -138,12 +138,14 @@ impl Simulation {
                 self.loop_accept_next(p)
             }
             Cb::Read(slot) => {
-                if self.cfg.parse == 0 {
-                    self.loop_ready(p, Cb::Run(slot));
-                    return false;
+                // The request's first objects: a collection they trigger runs before the parse.
+                let pause = self.gc_alloc_read(slot);
+                if pause > 0 {
+                    self.procs[p as usize].lp.read_gc = true;
+                    self.thread_cpu(t, pause, ACT_GC, slot);
+                    return true;
                 }
-                self.server_cpu(t, self.cfg.parse, ACT_PARSE, slot);
-                true
+                self.loop_parse(p, slot)
             }
             Cb::Wake(slot) => {
                 self.loop_ready(p, Cb::Run(slot));
@@ -151,6 +153,17 @@ impl Simulation {
             }
             Cb::Run(slot) => self.loop_task(slot),
         }
+    }
+
+    /// The read callback parses request `slot`; `true` if that is an op.
+    fn loop_parse(&mut self, p: u32, slot: u32) -> bool {
+        if self.cfg.parse == 0 {
+            self.loop_ready(p, Cb::Run(slot));
+            return false;
+        }
+        let t = self.procs[p as usize].lp.thread;
+        self.server_cpu(t, self.cfg.parse, ACT_PARSE, slot);
+        true
     }
 
     /// asyncio's accept loop: `sock.accept()` once per connection, up to the batch, while
@@ -201,9 +214,13 @@ impl Simulation {
                 self.loop_accept_next(p)
             }
             Some(Cb::Read(slot)) => {
-                // uvicorn creates the request task: its first step runs next iteration.
-                self.loop_ready(p, Cb::Run(slot));
-                false
+                if std::mem::take(&mut self.procs[p as usize].lp.read_gc) {
+                    self.loop_parse(p, slot)
+                } else {
+                    // uvicorn creates the request task: its first step runs next iteration.
+                    self.loop_ready(p, Cb::Run(slot));
+                    false
+                }
             }
             Some(Cb::Run(slot)) => self.loop_task(slot),
             Some(Cb::Wake(_)) | None => unreachable!("loop op without a callback"),

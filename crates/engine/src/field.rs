@@ -130,6 +130,7 @@ opt_number_field!(close_wait_us, "close_wait_us", l::COST_US);
 opt_number_field!(kernel_share, "kernel_share", l::KERNEL_SHARE);
 whole_field!(objects_per_request, "objects_per_request", l::GC_OBJECTS);
 whole_field!(garbage_per_request, "garbage_per_request", l::GC_OBJECTS);
+whole_field!(objects_on_read, "objects_on_read", l::GC_OBJECTS);
 whole_field!(heap_objects, "heap_objects", l::GC_HEAP);
 number_field!(ns_per_object, "ns_per_object", l::GC_NS_PER_OBJECT);
 opt_whole_field!(pending, "pending", l::GC_HEAP);

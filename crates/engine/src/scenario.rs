@@ -374,6 +374,17 @@ pub struct GcSettings {
         deserialize_with = "crate::field::garbage_per_request"
     )]
     pub garbage_per_request: u32,
+    /// Of those, how many an event loop allocates when it reads the request (the connection,
+    /// its transport and protocol, the parsed request, the task), before the handler starts;
+    /// the rest when the handler starts. They are freed together when the server is done, so
+    /// a cohort's frees can outrun the young count, which CPython never lets fall below 0.
+    /// Threaded servers allocate them all when the handler starts.
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero_count",
+        deserialize_with = "crate::field::objects_on_read"
+    )]
+    pub objects_on_read: u32,
     /// The long-lived heap: objects that survive every collection (the app's modules,
     /// classes, caches: `len(gc.get_objects(2))` after a full collection).
     #[serde(deserialize_with = "crate::field::heap_objects")]
@@ -1373,6 +1384,15 @@ impl Validator {
                 format!(
                     "must be between 0 and objects_per_request ({}) (got {})",
                     g.objects_per_request, g.garbage_per_request
+                ),
+            );
+        }
+        if g.objects_on_read > g.objects_per_request {
+            self.fail(
+                "server.gc.objects_on_read",
+                format!(
+                    "must be between 0 and objects_per_request ({}) (got {})",
+                    g.objects_per_request, g.objects_on_read
                 ),
             );
         }

@@ -101,7 +101,9 @@ pub(crate) struct Req {
     pub cat_since: Nanos,
     pub split: TimeSplit,
     /// Its objects' allocation, as the number of collections its process had run then
-    /// (`NONE`: not allocated, or freed).
+    /// (`NONE`: not allocated, or freed): those allocated when the loop read it, and the rest
+    /// when its handler started.
+    pub gc_serial_read: u32,
     pub gc_serial: u32,
 }
 
@@ -184,6 +186,8 @@ pub(crate) struct LoopState {
     /// Connections accepted in the current accept callback, and the one being accepted.
     pub accepted_in_batch: u32,
     pub accepting_slot: u32,
+    /// The current read callback runs a collection before it parses.
+    pub read_gc: bool,
     pub anyio_idle: Vec<u32>,
     pub anyio_count: u32,
 }
@@ -668,6 +672,7 @@ impl Simulation {
             cat: Cat::Connecting,
             cat_since: sent,
             split: TimeSplit::default(),
+            gc_serial_read: NONE,
             gc_serial: NONE,
         };
         let slot = match self.free.pop() {

@@ -93,6 +93,63 @@ fn freed_requests_leave_only_their_garbage_counted() {
     assert_eq!(r.workers[0].gc_collections, [1, 0, 0]);
 }
 
+/// `gc(...)` with `on_read` of the 100 objects allocated when the loop reads the request.
+fn gc_on_read(on_read: u32, garbage: u32) -> Value {
+    let mut g = gc([0, 0, 0], 0, garbage);
+    g["objects_on_read"] = json!(on_read);
+    g
+}
+
+#[test]
+fn objects_allocated_when_the_loop_reads_count_before_the_handlers() {
+    // 8 at once, 60 of each request's 100 objects allocated when the loop reads it: the 8
+    // reads (one iteration) count 480; then each handler start adds its other 40: 520, 560,
+    // 600, 640, 680, 720. The 6th start crosses 700 and collects the 720 live objects (0.72
+    // ms) before its await; the 7th and 8th start after that pause.
+    let r = run(scenario(gc_on_read(60, 0), burst(8)));
+    let mut want = vec![ms(100.0); 5];
+    want.extend([ms(100.72); 3]);
+    assert_eq!(latencies(&r), want);
+    assert_eq!(r.workers[0].gc_collections, [1, 0, 0]);
+    // All 100 on read: the 8th read takes the count to 800 and collects there (0.8 ms), on
+    // the loop, before the parse; every handler starts after it.
+    let r = run(scenario(gc_on_read(100, 0), burst(8)));
+    assert_eq!(latencies(&r), vec![ms(100.8); 8]);
+    assert_eq!(r.workers[0].gc_pause_total, ms(0.8));
+    let gc_act = r
+        .activities
+        .iter()
+        .position(|a| a.label.starts_with("garbage collector"))
+        .unwrap();
+    assert!(lane_segments(&r, 0)
+        .iter()
+        .any(|s| s.activity as usize == gc_act && s.end - s.start == ms(0.8)));
+}
+
+#[test]
+fn a_cohort_of_frees_is_lost_to_the_floor_of_zero() {
+    // A closed loop of 50 on a hello world (no await): each request's 100 objects are freed
+    // in the callback that starts its handler, and none is garbage. Counted all at the start,
+    // they never take the count over 700: no collection. With 50 of them counted when the
+    // loop reads the request, a cohort's reads add up to 2 500 before its handlers free
+    // them: collections follow, and the frees after each find the count reset and are lost.
+    let hello = |on_read: u32| {
+        let mut v = json!({
+            "version": 1,
+            "server": {"kind": "uvicorn", "cores": 2, "costs": zero_costs(), "gc": gc_on_read(on_read, 0)},
+            "handler": {"route": "async_def", "overhead": constant(0.1), "steps": []},
+            "load": {"kind": "closed", "requests": 1000, "concurrency": 50}
+        });
+        v["server"]["costs"]["parse_us"] = json!(20.0);
+        run(v)
+    };
+    assert_eq!(hello(0).workers[0].gc_collections, [0, 0, 0]);
+    let young = hello(50).workers[0].gc_collections[0];
+    // 1 000 requests in cohorts of up to 50: the reads of each count far more than the
+    // threshold, so there is at least one collection per 50 requests.
+    assert!(young >= 20, "{young} young collections");
+}
+
 #[test]
 fn unknown_starting_counters_differ_between_seeds_and_repeat_for_one() {
     let g = json!({"objects_per_request": 100, "heap_objects": 10_000, "ns_per_object": 1_000.0});
@@ -109,13 +166,14 @@ fn unknown_starting_counters_differ_between_seeds_and_repeat_for_one() {
 
 #[test]
 fn out_of_range_settings_are_refused_with_their_paths() {
-    let bad = json!({"objects_per_request": 10, "garbage_per_request": 20, "heap_objects": 1,
+    let bad = json!({"objects_per_request": 10, "garbage_per_request": 20, "objects_on_read": 11, "heap_objects": 1,
                      "ns_per_object": 5_000.0, "thresholds": [700, 0, 10], "count": [1_000_000, 0, 0]});
     let v = scenario(bad, burst(1));
     let err = loopsim_engine::scenario::Scenario::from_json(&v.to_string()).unwrap_err();
     let text = format!("{err:?}");
     for path in [
         "server.gc.garbage_per_request",
+        "server.gc.objects_on_read",
         "server.gc.ns_per_object",
         "server.gc.thresholds[1]",
         "server.gc.count[0]",
