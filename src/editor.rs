@@ -51,6 +51,7 @@ pub fn default_gc() -> GcSettings {
         objects_on_read: 0,
         heap_objects: 50_000,
         ns_per_object: 400.0,
+        partial_ns_per_object: None,
         thresholds: None,
         count: None,
         pending: None,

@@ -133,6 +133,11 @@ whole_field!(garbage_per_request, "garbage_per_request", l::GC_OBJECTS);
 whole_field!(objects_on_read, "objects_on_read", l::GC_OBJECTS);
 whole_field!(heap_objects, "heap_objects", l::GC_HEAP);
 number_field!(ns_per_object, "ns_per_object", l::GC_NS_PER_OBJECT);
+opt_number_field!(
+    partial_ns_per_object,
+    "partial_ns_per_object",
+    l::GC_NS_PER_OBJECT
+);
 opt_whole_field!(pending, "pending", l::GC_HEAP);
 number_field!(speed_sigma, "sigma", l::SPEED_SIGMA);
 number_field!(hold_ms, "hold_ms", l::SPEED_HOLD_MS);

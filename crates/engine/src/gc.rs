@@ -17,7 +17,8 @@
 //! `objects_on_read` each; their frees come later, in a block that finds the count reset by a
 //! collection and, CPython never letting it fall below 0, are partly not counted: under a
 //! closed loop of 100 the young generation is collected several times as often as the
-//! garbage alone would make it. A collection pauses the thread for `ns_per_object` per object in the
+//! garbage alone would make it. A collection pauses the thread for `ns_per_object` (young and
+//! middle ones: `partial_ns_per_object`, if given) per object in the
 //! generations it examines (the live requests' objects, the garbage, and for a full one the
 //! long-lived heap). At most one collection per request start: CPython would collect again
 //! within an allocation of more than 700 objects. With the GIL the pause stops every thread
@@ -117,7 +118,11 @@ impl GcState {
             self.last_old = Some(self.collections);
         }
         self.collections += 1;
-        Some(((examined as f64 * g.ns_per_object).round() as Nanos, k))
+        let ns = match g.partial_ns_per_object {
+            Some(partial) if k < 2 => partial,
+            _ => g.ns_per_object,
+        };
+        Some(((examined as f64 * ns).round() as Nanos, k))
     }
 }
 
@@ -225,6 +230,7 @@ mod tests {
             objects_on_read: 0,
             heap_objects: heap,
             ns_per_object: 1_000.0,
+            partial_ns_per_object: None,
             thresholds: None,
             count: Some([0, 0, 0]),
             pending: Some(0),

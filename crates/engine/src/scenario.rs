@@ -393,6 +393,15 @@ pub struct GcSettings {
     /// objects it examined).
     #[serde(deserialize_with = "crate::field::ns_per_object")]
     pub ns_per_object: f64,
+    /// A young or middle collection's cost per object it examines, ns (absent:
+    /// `ns_per_object`): the requests' recent objects are cheaper to traverse than the
+    /// long-lived heap of a full collection.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::partial_ns_per_object"
+    )]
+    pub partial_ns_per_object: Option<f64>,
     /// `gc.set_threshold(...)`; default `[700, 10, 10]`. A first threshold of 0 turns
     /// automatic collection off (`gc.disable()`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1402,6 +1411,11 @@ impl Validator {
             g.ns_per_object,
             limits::GC_NS_PER_OBJECT,
             "",
+        );
+        self.opt_f64(
+            "server.gc.partial_ns_per_object",
+            g.partial_ns_per_object,
+            limits::GC_NS_PER_OBJECT,
         );
         let t = g.thresholds.unwrap_or(GC_THRESHOLDS);
         if let Some(th) = g.thresholds {
