@@ -28,14 +28,70 @@ _gc_start = [0.0]
 
 
 def _gc_callback(phase, info):
+    gen = info["generation"]
     if phase == "start":
+        if _stages is not None and gen < 2:
+            # Tracing (calibration only): the objects this young or middle collection examines.
+            _partial_examined[0] = sum(len(gc.get_objects(g)) for g in range(gen + 1))
         _gc_start[0] = time.perf_counter()
         return
     ms = (time.perf_counter() - _gc_start[0]) * 1000
-    g = _gc.setdefault(str(info["generation"]), [0, 0.0, 0.0])
+    g = _gc.setdefault(str(gen), [0, 0.0, 0.0])
     g[0] += 1
     g[1] += ms
     g[2] = max(g[2], ms)
+    if _stages is not None and gen < 2:
+        _partial.append((_partial_examined[0], ms))
+
+
+# The loop's callbacks traced for the calibration (`stages_start` … `stages_stop`): per callback
+# name, calls, and over the calls that ran no collection and started with the young count at
+# 200 or more (so that CPython's floor of 0 took nothing off), their number and the sum of
+# the count's change; and each young or middle collection's objects examined and pause (ms).
+_stages = None
+_partial = []
+_partial_examined = [0]
+_orig_handle_run = None
+
+
+def _traced_handle_run(self):
+    before = gc.get_count()[0]
+    runs = sum(s["collections"] for s in gc.get_stats()[:2])
+    _orig_handle_run(self)
+    cb = self._callback
+    try:
+        # A task's step: name it by its coroutine (`_accept_connection2`, `run_asgi`, …).
+        name = cb.__self__.get_coro().__qualname__
+    except AttributeError:
+        name = getattr(cb, "__qualname__", type(cb).__name__)
+    name = name.split(".")[-1]
+    st = _stages.setdefault(name, [0, 0, 0])
+    st[0] += 1
+    if before >= 200 and sum(s["collections"] for s in gc.get_stats()[:2]) == runs:
+        st[1] += 1
+        st[2] += gc.get_count()[0] - before
+
+
+def stages_start():
+    """Starts tracing the loop's callbacks (asyncio `Handle._run`)."""
+    global _stages, _orig_handle_run
+    import asyncio.events
+    if _stages is None:
+        _orig_handle_run = asyncio.events.Handle._run
+        asyncio.events.Handle._run = _traced_handle_run
+    _stages = {}
+    _partial.clear()
+
+
+def stages_stop():
+    """Stops tracing; returns what it saw."""
+    global _stages
+    import asyncio.events
+    out = {"stages": _stages or {}, "partial": list(_partial)}
+    if _stages is not None:
+        asyncio.events.Handle._run = _orig_handle_run
+        _stages = None
+    return out
 
 
 gc.callbacks.append(_gc_callback)

@@ -48,6 +48,19 @@ async def gc_collect():
     return common.gc_full_timed()
 
 
+@app.get("/gc-stages-start")
+async def gc_stages_start():
+    """Calibration: trace the loop's callbacks (the young count around each) from now on."""
+    common.stages_start()
+    return {"ok": True}
+
+
+@app.get("/gc-stages")
+async def gc_stages():
+    """Calibration: stop tracing and return it."""
+    return common.stages_stop()
+
+
 @app.get("/hello")
 async def hello():
     """Hello world: calibration and the ApacheBench runs."""

@@ -539,6 +539,29 @@ def http_json(port, path):
 # The FastAPI app's routes whose in-flight objects are measured, per route kind.
 GC_ROUTES = {"async_def": "/async-asyncio-sleep", "def": "/def-time-sleep"}
 GC_IN_FLIGHT = 40
+# The loop's callbacks that run for a connection before its request's task: their change of the
+# young count is the objects allocated when the loop reads a request (`objects_on_read`).
+GC_READ_STAGES = ("_accept_connection", "_accept_connection2", "connection_made", "_add_reader",
+                  "_set_result_unless_cancelled", "_read_ready")
+GC_TRACE_N, GC_TRACE_C = 1000, 100
+
+
+def gc_read_stages(trace):
+    """`objects_on_read` from a traced run: per read stage, its mean change of the young count
+    over the calls that ran no collection and started at 200 or more (CPython's floor of 0
+    took nothing off), times its calls, per request (the request tasks, `run_asgi`); and
+    `partial_ns_per_object`: the young and middle collections' pauses over the objects they
+    examined."""
+    st = trace["stages"]
+    requests = st.get("run_asgi", [0])[0]
+    on_read = sum(st[n][2] / st[n][1] * st[n][0] for n in GC_READ_STAGES
+                  if n in st and st[n][1] > 0) / max(1, requests)
+    per_stage = {n: round(st[n][2] / st[n][1] * st[n][0] / max(1, requests), 1)
+                 for n in GC_READ_STAGES if n in st and st[n][1] > 0}
+    part = trace["partial"]
+    examined = sum(x[0] for x in part)
+    partial_ns = sum(x[1] for x in part) * 1e6 / examined if examined else None
+    return max(0, round(on_read)), per_stage, partial_ns, len(part)
 GC_DEFAULT_THRESHOLDS = (700, 10, 10)
 
 
@@ -568,7 +591,16 @@ def measure_gc(srv, n=1000):
     after = http_json(srv.port, "/gc-state")
     ran = sum(after["collections"]) - sum(before["collections"])
     net = ran * (after["threshold"][0] + 1) + after["count"][0] - before["count"][0]
+    # The loop's callbacks traced under ab -c 100: the young count's change per stage before
+    # the request's task, and the young and middle collections' cost per object.
+    http_json(srv.port, "/gc-stages-start")
+    subprocess.run(["ab", "-q", "-n", str(GC_TRACE_N), "-c", str(GC_TRACE_C),
+                    f"http://127.0.0.1:{srv.port}/hello"], capture_output=True, timeout=300)
+    on_read, per_stage, partial_ns, partial_n = gc_read_stages(http_json(srv.port, "/gc-stages"))
     return {"ns_per_object": round(mid["ms"] * 1e6 / mid["examined"], 1),
+            "objects_on_read": on_read, "read_stages": per_stage,
+            "partial_ns_per_object": round(partial_ns, 1) if partial_ns else None,
+            "partial_collections": partial_n,
             "heap_objects": mid["after"], "full_ms": [round(f["ms"], 1) for f in full],
             "examined": mid["examined"], "objects_per_request": objects,
             "garbage_per_request": max(0, round(net / n)), "garbage_n": n, "garbage_collections": ran}
@@ -673,6 +705,10 @@ def sim_gc(sc, cal, gc_start=None, pending=None):
     gc = {"objects_per_request": objects,
           "garbage_per_request": min(g["garbage_per_request"], objects),
           "heap_objects": g["heap_objects"], "ns_per_object": g["ns_per_object"]}
+    if g.get("objects_on_read"):
+        gc["objects_on_read"] = min(g["objects_on_read"], objects)
+    if g.get("partial_ns_per_object"):
+        gc["partial_ns_per_object"] = g["partial_ns_per_object"]
     if gc_start:
         gc["count"] = gc_start["count"]
     if pending is not None:
@@ -1236,6 +1272,17 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               f"{g['garbage_per_request']} objects of garbage per request "
               "(`garbage_per_request`). Each run starts from the real worker's counters "
               "(`gc.get_count()`, read as the load starts).")
+            if g.get("read_stages") is not None:
+                stages = ", ".join(f"`{n}` {v:g}" for n, v in g["read_stages"].items())
+                w(f"  With the loop's callbacks traced under `ab -n {GC_TRACE_N} -c {GC_TRACE_C}` "
+                  "(the young count read around each, over the calls that ran no collection "
+                  "and started at 200 or more), the count rises per request before its task "
+                  f"by {stages}: {g['objects_on_read']} objects allocated when the loop reads "
+                  "the request (`objects_on_read`). Its "
+                  f"{g['partial_collections']} young and middle collections took "
+                  f"{g['partial_ns_per_object'] or 0:g} ns per object examined "
+                  "(`partial_ns_per_object`; the full collection above: "
+                  f"{g['ns_per_object']:g}).")
     w("")
     if cpu_speed:
         per_core = "; ".join(
