@@ -133,8 +133,8 @@ over gunicorn's uvicorn workers, and the ApacheBench throughput of all five serv
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following. Each
 names the engine code that changed (items 1, 2, 5, 6, 7, 8, 9, 10, 11: fixed) or what is
 still open (3: not measurable above this VM's noise; 1 in part: the burst client's pattern
-of sends, not the server's accept race; 7 in part: how often the young generation is collected under `ab -c
-100`); none fits a mechanism to outputs: every parameter is a cost or a property of the
+of sends, not the server's accept race; 7 in part: 30–40 % more young collections than real
+under `ab -c 100`); none fits a mechanism to outputs: every parameter is a cost or a property of the
 machine that the harness measures and prints (the calibration, and per run its collector
 counters and the cores' varying speed).
 
@@ -215,7 +215,7 @@ counters and the cores' varying speed).
    for its ~0.45 core of work and kept ~47 of its 100 requests waiting in itself: the same
    throughput as the real run, but a median of 12 ms against the real 23 ms.
 
-7. **Fixed: the garbage collector and the tails; open: young collections under load.** The apps record every
+7. **Fixed: the garbage collector, its young collections under load, and the tails.** The apps record every
    collection (`gc.callbacks`; the "garbage collections" rows and the "GC gen 2" notes per
    run), and the harness reads `gc.get_count()` as each load starts.
    - A full (generation 2) collection of the FastAPI app's heap (~52 000 objects) takes
@@ -246,19 +246,22 @@ counters and the cores' varying speed).
      its connection is closed (`_call_connection_lost`). The closes of a cohort run back to
      back in one iteration (~78 × 25 ≈ 1 950, more than the threshold), and CPython does not
      let the count fall below 0: 1 313 of the 2 003 closes found it at 0 and their frees were
-     not counted. So each request adds ~34 to the count instead of its ~7 of garbage. The
-     harness's scenarios count a request's objects when its handler starts and free them in
-     the same callback when the handler ends, so no block of frees is lost: 7 per request.
-     loopsim can now count part of them when the loop reads the request
-     (`server.gc.objects_on_read`, `gc.rs`): with the 46 measured above (accept through read)
-     the ab-uvicorn scenario collects 110 young and 10 middle generations, against 90–108
-     and 8–10 in the real runs (18 and 2 without). Not yet in the harness's scenarios, for
-     two reasons: that share is measured here by hand (a traced server), not by the
-     calibration; and the simulated pauses would then total 52 ms against the real 14–24
-     ms, because a young collection costs less per object than the full collection that
-     calibrates `ns_per_object` (a plain interpreter: 21 against 67 ns per object), which
-     the engine does not distinguish. Both are open. The real young collections cost 10–16
-     ms per run, ~1–2 % of it, and are in the calibrated CPU per request already.
+     not counted. So each request adds ~34 to the count instead of its ~7 of garbage.
+     loopsim counted a request's objects when its handler started and freed them in the same
+     callback when the handler ended, so no block of frees was lost: 21 young collections.
+     Now an event loop allocates `server.gc.objects_on_read` of them when it reads the
+     request (`gc.rs`, `event_loop.rs`), and the calibration measures it: the loop's
+     callbacks traced under `ab -c 100` (routes `/gc-stages-start`, `/gc-stages`), the count's
+     change per stage before the request's task summed (~45). The same trace times the young
+     and middle collections against the objects they examine: ~79 ns per object, where the
+     full collection takes 378–438 (`server.gc.partial_ns_per_object`; a young collection
+     traverses recent, cache-warm objects). ab-uvicorn now collects 110 young, 10 middle and
+     1 full generation against 77, 7 and 1 in the compared real run (67–108 young over the
+     runs before); the bursts still agree (9 against 8, 13 + 1 against 12 + 1, 22 + 2
+     against 20 + 2). What remains is 30–40 % more young collections in the closed loop:
+     loopsim's loop reads a cohort in one iteration where the real one spreads its
+     allocations over five (accept, `_accept_connection2`, `connection_made`, read, task),
+     with fewer of its frees landing on a count at 0.
    - Tails (fixed): in the ab runs there is no full collection, yet the real max is ~1.2–2 ×
      the median (ab-uvicorn: max 42–83 ms against medians of 33–53; Flask's dev server: min
      12–55 ms and max 87–210 ms between runs) where loopsim's max was ≈ 1.1 × the median.
@@ -281,11 +284,11 @@ counters and the cores' varying speed).
      sigma and hold with that probe for 1 s just before every real run, and simulates the
      run with what it measured (the "cores' speed varying" rows). The simulated max is now
      1.1–1.9 × the median and within tolerance in every ab row (last full run: ab-uvicorn
-     sim 1.19 against real 1.40, gunicorn's two uvicorn workers 1.9 against 2.2, waitress
-     1.19 against 1.66). The noise comes and goes within seconds: when the probe caught a
+     sim 1.21 against real 1.53, gunicorn's two uvicorn workers 1.82 against 2.4, waitress
+     1.35 against 1.56). The noise comes and goes within seconds: when the probe caught a
      quiet second (sigma ~0.05) the run itself may still have had a noisy one, and the
-     simulated tail is then the smaller (gunicorn sync: 1.1 against 1.9, inside the 30 ms
-     tolerance only). A real full collection (~30 ms, seen in traced runs that started with
+     simulated tail is then the smaller (a run before: gunicorn sync 1.1 against 1.9, inside
+     the 30 ms tolerance only). A real full collection (~30 ms, seen in traced runs that started with
      the oldest counter at 10) gives a run's first cohort a tail of its own; the collector
      above models it. The measured per-request spread of the framework overhead (item 1;
      sigma 0.08–0.15) alone makes no tails of this size (sim max 1.02 × the median).
