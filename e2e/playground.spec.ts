@@ -120,14 +120,15 @@ test.describe('the playground', () => {
     await expect(page.locator('#f-gc-heap')).toHaveValue('50000');
     await page.getByTestId('run-button').click();
     // The first collection is the full one: 50 000 objects and the live ones, 0.4 µs each.
-    await expect(page.getByTestId('ab-report')).toContainText(/Garbage collections:\s+\d+ young, \d+ middle, 1 full; paused [\d.]+ ms \(longest 2\d\.\d{3} ms\)/, { timeout: 20_000 });
+    // (500 connections keep promoting their objects: more full collections follow.)
+    await expect(page.getByTestId('ab-report')).toContainText(/Garbage collections:\s+\d+ young, \d+ middle, [1-9]\d* full; paused [\d.]+ ms \(longest 2\d\.\d{3} ms\)/, { timeout: 20_000 });
     // The pause is on the event loop's lane of the timeline.
     await openTab(page, 'Timeline');
     const loop = page.getByTestId('timeline').locator('[data-lane="w0 event loop"]');
     await expect(loop.locator('title', { hasText: 'garbage collector' }).first()).toBeAttached();
     // The advice names it, with the fix.
     await openTab(page, 'Advice');
-    await expect(page.locator('[data-finding="gc_pauses"]')).toContainText('1 full garbage collection of the whole heap');
+    await expect(page.locator('[data-finding="gc_pauses"]')).toContainText(/\d+ full garbage collections? of the whole heap/);
     await expect(page.locator('[data-finding="gc_pauses"]')).toContainText('gc.freeze()');
     await openTab(page, 'Report');
     // Garbage above the objects a request holds is refused, naming the field.

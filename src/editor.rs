@@ -48,10 +48,10 @@ pub fn default_gc() -> GcSettings {
     GcSettings {
         objects_per_request: 150,
         garbage_per_request: 7,
-        objects_on_read: 0,
+        objects_on_read: 45,
         heap_objects: 50_000,
         ns_per_object: 400.0,
-        partial_ns_per_object: None,
+        partial_ns_per_object: Some(80.0),
         thresholds: None,
         count: None,
         pending: None,
@@ -232,7 +232,11 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                     _ => gc_full_due(g),
                 };
                 match edit {
-                    GcEdit::Objects(v) => g.objects_per_request = v,
+                    GcEdit::Objects(v) => {
+                        g.objects_per_request = v;
+                        // Those allocated on read are part of them (not edited here).
+                        g.objects_on_read = g.objects_on_read.min(v);
+                    }
                     GcEdit::Garbage(v) => g.garbage_per_request = v,
                     GcEdit::Heap(v) => g.heap_objects = v,
                     GcEdit::NsPerObject(v) => g.ns_per_object = v,
@@ -478,6 +482,12 @@ mod tests {
         apply(&mut s, Edit::Gc(GcEdit::Threshold0(700)));
         let g = s.server.gc.clone().unwrap();
         assert_eq!((g.pending, g.thresholds), (Some(20_000), None));
+        // Fewer objects per request take those allocated on read down with them.
+        apply(&mut s, Edit::Gc(GcEdit::Objects(30)));
+        let g = s.server.gc.clone().unwrap();
+        assert_eq!((g.objects_per_request, g.objects_on_read), (30, 30));
+        s.validate().unwrap();
+        apply(&mut s, Edit::Gc(GcEdit::Objects(150)));
         // Garbage above the objects is refused by validation, naming the field.
         apply(&mut s, Edit::Gc(GcEdit::Garbage(500)));
         let e = s.validate().unwrap_err();

@@ -215,7 +215,7 @@ fn ServerForm(p: &FormProps) -> Html {
             </details>
             <details class="advanced" open={s.gc.is_some()}>
                 <summary>{ "Garbage collector" }</summary>
-                <p class="hint">{ "CPython's generational collector in each worker: a request's objects count from its handler's start to its end; past 700 a collection pauses the thread that allocates, with the GIL held. A full one (the whole heap) waits until a quarter of the heap has been promoted since the last." }</p>
+                <p class="hint">{ "CPython's generational collector in each worker: a request's objects count from when the loop reads it and its handler starts, to its end; past 700 a collection pauses the thread that allocates, with the GIL held. A full one (the whole heap) waits until a quarter of the heap has been promoted since the last." }</p>
                 <div class="row">
                     <CheckField id="f-gc" label="Model the garbage collector" checked={s.gc.is_some()}
                         on_change={cb.reform(|v| Edit::Gc(GcEdit::On(v)))} />
