@@ -553,15 +553,14 @@ def gc_read_stages(trace):
     `partial_ns_per_object`: the young and middle collections' pauses over the objects they
     examined."""
     st = trace["stages"]
-    requests = st.get("run_asgi", [0])[0]
-    on_read = sum(st[n][2] / st[n][1] * st[n][0] for n in GC_READ_STAGES
-                  if n in st and st[n][1] > 0) / max(1, requests)
-    per_stage = {n: round(st[n][2] / st[n][1] * st[n][0] / max(1, requests), 1)
+    requests = max(1, st.get("run_asgi", [0])[0])
+    per_stage = {n: st[n][2] / st[n][1] * st[n][0] / requests
                  for n in GC_READ_STAGES if n in st and st[n][1] > 0}
     part = trace["partial"]
     examined = sum(x[0] for x in part)
     partial_ns = sum(x[1] for x in part) * 1e6 / examined if examined else None
-    return max(0, round(on_read)), per_stage, partial_ns, len(part)
+    return (max(0, round(sum(per_stage.values()))), {n: round(v, 1) for n, v in per_stage.items()},
+            partial_ns, len(part))
 GC_DEFAULT_THRESHOLDS = (700, 10, 10)
 
 
@@ -784,10 +783,7 @@ def splits_over_seeds(sc, cal, sent_ms, gc_start=None, speed=None):
     for seed in SPLIT_SEEDS:
         for case, scen in (("client", base), ("real_sends", at_real_sends(base, sent_ms))):
             _, res, _ = run_loopsim(dict(scen, seed=seed), f"{sc['name']}-split-{case}")
-            per = {}
-            for r in res["requests"]:
-                if r["status"] == "ok" and r["worker"] is not None:
-                    per[r["worker"]] = per.get(r["worker"], 0) + 1
+            per, _ = sim_per_worker([r for r in res["requests"] if r["status"] == "ok"])
             out[case].append(sorted(per.values(), reverse=True))
     return out
 
@@ -905,13 +901,19 @@ def counts_split(counts, workers):
     return split_text(per, th, workers)
 
 
-def sim_split(reqs, workers):
+def sim_per_worker(reqs):
+    """Simulated requests per worker, and each worker's threads that served them."""
     per, th = {}, {}
     for r in reqs:
         if r["worker"] is None:
             continue
         per[r["worker"]] = per.get(r["worker"], 0) + 1
         th.setdefault(r["worker"], set()).add(r["thread"])
+    return per, th
+
+
+def sim_split(reqs, workers):
+    per, th = sim_per_worker(reqs)
     return split_text(per, {k: len(v) for k, v in th.items()}, workers)
 
 

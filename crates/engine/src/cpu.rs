@@ -139,15 +139,14 @@ pub(crate) struct Cores {
 }
 
 impl Cores {
-    /// `k` cores; with `speed` (and its random stream) their speed varies.
+    /// `k` cores; with `speed` (and its random stream) their speed varies (the scenario passes
+    /// it only for a sigma above 0: `Server::resolve`).
     pub fn new(k: u32, speed: Option<(&CpuSpeed, Rng)>) -> Cores {
-        let mut noise = speed
-            .filter(|(s, _)| s.sigma > 0.0)
-            .map(|(s, rng)| SpeedNoise {
-                rng,
-                sigma: s.sigma,
-                hold_ns: from_ms(s.hold_ms) as f64,
-            });
+        let mut noise = speed.map(|(s, rng)| SpeedNoise {
+            rng,
+            sigma: s.sigma,
+            hold_ns: from_ms(s.hold_ms) as f64,
+        });
         let cores = (0..k.max(1))
             .map(|_| {
                 let mut core = Core::default();
