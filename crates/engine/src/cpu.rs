@@ -7,6 +7,14 @@
 //! so a job of `w` ns started at `V0` ends when `V = V0 + w`; a change of `n` changes only the
 //! rate, not the jobs.
 //!
+//! Below a slice the sharing is not instant: a job that wakes onto a busy core waits until the
+//! job that last got the core has run its slice (`base_slice`, EEVDF with RUN_TO_PARITY), then
+//! shares it; one that wakes after that slice joins at once and gets a slice of its own. So a
+//! worker woken by a connection while both cores are busy (a burst's client on one, another
+//! worker on the other) runs 1.5–4 ms later on this machine kind, not at once, and takes no
+//! connection meanwhile. A thread whose job ends and which starts its next one at the same
+//! instant never left its core and keeps its slice.
+//!
 //! Where a job runs (`select_task_rq_fair` and the load balancer, reduced to their rules):
 //! - a thread that becomes runnable goes to its previous core if that core is idle, else to an
 //!   idle core, else back to its previous core (a new thread: the least loaded core);
@@ -74,6 +82,11 @@ struct Core {
     /// Work done per ns of time (1 unless the speed varies), and when it changes next.
     speed: f64,
     change_at: Nanos,
+    /// Jobs that woke while the core's running jobs had their slice: they wait for its end
+    /// (thread, work left), in order of arrival.
+    waiting: Vec<(u32, f64)>,
+    /// When the slice of the job that last got the core ends.
+    turn_end: Nanos,
 }
 
 impl Default for Core {
@@ -84,6 +97,8 @@ impl Default for Core {
             members: Vec::new(),
             speed: 1.0,
             change_at: NEVER,
+            waiting: Vec::new(),
+            turn_end: 0,
         }
     }
 }
@@ -117,6 +132,12 @@ pub(crate) struct Cores {
     running: Vec<bool>,
     work: Vec<Nanos>,
     core: Vec<u32>,
+    /// Per thread: whether its job waits on its core for the running job's slice to end, and
+    /// when its last job finished (a job it starts at that instant continues on its core).
+    waits: Vec<bool>,
+    ended_at: Vec<Nanos>,
+    /// The scheduler's slice (`base_slice`).
+    slice: Nanos,
     /// The priority job, if one runs: its thread, when it finishes (real time) and its core.
     prio: Option<(u32, Nanos, usize)>,
     /// Jobs on the cores (the priority one included), and whether any came or went since
@@ -164,6 +185,9 @@ impl Cores {
             running: Vec::new(),
             work: Vec::new(),
             core: Vec::new(),
+            waits: Vec::new(),
+            ended_at: Vec::new(),
+            slice: base_slice(k),
             prio: None,
             jobs: 0,
             moved: false,
@@ -198,7 +222,7 @@ impl Cores {
     /// (the holds are memoryless, so this is the speed it would have now).
     #[inline]
     fn freshen(&mut self, c: usize) {
-        if self.varies && self.cores[c].change_at <= self.last && self.load(c) == 0 {
+        if self.varies && self.cores[c].change_at <= self.last && self.running_load(c) == 0 {
             self.redraw(c, self.last);
         }
     }
@@ -216,9 +240,14 @@ impl Cores {
         matches!(self.prio, Some((_, _, pc)) if pc == c)
     }
 
-    /// Jobs on core `c`, the priority job included.
-    fn load(&self, c: usize) -> usize {
+    /// Jobs running on core `c`, the priority job included.
+    fn running_load(&self, c: usize) -> usize {
         self.cores[c].members.len() + usize::from(self.prio_on(c))
+    }
+
+    /// Jobs on core `c`: running, and waiting for a slice to end.
+    fn load(&self, c: usize) -> usize {
+        self.running_load(c) + self.cores[c].waiting.len()
     }
 
     /// Brings virtual time up to `now`, through any speed changes of the busy cores.
@@ -262,7 +291,7 @@ impl Cores {
             let dt = (now - self.last) as f64;
             let mut used = 0usize;
             for c in 0..self.cores.len() {
-                if self.load(c) == 0 {
+                if self.running_load(c) == 0 {
                     continue;
                 }
                 used += 1;
@@ -288,6 +317,8 @@ impl Cores {
             self.running.resize(t + 1, false);
             self.work.resize(t + 1, 0);
             self.core.resize(t + 1, NO_CORE);
+            self.waits.resize(t + 1, false);
+            self.ended_at.resize(t + 1, NEVER);
         }
     }
 
@@ -345,10 +376,62 @@ impl Cores {
         self.ensure(thread);
         let t = thread as usize;
         debug_assert!(!self.running[t], "thread {thread} already on a core");
-        let c = self.place(thread);
         self.work[t] = work;
         self.running[t] = true;
-        self.enqueue(c, thread, work as f64);
+        if self.ended_at[t] == now && self.core[t] != NO_CORE {
+            // Its last job ended at this instant: the thread never left its core (its slice
+            // goes on; if another job took the core meanwhile, the balancer may move one).
+            self.enqueue(self.core[t] as usize, thread, work as f64);
+            return;
+        }
+        let c = self.place(thread);
+        self.admit(now, c, thread, work as f64);
+    }
+
+    /// A job waking on core `c`: it runs at once on an idle core, or when the job that last
+    /// got the core has had its slice (it then gets its own); otherwise it waits for that
+    /// slice to end. (EEVDF with RUN_TO_PARITY: the task picked runs its slice before a task
+    /// that wakes on its core can preempt it.)
+    fn admit(&mut self, now: Nanos, c: usize, thread: u32, left: f64) {
+        if self.load(c) == 0 || now >= self.cores[c].turn_end {
+            self.cores[c].turn_end = now + self.slice;
+            self.enqueue(c, thread, left);
+        } else {
+            let t = thread as usize;
+            self.epoch[t] = self.epoch[t].wrapping_add(1);
+            self.cores[c].waiting.push((thread, left));
+            self.waits[t] = true;
+            self.core[t] = c as u32;
+            self.jobs += 1;
+            self.moved = true;
+        }
+    }
+
+    /// Core `c`'s waiting jobs start sharing it (its slice ended, or it ran out of jobs).
+    fn promote(&mut self, c: usize) {
+        let waiting = std::mem::take(&mut self.cores[c].waiting);
+        self.cores[c].turn_end = self.last + self.slice;
+        for (thread, left) in waiting {
+            self.waits[thread as usize] = false;
+            self.jobs -= 1;
+            self.enqueue(c, thread, left);
+        }
+    }
+
+    /// Takes waiting `thread` off its core; returns its work left.
+    fn unwait(&mut self, thread: u32) -> f64 {
+        let t = thread as usize;
+        let c = self.core[t] as usize;
+        let w = &mut self.cores[c].waiting;
+        let i = w
+            .iter()
+            .position(|&(x, _)| x == thread)
+            .expect("a waiting job");
+        let (_, left) = w.remove(i);
+        self.waits[t] = false;
+        self.jobs -= 1;
+        self.moved = true;
+        left
     }
 
     /// Starts `work` ns of CPU for `thread` with priority (one such job at a time).
@@ -358,6 +441,10 @@ impl Cores {
         let t = thread as usize;
         debug_assert!(self.prio.is_none(), "one priority job at a time");
         let c = self.place(thread);
+        if self.load(c) == 0 && self.ended_at[t] != now {
+            // A new turn on an idle core (not the same thread going on at this instant).
+            self.cores[c].turn_end = now + self.slice;
+        }
         self.freshen(c);
         self.epoch[t] = self.epoch[t].wrapping_add(1);
         self.work[t] = work;
@@ -402,6 +489,14 @@ impl Cores {
                 return self.prio_left(now);
             }
         }
+        if self.waits[thread as usize] {
+            let c = self.core[thread as usize] as usize;
+            let w = &self.cores[c].waiting;
+            return w
+                .iter()
+                .find(|x| x.0 == thread)
+                .map_or(0, |x| x.1.round() as Nanos);
+        }
         self.left_v(thread).round() as Nanos
     }
 
@@ -433,6 +528,11 @@ impl Cores {
             }
         }
         self.running[t] = false;
+        if self.waits[t] {
+            let left = (self.unwait(thread).round() as Nanos).min(self.work[t]);
+            self.delivered += self.work[t] - left;
+            return left;
+        }
         let left = (self.left_v(thread).round() as Nanos).min(self.work[t]);
         self.dequeue(self.core[t] as usize, thread);
         self.delivered += self.work[t] - left;
@@ -457,6 +557,17 @@ impl Cores {
     /// Pops every job finished by `now`, earliest first on each core.
     pub fn finished(&mut self, now: Nanos, out: &mut Vec<u32>) {
         self.advance(now);
+        // Waiting jobs start when the slice ends, or on a core left without running jobs
+        // (checked at a later event of the instant than the one that emptied it, so that a
+        // thread going on with its next op at that instant keeps its core).
+        for c in 0..self.cores.len() {
+            if !self.cores[c].waiting.is_empty()
+                && (self.running_load(c) == 0 || now >= self.cores[c].turn_end)
+            {
+                self.promote(c);
+            }
+        }
+        let first = out.len();
         if self.prio.is_some_and(|(_, end, _)| end <= now) {
             let t = self.end_prio(0);
             out.push(t);
@@ -484,6 +595,9 @@ impl Cores {
                 }
             }
         }
+        for &t in &out[first..] {
+            self.ended_at[t as usize] = now;
+        }
     }
 
     /// The load balancer: while two cores' job counts differ by two or more, the busiest
@@ -508,11 +622,20 @@ impl Cores {
             if self.load(hi) < self.load(lo) + 2 {
                 return;
             }
+            // The latest job to arrive: a waiting one, else the latest running one.
+            if let Some(&(t, _)) = self.cores[hi].waiting.last() {
+                let left = self.unwait(t);
+                self.admit(self.last, lo, t, left);
+                continue;
+            }
             let Some(&t) = self.cores[hi].members.last() else {
                 return;
             };
             let left = self.left_v(t);
             self.dequeue(hi, t);
+            if self.load(lo) == 0 {
+                self.cores[lo].turn_end = self.last + self.slice;
+            }
             self.enqueue(lo, t, left);
         }
     }
@@ -523,6 +646,18 @@ impl Cores {
         let mut next = self
             .prio
             .map(|(_, end, c)| end.min(self.cores[c].change_at));
+        for c in 0..self.cores.len() {
+            if !self.cores[c].waiting.is_empty() {
+                // Its waiting jobs start when the slice ends, or at once on a core without
+                // running jobs.
+                let at = if self.running_load(c) == 0 {
+                    self.last
+                } else {
+                    self.cores[c].turn_end.max(self.last)
+                };
+                next = Some(next.map_or(at, |x: Nanos| x.min(at)));
+            }
+        }
         if self.jobs == usize::from(self.prio.is_some()) {
             return next;
         }
@@ -590,14 +725,42 @@ mod tests {
     }
 
     #[test]
-    fn over_capacity_shares() {
-        // 3 jobs of 100 on 1 core: all progress at 1/3; the first ends at 300.
+    fn over_capacity_the_first_runs_and_the_others_share_after() {
+        // 3 jobs of 100, 100, 200 at once on 1 core: the first gets the core, the others wake
+        // onto it and wait for its slice (0.75 ms), but it ends at 100: they start then and
+        // share it at rate 1/2 (the second ends at 300, the third has 100 left: 400).
         let mut c = Cores::new(1, None);
         c.add(0, 0, 100);
         c.add(0, 1, 100);
         c.add(0, 2, 200);
-        assert_eq!(drain(&mut c), vec![(300, 0), (300, 1), (400, 2)]);
+        assert_eq!(drain(&mut c), vec![(100, 0), (300, 1), (400, 2)]);
         assert_eq!(c.busy, 400.0);
+    }
+
+    #[test]
+    fn a_job_waking_on_a_busy_core_waits_for_the_slice_to_end() {
+        // 1 core, slice 0.75 ms. Job 0 (2 ms) from 0; job 1 (0.1 ms) wakes at 0.1 ms and
+        // waits for job 0's slice to end at 0.75 ms; then they share: job 1 ends at 0.95 ms,
+        // job 0 has done 0.85 ms and ends at 0.95 + 1.15 = 2.1 ms.
+        let mut c = Cores::new(1, None);
+        assert_eq!(base_slice(1), 750_000);
+        c.add(0, 0, 2_000_000);
+        c.add(100_000, 1, 100_000);
+        assert_eq!(c.remaining(700_000, 1), 100_000, "it has not run yet");
+        assert_eq!(drain(&mut c), vec![(950_000, 1), (2_100_000, 0)]);
+        // A job waking after the running one's slice has ended joins it at once, and gets its
+        // own slice: job 0 (5 ms) from 2.2 ms, job 2 (1 ms) at 3 ms, job 3 (0.1 ms) waking at
+        // 3.1 ms waits until 3.75 ms. By then job 0 did 0.8 + 0.375 ms, job 2 0.375 ms; the
+        // three share at 1/3 and job 3 ends at 4.05 ms; jobs 0 and 2 share at 1/2: job 2
+        // (0.525 ms left) ends at 5.1 ms, job 0 (3.2 ms left) at 8.3 ms.
+        c.add(2_200_000, 0, 5_000_000);
+        c.add(3_000_000, 2, 1_000_000);
+        c.add(3_100_000, 3, 100_000);
+        assert_eq!(
+            drain(&mut c),
+            vec![(4_050_000, 3), (5_100_000, 2), (8_300_000, 0)]
+        );
+        assert_eq!(c.delivered, 2_100_000 + 6_100_000);
     }
 
     #[test]
@@ -624,11 +787,10 @@ mod tests {
 
     #[test]
     fn a_priority_job_takes_its_core() {
-        // 2 cores, 4 shared jobs of 100: two per core, rate 1/2 (jobs 0, 2 on core 0; 1, 3
-        // on core 1). A priority job of 50 at t = 20 (no core idle: the least loaded, core 0)
-        // stops jobs 0 and 2 until t = 70; by then they did 10 each. Jobs 1 and 3 end at
-        // 20 + 90 / (1/2) = 200. Core 1 is idle: it pulls job 2 (the latest on core 0), and
-        // jobs 0 and 2, with 90 - 130 / 2 = 25 left, run a core each: they end at 225.
+        // 2 cores, 4 jobs of 100: jobs 0 and 1 run on a core each, jobs 2 and 3 wait on
+        // cores 0 and 1 for their slices. A priority job of 50 at t = 20 (no core idle: the
+        // least loaded, core 0) stops job 0 until t = 70, with 80 left: it ends at 150, and
+        // job 2 runs then: 250. On core 1, job 1 ends at 100 and job 3 runs: 200.
         let mut c = Cores::new(2, None);
         for t in 0..4 {
             c.add(0, t, 100);
@@ -637,7 +799,7 @@ mod tests {
         c.add_priority(20, 9, 50);
         assert_eq!(
             drain(&mut c),
-            vec![(70, 9), (200, 1), (200, 3), (225, 0), (225, 2)]
+            vec![(70, 9), (100, 1), (150, 0), (200, 3), (250, 2)]
         );
         assert_eq!(c.busy, 450.0);
         assert_eq!(c.delivered, 450);
@@ -645,15 +807,20 @@ mod tests {
 
     #[test]
     fn three_jobs_on_two_cores_share_unevenly() {
-        // Jobs 0 and 1 get a core each; job 2 finds none idle and joins the least loaded,
-        // core 0. Job 1 ends at 100; its idle core pulls job 2 (the later on core 0): jobs 0
-        // and 2 had 50 each by then and end at 150 on a core each.
+        // Jobs of 3 ms. Jobs 0 and 1 get a core each; job 2 finds none idle, goes to the
+        // least loaded, core 0, and waits for job 0's slice (1.5 ms on 2 cores); then jobs 0
+        // and 2 share core 0. Job 1 ends at 3 ms; its idle core pulls job 2 (the later on
+        // core 0): job 0 (0.75 ms left) ends at 3.75 ms, job 2 (2.25 ms left) at 5.25 ms.
         let mut c = Cores::new(2, None);
-        c.add(0, 0, 100);
-        c.add(0, 1, 100);
-        c.add(0, 2, 100);
-        assert_eq!(drain(&mut c), vec![(100, 1), (150, 0), (150, 2)]);
-        assert_eq!(c.busy, 300.0);
+        assert_eq!(base_slice(2), 1_500_000);
+        c.add(0, 0, 3_000_000);
+        c.add(0, 1, 3_000_000);
+        c.add(0, 2, 3_000_000);
+        assert_eq!(
+            drain(&mut c),
+            vec![(3_000_000, 1), (3_750_000, 0), (5_250_000, 2)]
+        );
+        assert_eq!(c.busy, 9_000_000.0);
     }
 
     #[test]
@@ -677,10 +844,10 @@ mod tests {
         c.add(100, 1, 10);
         c.add(100, 0, 10);
         assert_eq!((c.core[0], c.core[1]), (0, 1));
-        // Core 0 busy, core 1 idle: thread 0 wakes on core 1.
+        // Later, core 0 busy, core 1 idle: thread 0 wakes on core 1.
         assert_eq!(drain(&mut c), vec![(110, 0), (110, 1)]);
-        c.add(110, 2, 100);
-        c.add(110, 0, 10);
+        c.add(120, 2, 100);
+        c.add(120, 0, 10);
         assert_eq!((c.core[2], c.core[0]), (0, 1));
     }
 
@@ -725,22 +892,29 @@ mod tests {
     #[test]
     fn a_slow_core_stretches_its_jobs_until_its_speed_changes() {
         // Core 0 at half speed until t = 4 000, then at 1. A job of 10 000 does 2 000 by then
-        // and the remaining 8 000 at full speed: it ends at 12 000. Two jobs of 3 000 sharing
-        // the slow core each do 4 000 × 0.5 / 2 = 1 000 by 4 000, then 2 000 at rate 1/2:
-        // both end at 8 000.
+        // and the remaining 8 000 at full speed: it ends at 12 000.
         let mut c = Cores::new(1, None);
         set_speed(&mut c, 0, 0.5, 4_000);
         c.add(0, 0, 10_000);
         assert_eq!(c.next_finish(), Some(4_000), "the speed change comes first");
         assert_eq!(drain(&mut c), vec![(12_000, 0)]);
+        // Half speed until 4 ms. Two jobs of 3 ms at 0: job 1 waits for job 0's slice
+        // (0.75 ms; job 0 does 0.375 ms), then they share at 0.5 / 2 until 4 ms (0.8125 ms
+        // each), then at 1/2: job 0 (1.8125 ms left) ends at 7.625 ms, job 1 (0.375 ms left
+        // then) at 8 ms.
         let mut c = Cores::new(1, None);
-        set_speed(&mut c, 0, 0.5, 4_000);
-        c.add(0, 0, 3_000);
-        c.add(0, 1, 3_000);
-        assert_eq!(c.remaining(2_000, 0), 2_500);
-        assert_eq!(drain(&mut c), vec![(8_000, 0), (8_000, 1)]);
-        assert_eq!(c.delivered, 6_000);
-        assert_eq!(c.busy, 8_000.0);
+        set_speed(&mut c, 0, 0.5, 4_000_000);
+        c.add(0, 0, 3_000_000);
+        c.add(0, 1, 3_000_000);
+        assert_eq!(c.remaining(500_000, 1), 3_000_000);
+        assert_eq!(c.next_finish(), Some(750_000), "the slice ends");
+        let mut done = Vec::new();
+        c.finished(750_000, &mut done);
+        assert!(done.is_empty());
+        assert_eq!(c.remaining(2_000_000, 0), 2_312_500);
+        assert_eq!(drain(&mut c), vec![(7_625_000, 0), (8_000_000, 1)]);
+        assert_eq!(c.delivered, 6_000_000);
+        assert_eq!(c.busy, 8_000_000.0);
     }
 
     #[test]

@@ -113,13 +113,19 @@ fn without_the_gil_threads_run_in_parallel() {
 
 #[test]
 fn without_the_gil_fewer_cores_are_shared() {
-    // 4 threads × 50 ms on 2 cores: two per core at rate 1/2, all done at 100 ms.
+    // 4 threads × 50 ms on 2 cores: the first two get a core each; the others wake onto
+    // them and wait for the slice (1.5 ms), then two share each core at rate 1/2: the first
+    // two end at 1.5 + 2 × 48.5 = 98.5 ms, the others, with 1.5 ms left, at 100 ms.
     let r = run(cpu_threads(4, 50.0, json!({"gil": false, "cores": 2})));
-    assert_eq!(latencies(&r), vec![ms(100.0); 4]);
-    // 3 threads × 30 ms on 2 cores: the second has a core of its own (30 ms); the first and
-    // third share the other until then (15 ms done each), and a core each after: 45 ms.
+    assert_eq!(
+        latencies(&r),
+        vec![ms(98.5), ms(98.5), ms(100.0), ms(100.0)]
+    );
+    // 3 threads × 30 ms on 2 cores: the second has a core of its own (30 ms); the third
+    // waits 1.5 ms on the first one's core, then they share it until 30 ms (14.25 ms done
+    // each), and a core each after: the first ends at 44.25 ms, the third at 45.75 ms.
     let r = run(cpu_threads(3, 30.0, json!({"gil": false, "cores": 2})));
-    assert_eq!(latencies(&r), vec![ms(45.0), ms(30.0), ms(45.0)]);
+    assert_eq!(latencies(&r), vec![ms(44.25), ms(30.0), ms(45.75)]);
 }
 
 #[test]
