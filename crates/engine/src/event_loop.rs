@@ -6,7 +6,7 @@
 
 use crate::queue::Ev;
 use crate::record::{LaneKind, ACT_ACCEPT, ACT_GC, ACT_PARSE};
-use crate::sim::{Cat, Cb, Role, Simulation};
+use crate::sim::{Cat, Cb, Role, Simulation, NONE};
 use crate::time::Nanos;
 
 impl Simulation {
@@ -167,30 +167,51 @@ impl Simulation {
     }
 
     /// asyncio's accept loop: `sock.accept()` once per connection, up to the batch, while
-    /// connections are queued. Other woken workers accept in parallel meanwhile.
+    /// connections are queued. The accept's CPU runs first and the connection is taken as it
+    /// ends (`loop_accepted`): a worker that was woken but waits for a core takes nothing
+    /// meanwhile, and other woken workers accept in parallel.
     fn loop_accept_next(&mut self, p: u32) -> bool {
         let t = self.procs[p as usize].lp.thread;
         loop {
-            if self.procs[p as usize].lp.accepted_in_batch >= self.cfg.accept_batch {
+            if self.procs[p as usize].lp.accepted_in_batch >= self.cfg.accept_batch
+                || self.accept_room(p) == 0
+                || self.listener.is_empty()
+            {
                 return false;
             }
-            if self.accept_room(p) == 0 {
-                return false;
+            if self.cfg.accept > 0 {
+                self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, NONE);
+                return true;
             }
-            let Some(slot) = self.accept_one(p) else {
-                return false;
-            };
-            let lp = &mut self.procs[p as usize].lp;
-            lp.accepted_in_batch += 1;
-            lp.accepting_slot = slot;
-            if self.cfg.accept == 0 {
-                // The request bytes are already there: readable at the next poll.
-                self.loop_pending(p, Cb::Read(slot));
-                continue;
-            }
-            self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, slot);
-            return true;
+            self.loop_accepted(p);
         }
+    }
+
+    /// The `accept()` call: the oldest queued connection, unless other workers took them all
+    /// meanwhile; its request's bytes are already there, readable at the next poll. `false`
+    /// if there was none (EAGAIN: the accept callback ends).
+    fn loop_accepted(&mut self, p: u32) -> bool {
+        if self.accept_room(p) == 0 {
+            return false;
+        }
+        let Some(slot) = self.accept_one(p) else {
+            return false;
+        };
+        if self.cfg.accept > 0 {
+            // The accept's CPU was spent on this connection, which waited in the backlog
+            // meanwhile: it counts as the request's CPU, and the op on the timeline as its.
+            self.req_cat(slot, Cat::Queued);
+            let r = &mut self.reqs[slot as usize];
+            let x = self.cfg.accept.min(r.split.queued);
+            r.split.queued -= x;
+            r.split.cpu += x;
+            let id = r.id;
+            let t = self.procs[p as usize].lp.thread;
+            self.threads[t as usize].req_id = id;
+        }
+        self.procs[p as usize].lp.accepted_in_batch += 1;
+        self.loop_pending(p, Cb::Read(slot));
+        true
     }
 
     fn loop_task(&mut self, slot: u32) -> bool {
@@ -208,11 +229,7 @@ impl Simulation {
     pub(crate) fn loop_op_done(&mut self, p: u32) {
         let cur = self.procs[p as usize].lp.cur;
         let busy = match cur {
-            Some(Cb::Accept) => {
-                let slot = self.procs[p as usize].lp.accepting_slot;
-                self.loop_pending(p, Cb::Read(slot));
-                self.loop_accept_next(p)
-            }
+            Some(Cb::Accept) => self.loop_accepted(p) && self.loop_accept_next(p),
             Some(Cb::Read(slot)) => {
                 if std::mem::take(&mut self.procs[p as usize].lp.read_gc) {
                     self.loop_parse(p, slot)

@@ -183,9 +183,8 @@ pub(crate) struct LoopState {
     /// When the scheduled wake-up of an idle loop comes (`NEVER`: none).
     pub wake_at: Nanos,
     pub cur: Option<Cb>,
-    /// Connections accepted in the current accept callback, and the one being accepted.
+    /// Connections accepted in the current accept callback.
     pub accepted_in_batch: u32,
-    pub accepting_slot: u32,
     /// The current read callback runs a collection before it parses.
     pub read_gc: bool,
     pub anyio_idle: Vec<u32>,

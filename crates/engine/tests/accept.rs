@@ -1,8 +1,9 @@
 //! Which worker takes a connection: every idle worker polling the shared listen socket is
 //! woken (the order drawn from the seed, each further one 50 µs later); each accepts one
 //! connection per `accept()` while connections remain — an asyncio loop up to its backlog per
-//! wake-up (asyncio's accept loop; uvicorn passes --backlog), a threaded or sync worker one
-//! per wake-up.
+//! wake-up (asyncio's accept loop; uvicorn passes --backlog; the accept's CPU runs first and
+//! the connection is taken as it ends, so a loop waiting for a core takes none), a threaded
+//! or sync worker one per wake-up.
 
 mod common;
 
@@ -59,8 +60,8 @@ fn a_small_burst_lands_on_the_first_worker_awake() {
 
 #[test]
 fn a_large_burst_is_shared_by_the_workers_as_they_wake() {
-    // 100 at once on 2 workers: the first awake accepts at 0, 25, 50 µs…, the second joins at
-    // 50 µs; from then on they alternate: 2 + 49 = 51 and 49.
+    // 100 at once on 2 workers: the first awake takes one at 25, 50, 75 µs…, the second wakes
+    // at 50 µs and takes its first at 75 µs; from then on they alternate: 51 and 49.
     let r = run(uvicorn_burst(2, 100));
     assert!(all_ok(&r));
     assert_eq!(shares(per_worker(&r, 2)), vec![51, 49]);
@@ -70,6 +71,30 @@ fn a_large_burst_is_shared_by_the_workers_as_they_wake() {
     assert_eq!(s.iter().sum::<u64>(), 100);
     assert_eq!(s.len(), 4);
     assert!(s[0] - s[3] <= 8, "{s:?}");
+}
+
+#[test]
+fn a_worker_woken_onto_a_busy_core_takes_nothing_until_it_runs() {
+    // 2 workers on 1 core, 10 connections at once, 40 µs per accept. The first awake gets
+    // the core and accepts one per 40 µs, all 10 by 0.4 ms; the second, woken 50 µs later,
+    // waits for the first one's slice (0.75 ms) and its accept finds none left.
+    let v = json!({
+        "version": 1,
+        "server": {"kind": "uvicorn", "workers": 2, "cores": 1,
+                   "costs": {"accept_us": 40.0, "parse_us": 0.0, "respond_us": 0.0}},
+        "handler": {"route": "async_def", "overhead": zero_overhead(), "steps": []},
+        "load": burst(10)
+    });
+    let r = run(v.clone());
+    assert!(all_ok(&r));
+    assert_eq!(shares(per_worker(&r, 2)), vec![10]);
+    let accepted: Vec<u64> = by_id(&r).iter().map(|q| q.accepted.unwrap()).collect();
+    assert_eq!(accepted, (1..=10).map(|k| k * 40_000).collect::<Vec<u64>>());
+    // On 2 cores the second runs at once: it takes its first at 90 µs, then they alternate.
+    let mut v = v;
+    v["server"]["cores"] = json!(2);
+    let r = run(v);
+    assert_eq!(shares(per_worker(&r, 2)), vec![6, 4]);
 }
 
 #[test]
@@ -108,23 +133,24 @@ fn with_a_backlog_of_100_a_burst_of_250_overflows_it() {
 
 #[test]
 fn a_burst_on_one_worker_is_accepted_a_backlog_at_a_time() {
-    // 1 worker, backlog 100: the first wake-up accepts 100, one per 40 µs (0 … 3.96 ms); the
-    // 101st queued connection waits for the next poll, whose ready callbacks are the 100 reads
-    // (90 µs each) and then the accept: 4 + 9 = 13 ms.
+    // 1 worker, backlog 100: the first wake-up accepts 100, one per 40 µs, each `accept()`
+    // returning as its 40 µs end (40 µs … 4 ms); the 101st queued connection waits for the
+    // next poll, whose ready callbacks are the 100 reads (90 µs each) and then the accept:
+    // 4 + 9 + 0.04 = 13.04 ms.
     let r = run(with_backlog(uvicorn_burst(1, 101), 100));
     assert!(all_ok(&r));
     let q = by_id(&r);
     assert!(q[..100]
         .iter()
         .enumerate()
-        .all(|(i, q)| q.accepted == Some(i as u64 * 40_000)));
-    assert_eq!(q[100].accepted, Some(ms(13.0)));
+        .all(|(i, q)| q.accepted == Some((i as u64 + 1) * 40_000)));
+    assert_eq!(q[100].accepted, Some(ms(13.04)));
     // With the default backlog, all 101 are taken in the first wake-up.
     let r = run(uvicorn_burst(1, 101));
     assert!(by_id(&r)
         .iter()
         .enumerate()
-        .all(|(i, q)| q.accepted == Some(i as u64 * 40_000)));
+        .all(|(i, q)| q.accepted == Some((i as u64 + 1) * 40_000)));
 }
 
 #[test]
