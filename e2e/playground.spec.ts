@@ -178,6 +178,34 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
+  test("the client's CPU before each send: checked against the whole, kept, cleared with it", async ({ page }) => {
+    const problems = watchForProblems(page);
+    await loadPreset(page, 'ab-uvicorn');
+    // No client CPU: no part of it to give.
+    await expect(page.locator('#f-client-send')).toHaveCount(0);
+    await page.locator('#f-client-cpu').fill('150');
+    await page.locator('#f-client-cpu').blur();
+    await expect(page.locator('#f-client-send')).toHaveAttribute('placeholder', 'half');
+    await page.locator('#f-client-send').fill('200');
+    await page.locator('#f-client-send').blur();
+    await expect(page.getByTestId('run-button')).toBeDisabled();
+    await expect(page.getByTestId('run-blocker')).toContainText('load.client_send_us');
+    await expect(page.locator('#f-client-send-error')).toContainText('between 0 and 150');
+    await page.locator('#f-client-send').fill('50');
+    await page.locator('#f-client-send').blur();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText('');
+    await expect(page.locator('#f-client-send-error')).toHaveCount(0);
+    // The burst keeps it; clearing the client's CPU takes its part with it.
+    await page.locator('#f-load').selectOption('burst');
+    await expect(page.locator('#f-client-send')).toHaveValue('50');
+    await page.locator('#f-client-cpu').fill('');
+    await page.locator('#f-client-cpu').blur();
+    await expect(page.locator('#f-client-send')).toHaveCount(0);
+    await expect(page.getByTestId('run-button')).toBeEnabled();
+    expect(problems).toEqual([]);
+  });
+
   test('invalid combinations disable Run with the reason', async ({ page }) => {
     await page.getByLabel('Route').selectOption('def');
     await page.locator('#f-step0-kind').selectOption('await_io');

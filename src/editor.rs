@@ -112,6 +112,8 @@ pub enum LoadEdit {
     Timeout(Option<f64>),
     /// The client's CPU per request on the server's machine (closed loops and bursts).
     ClientCpu(Option<f64>),
+    /// The part of it before each send (default half).
+    ClientSend(Option<f64>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -169,6 +171,14 @@ pub fn load_kind(load: &Load) -> LoadKind {
 pub fn client_cpu_of(load: &Load) -> Option<f64> {
     match load {
         Load::Closed { client_cpu_us, .. } | Load::Burst { client_cpu_us, .. } => *client_cpu_us,
+        Load::Open { .. } => None,
+    }
+}
+
+/// The part of the client's CPU spent before each send, when given.
+pub fn client_send_of(load: &Load) -> Option<f64> {
+    match load {
+        Load::Closed { client_send_us, .. } | Load::Burst { client_send_us, .. } => *client_send_us,
         Load::Open { .. } => None,
     }
 }
@@ -338,6 +348,7 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
 fn apply_load(load: &mut Load, e: LoadEdit) {
     let timeout = timeout_of(load);
     let client_cpu = client_cpu_of(load);
+    let client_send = client_send_of(load);
     match e {
         LoadEdit::Kind(k) if k != load_kind(load) => {
             *load = match k {
@@ -347,6 +358,7 @@ fn apply_load(load: &mut Load, e: LoadEdit) {
                     keep_alive: false,
                     timeout_ms: timeout,
                     client_cpu_us: client_cpu,
+                    client_send_us: client_send,
                 },
                 LoadKind::Open => Load::Open {
                     rate_per_s: 100.0,
@@ -359,6 +371,7 @@ fn apply_load(load: &mut Load, e: LoadEdit) {
                     interval_ms: 0.0,
                     offsets_ms: None,
                     client_cpu_us: client_cpu,
+                    client_send_us: client_send,
                     timeout_ms: timeout,
                 },
             }
@@ -370,8 +383,27 @@ fn apply_load(load: &mut Load, e: LoadEdit) {
             | Load::Burst { timeout_ms, .. } => *timeout_ms = t,
         },
         LoadEdit::ClientCpu(v) => match load {
-            Load::Closed { client_cpu_us, .. } | Load::Burst { client_cpu_us, .. } => {
-                *client_cpu_us = v
+            Load::Closed {
+                client_cpu_us,
+                client_send_us,
+                ..
+            }
+            | Load::Burst {
+                client_cpu_us,
+                client_send_us,
+                ..
+            } => {
+                *client_cpu_us = v;
+                if v.is_none() {
+                    // The part before the send means nothing without the whole.
+                    *client_send_us = None;
+                }
+            }
+            Load::Open { .. } => {}
+        },
+        LoadEdit::ClientSend(v) => match load {
+            Load::Closed { client_send_us, .. } | Load::Burst { client_send_us, .. } => {
+                *client_send_us = v
             }
             Load::Open { .. } => {}
         },
@@ -582,6 +614,26 @@ mod tests {
     }
 
     #[test]
+    fn the_part_before_the_send_follows_the_client_cpu() {
+        let mut s = preset("ab-uvicorn");
+        apply(&mut s, Edit::Load(LoadEdit::ClientCpu(Some(150.0))));
+        apply(&mut s, Edit::Load(LoadEdit::ClientSend(Some(50.0))));
+        assert_eq!(client_send_of(&s.load), Some(50.0));
+        assert!(s.validate().is_ok());
+        // Kept across closed and burst.
+        apply(&mut s, Edit::Load(LoadEdit::Kind(LoadKind::Burst)));
+        assert_eq!(client_send_of(&s.load), Some(50.0));
+        // More than the whole is refused with its path.
+        apply(&mut s, Edit::Load(LoadEdit::ClientSend(Some(200.0))));
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.0[0].path, "load.client_send_us");
+        // Clearing the client's CPU clears its part.
+        apply(&mut s, Edit::Load(LoadEdit::ClientCpu(None)));
+        assert_eq!(client_send_of(&s.load), None);
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
     fn load_kind_switch_keeps_the_timeout() {
         let mut s = preset("ab-uvicorn");
         apply(&mut s, Edit::Load(LoadEdit::Kind(LoadKind::Burst)));
@@ -592,6 +644,7 @@ mod tests {
                 interval_ms: 0.0,
                 offsets_ms: None,
                 client_cpu_us: None,
+                client_send_us: None,
                 timeout_ms: Some(30_000.0)
             }
         );

@@ -14,8 +14,8 @@ use yew::prelude::*;
 
 use super::fields::{CheckField, NumberField, SelectField, TextField};
 use crate::editor::{
-    client_cpu_of, gc_full_due, load_kind, CostField, Edit, GcEdit, LoadEdit, LoadKind, SpeedEdit,
-    StepEdit, Steps,
+    client_cpu_of, client_send_of, gc_full_due, load_kind, CostField, Edit, GcEdit, LoadEdit,
+    LoadKind, SpeedEdit, StepEdit, Steps,
 };
 
 /// Validation errors, looked up by JSON path.
@@ -590,6 +590,11 @@ fn LoadForm(p: &FormProps) -> Html {
                     <NumberField id="f-client-cpu" label="Client CPU per request (µs)" value={client_cpu_of(load)}
                         optional=true placeholder="none" hint="the client runs on the server's cores (ab: ~100)"
                         error={e.at("load.client_cpu_us")} on_change={cb.reform(|v| Edit::Load(LoadEdit::ClientCpu(v)))} />
+                    if client_cpu_of(load).is_some() {
+                        <NumberField id="f-client-send" label="… of it before each send (µs)" value={client_send_of(load)}
+                            optional=true placeholder="half" hint="the rest reads the response"
+                            error={e.at("load.client_send_us")} on_change={cb.reform(|v| Edit::Load(LoadEdit::ClientSend(v)))} />
+                    }
                 }
                 <NumberField id="f-seed" label="Seed" value={Some(p.scenario.seed as f64)} integer=true
                     hint="same seed, same run" on_change={cb.reform(|v: Option<f64>| Edit::Seed(v.unwrap_or(1.0) as u64))} />

@@ -12,6 +12,7 @@ fn scenario(requests: u32) -> loopsim_engine::Scenario {
         keep_alive: false,
         timeout_ms: None,
         client_cpu_us: None,
+        client_send_us: None,
     };
     s
 }

@@ -13,6 +13,7 @@ fn main() {
         keep_alive: false,
         timeout_ms: None,
         client_cpu_us: None,
+        client_send_us: None,
     };
     let opts = RunOptions {
         keep_requests: Some(0),

@@ -26,8 +26,8 @@ pub(crate) enum Send {
 }
 
 /// The client's process on the server's machine (ab, or a script sending a burst): a
-/// single-threaded process that spends `cost` of a core on each request, half to prepare and
-/// send it, half to read the response; a response that arrives while it is busy waits for it
+/// single-threaded process that spends `cost` of a core on each request, `send` of it to
+/// prepare and send it (`load.client_send_us`, default half), the rest to read the response; a response that arrives while it is busy waits for it
 /// (and counts in the latency, as ab measures it).
 ///
 /// On the cores it runs ahead of the server's threads while it has slept within the last
@@ -37,6 +37,7 @@ pub(crate) enum Send {
 pub(crate) struct ClientProc {
     pub thread: u32,
     pub cost: Nanos,
+    pub send: Nanos,
     pub queue: VecDeque<Send>,
     pub busy: Option<Send>,
     /// Since when it has been running without a pause, and when its last job ended.
@@ -204,10 +205,12 @@ impl Simulation {
     pub(crate) fn start_client_proc(&mut self) {
         let (Load::Closed {
             client_cpu_us: Some(us),
+            client_send_us,
             ..
         }
         | Load::Burst {
             client_cpu_us: Some(us),
+            client_send_us,
             ..
         }) = self.scenario.load
         else {
@@ -217,6 +220,7 @@ impl Simulation {
         if cost == 0 {
             return;
         }
+        let send = client_send_us.map_or(cost / 2, |s| from_us(s).min(cost));
         let gil = self.gils.len() as u32;
         self.gils
             .push(crate::gil::Gil::new(false, self.cfg.switch_interval));
@@ -225,6 +229,7 @@ impl Simulation {
         self.client_proc = Some(ClientProc {
             thread,
             cost,
+            send,
             queue: VecDeque::new(),
             busy: None,
             running_since: 0,
@@ -246,10 +251,9 @@ impl Simulation {
         if cp.last_end != self.now {
             cp.running_since = self.now;
         }
-        let half = cp.cost / 2;
         let (t, cost) = match send {
-            Send::Receive { .. } => (cp.thread, cp.cost - half),
-            _ => (cp.thread, half),
+            Send::Receive { .. } => (cp.thread, cp.cost - cp.send),
+            _ => (cp.thread, cp.send),
         };
         if cost == 0 {
             self.client_proc_done();

@@ -52,6 +52,7 @@ fn two_tabs() -> Load {
         interval_ms: 0.0,
         offsets_ms: None,
         client_cpu_us: None,
+        client_send_us: None,
         timeout_ms: None,
     }
 }
@@ -91,6 +92,7 @@ fn ab(kind: ServerKind, workers: Option<u32>, route: Route) -> Scenario {
             keep_alive: false,
             timeout_ms: Some(AB_TIMEOUT_MS),
             client_cpu_us: None,
+            client_send_us: None,
         },
     )
 }

@@ -753,14 +753,21 @@ pub enum Load {
         #[serde(default, skip_serializing_if = "is_false")]
         keep_alive: bool,
         /// CPU ab spends per request when it runs on the server's machine, in µs: one
-        /// single-threaded client process, on a core (not the GIL), half before each send and
-        /// half reading each response.
+        /// single-threaded client process, on a core (not the GIL), `client_send_us` of it
+        /// before each send (default half) and the rest reading each response.
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
             deserialize_with = "crate::field::client_cpu_us"
         )]
         client_cpu_us: Option<f64>,
+        /// The part of `client_cpu_us` spent preparing and sending each request, in µs.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::field::client_send_us"
+        )]
+        client_send_us: Option<f64>,
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
@@ -801,13 +808,20 @@ pub enum Load {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         offsets_ms: Option<Vec<f64>>,
         /// CPU the client spends per request when it runs on the server's machine, in µs, as
-        /// for `closed` (one process: e.g. a Python script whose threads share a GIL).
+        /// for `closed` (one process of serial sends, e.g. a Python script).
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
             deserialize_with = "crate::field::client_cpu_us"
         )]
         client_cpu_us: Option<f64>,
+        /// The part of `client_cpu_us` spent preparing and sending each request, in µs.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::field::client_send_us"
+        )]
+        client_send_us: Option<f64>,
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
@@ -1210,9 +1224,10 @@ impl Scenario {
                 concurrency,
                 timeout_ms,
                 client_cpu_us,
+                client_send_us,
                 ..
             } => {
-                v.opt_f64("load.client_cpu_us", *client_cpu_us, limits::COST_US);
+                v.client_cpu(*client_cpu_us, *client_send_us);
                 v.u32_range("load.requests", *requests, limits::REQUESTS);
                 v.u32_range("load.concurrency", *concurrency, limits::CONCURRENCY);
                 if concurrency > requests {
@@ -1248,9 +1263,10 @@ impl Scenario {
                 interval_ms,
                 offsets_ms,
                 client_cpu_us,
+                client_send_us,
                 timeout_ms,
             } => {
-                v.opt_f64("load.client_cpu_us", *client_cpu_us, limits::COST_US);
+                v.client_cpu(*client_cpu_us, *client_send_us);
                 v.opt_u32("load.clients", *clients, limits::CLIENTS);
                 v.f64_range("load.interval_ms", *interval_ms, limits::OFFSET_MS, "");
                 if let Some(c) = clients {
@@ -1378,6 +1394,24 @@ impl Validator {
     fn opt_f64(&mut self, path: &str, x: Option<f64>, range: (f64, f64)) {
         if let Some(x) = x {
             self.f64_range(path, x, range, "");
+        }
+    }
+
+    /// `load.client_cpu_us`, and its part before each send (at most all of it).
+    fn client_cpu(&mut self, cpu: Option<f64>, send: Option<f64>) {
+        self.opt_f64("load.client_cpu_us", cpu, limits::COST_US);
+        let Some(send) = send else { return };
+        match cpu {
+            None => self.fail(
+                "load.client_send_us",
+                "needs load.client_cpu_us (the client's CPU per request)".to_string(),
+            ),
+            Some(cpu) => self.f64_range(
+                "load.client_send_us",
+                send,
+                (0.0, cpu),
+                " (at most load.client_cpu_us)",
+            ),
         }
     }
 

@@ -1,5 +1,6 @@
-//! ab on the server's machine: its CPU per request takes a core (not the GIL), half before
-//! each send and half to read each response, ahead of the server's threads.
+//! ab on the server's machine: its CPU per request takes a core (not the GIL), a part before
+//! each send (half unless `load.client_send_us` says) and the rest to read each response,
+//! ahead of the server's threads.
 
 mod common;
 
@@ -116,4 +117,52 @@ fn a_client_that_runs_a_whole_slice_without_sleeping_shares_its_core() {
     let lane = lane_named(&r, "the client (a script)");
     assert_eq!(r.lane_totals[lane].cpu, ms(5.0));
     assert!(r.lanes.iter().all(|l| !l.name.starts_with("ab")));
+}
+
+#[test]
+fn the_part_before_the_send_can_be_given() {
+    // 1 ms of ab CPU per request of which 0.2 ms before the send (the rest reads the
+    // response), 1 ms of handler CPU, one connection on two cores: #0 goes out at 0.2 ms, is
+    // answered at 1.2 and read by 2.0 (1.8 ms); #1 goes out at 2.2 … #9 at 18.2, read by 20.0.
+    let mut v = scenario(1_000.0, 2, 1);
+    v["load"]["client_send_us"] = json!(200.0);
+    let r = run(v);
+    assert_eq!(latencies(&r), vec![ms(1.8); 10]);
+    assert_eq!(by_id(&r)[1].sent, ms(2.2));
+    assert_eq!(r.summary.makespan_ms, 20.0 - 0.2);
+    // A burst of 3 from one process on one core: sends at 0.2, 0.4 and 0.6 ms; A runs
+    // 0.6–1.6 and is read by 2.4 (2.2 ms); B runs 2.4–3.4, read by 4.2 (3.8 ms); C runs
+    // 4.2–5.2, read by 6.0 (5.4 ms).
+    let mut v = scenario(1_000.0, 1, 1);
+    v["load"] =
+        json!({"kind": "burst", "clients": 3, "client_cpu_us": 1_000.0, "client_send_us": 200.0});
+    let r = run(v);
+    let sends: Vec<u64> = by_id(&r).iter().map(|q| q.sent).collect();
+    assert_eq!(sends, vec![ms(0.2), ms(0.4), ms(0.6)]);
+    assert_eq!(latencies(&r), vec![ms(2.2), ms(3.8), ms(5.4)]);
+}
+
+#[test]
+fn the_part_before_the_send_is_checked_against_the_whole() {
+    let mut v = scenario(100.0, 1, 1);
+    v["load"]["client_send_us"] = json!(150.0);
+    let e = loopsim_engine::Scenario::from_json(&v.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "load.client_send_us: must be between 0 and 100 (at most load.client_cpu_us) (got 150)"
+        ),
+        "{e}"
+    );
+    let mut v = scenario(100.0, 1, 1);
+    v["load"].as_object_mut().unwrap().remove("client_cpu_us");
+    v["load"]["client_send_us"] = json!(50.0);
+    let e = loopsim_engine::Scenario::from_json(&v.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("load.client_send_us: needs load.client_cpu_us"),
+        "{e}"
+    );
 }

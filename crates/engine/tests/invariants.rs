@@ -222,6 +222,11 @@ fn gen_scenario(v: &[u32]) -> Value {
         let objects = server["gc"]["objects_per_request"].as_u64().unwrap_or(0) as u32;
         server["gc"]["objects_on_read"] = json!(k.between(0, objects));
     }
+    if let Some(cpu) = load["client_cpu_us"].as_f64() {
+        if k.chance(50) {
+            load["client_send_us"] = json!(k.float(0.0, cpu));
+        }
+    }
     json!({
         "version": 1,
         "seed": seed,
