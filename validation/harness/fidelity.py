@@ -64,8 +64,10 @@ DEFAULT_PARTS = {
     "waitress": (55, 160, 105, 0, 110),
 }
 ASGI = {"uvicorn", "gunicorn_uvicorn"}
-# The harness client's CPU per request in a burst (µs), measured by calibrate_burst_client.
+# The harness client's CPU per request in a burst, and the part before each send (µs),
+# measured by calibrate_burst_client.
 BURST_CLIENT_US = None
+BURST_SEND_US = None
 
 
 def log(msg):
@@ -664,19 +666,25 @@ def calibrate_server(kind, n=1000):
 
 def calibrate_burst_client(n=50, rounds=3):
     """The harness's client is Python on the same cores: its CPU per request inside a burst of
-    `n` hellos to a warm uvicorn (from the moment the requests leave until the last response;
-    starting its threads comes before). The median of `rounds` bursts, in µs per request:
-    `load.client_cpu_us` of every burst scenario."""
+    `n` hellos to a warm uvicorn (from the moment the requests leave until the last response),
+    and the part spent sending: its CPU until the last send of a burst to a route that
+    answers only after 1 s (no response to read meanwhile). Medians of `rounds` bursts, in µs
+    per request: `load.client_cpu_us` and `load.client_send_us` of every burst scenario.
+    Returns (cpu, rounds, send, send rounds)."""
     srv = Server("uvicorn", tag="calibrate-burst-client", warm_burst=n)
     try:
-        cpu = []
+        cpu, send = [], []
         for _ in range(rounds):
             client.burst(srv.port, "/hello", n, cpu=cpu)
+            time.sleep(0.2)
+        for _ in range(rounds):
+            client.burst(srv.port, "/async-asyncio-sleep", n, send_cpu=send)
             time.sleep(0.2)
     finally:
         srv.stop()
     per = sorted(c / n * 1e6 for c in cpu)
-    return per[len(per) // 2], per
+    per_send = sorted(c / n * 1e6 for c in send)
+    return per[len(per) // 2], per, per_send[len(per_send) // 2], per_send
 
 
 def check_cpu_route(cpu_iters):
@@ -746,6 +754,8 @@ def sim_scenario(sc, cal, gc_start=None, pending=None, speed=None):
             load["clients"] = ld["clients"]
         if BURST_CLIENT_US:
             load["client_cpu_us"] = BURST_CLIENT_US
+            if BURST_SEND_US is not None:
+                load["client_send_us"] = min(BURST_SEND_US, BURST_CLIENT_US)
     else:
         load = {"kind": "closed", "requests": ld["requests"], "concurrency": ld["concurrency"],
                 "timeout_ms": 30000.0, "client_cpu_us": c["client_cpu_us"]}
@@ -1316,8 +1326,13 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
           f"hellos to a warm uvicorn (from the moment the requests leave to the last response) it "
           f"used {burst_client[0]:.0f} µs of CPU per request (the median of "
           f"{', '.join(f'{x:.0f}' for x in burst_client[1])} µs), passed to every burst scenario "
-          "as `load.client_cpu_us`: one client process, half before each send, half reading "
-          "each response.")
+          "as `load.client_cpu_us`: one client process of serial sends on non-blocking sockets "
+          "(`client.burst`), as loopsim models it."
+          + (f" Of that, {burst_client[2]:.0f} µs per request (the median of "
+             f"{', '.join(f'{x:.0f}' for x in burst_client[3])} µs: its CPU until the last send "
+             "of a burst to a route that answers after 1 s) goes to opening the connection and "
+             "sending, `load.client_send_us`; the rest reads the response."
+             if len(burst_client) > 2 else " Half before each send, half reading each response."))
         w("")
     w(f"CPU-bound apps: `common.burn` runs a fixed number of iterations of a pure-Python loop "
       f"(`x = (x * 31 + 7) % 1_000_003`). Alone in the harness's process it ran "
@@ -1497,7 +1512,7 @@ def main():
     a = ap.parse_args()
     # The run's data, so that --report-only can rewrite its report (e.g. after editing
     # analysis.py): the full run's, or with --smoke / --only their own.
-    global RESULTS, BURST_CLIENT_US
+    global RESULTS, BURST_CLIENT_US, BURST_SEND_US
     if a.smoke or a.only:
         # Partial runs keep their data apart: results/smoke/, results/only/.
         RESULTS = os.path.join(RESULTS, "smoke" if a.smoke else "only")
@@ -1506,7 +1521,9 @@ def main():
         with open(saved) as f:
             d = json.load(f)
         if a.resimulate:
-            BURST_CLIENT_US = round(d["burst_client"][0], 1) if d.get("burst_client") else None
+            bc = d.get("burst_client")
+            BURST_CLIENT_US = round(bc[0], 1) if bc else None
+            BURST_SEND_US = round(bc[2], 1) if bc and len(bc) > 2 else None
             for row in d["rows"]:
                 simulate_row(row, d["cal"])
                 log(f"   {row['sc']['name']}: sim median {fmt_ms(pct(row['simd']['latencies'], .5))}, "
@@ -1553,7 +1570,9 @@ def main():
             f"ab c={CAL_C} latency {c['latency_ms']:.3f} ms, ab {c['client_cpu_us']} µs CPU/request; costs {c['costs']}, overhead {c['overhead_ms']} ms")
     burst_client = calibrate_burst_client()
     BURST_CLIENT_US = round(burst_client[0], 1)
-    log(f"   burst client: {BURST_CLIENT_US} µs CPU per request (rounds {', '.join(f'{x:.0f}' for x in burst_client[1])})")
+    BURST_SEND_US = round(burst_client[2], 1)
+    log(f"   burst client: {BURST_CLIENT_US} µs CPU per request (rounds {', '.join(f'{x:.0f}' for x in burst_client[1])}), "
+        f"{BURST_SEND_US} µs of it sending (rounds {', '.join(f'{x:.0f}' for x in burst_client[3])})")
     cpu_speed = measure_cpu_speed(loop[0])
     per_core = ", ".join(f"{c['sigma']:.3f} / {c['hold_ms']:.0f} ms" for c in cpu_speed["cores"])
     log(f"   cores' speed: sigma {cpu_speed['sigma']}, held ~{cpu_speed['hold_ms']} ms (per core: {per_core})")
