@@ -54,28 +54,27 @@ MECHANISMS = {
         "one request per worker at a time, 2 + 2 + 2: matches.",
     "gunicorn-uvicorn-3w-async-sleep-burst":
         "every idle worker is woken (asyncio's epoll has no EPOLLEXCLUSIVE); in loopsim they "
-        "wake 50 µs apart (`server.costs.wake_us`) in an order drawn from the seed, and each "
-        "`accept()`s one connection at a time while any remain, so the first awake takes most of "
-        "a small burst and the others the rest (sim 4 + 2 + 0 or 3 + 2 + 1, depending on the "
-        "calibrated accept cost against the 50 µs wake-up). The real split is random too, over "
-        "15 runs (today's last five full runs): 3 + 2 + 1 five times, 4 + 2 + 0 four, "
-        "5 + 1 + 0 three, 4 + 1 + 1 two, 6 + 0 + 0 once. The makespan follows the largest share "
-        "(3–6 s real, 3–4 s sim).",
+        "wake 50 µs apart (`server.costs.wake_us`) in an order drawn from the seed, a worker "
+        "waking onto a busy core waits for the slice to end, and each takes one connection "
+        "per `accept()` while any remain, so the first awake takes most of a small burst and "
+        "the others the rest (sim 4 + 1 + 1 or 3 + 2 + 1). The real split is random too; with "
+        "the one-thread burst client (13 runs today) the first worker took 5 six times, all 6 "
+        "four times, else 4 + 1 + 1 or 3 + 2 + 1: its accept callback runs after the client's "
+        "six sends and takes every queued connection (item 1, open in part). The makespan "
+        "follows the largest share (3–6 s real, 3–4 s sim).",
     "gunicorn-uvicorn-3w-async-sleep-staggered":
         "with arrivals 200 ms apart each new connection finds the busy worker not polling (it "
         "sleeps in `time.sleep`) and an idle one takes it; matches loopsim's "
         "`listen.rs::notify_acceptors` (which idle worker wins is random in both).",
     "gunicorn-uvicorn-2w-def-sleep-100":
-        "the same race with a `def` route. With all 100 connections at one instant loopsim's two "
-        "workers wake 50 µs apart and then alternate `accept()`s, 51 + 49: each worker's 40 "
-        "tokens give two waves (80 at 1 s, 20 at 2 s). The real split varies from run to run "
-        "(over 15 runs: 54 + 46 nine times, 55 + 45, 58 + 42, 63 + 37, 86 + 14, 90 + 10, "
-        "98 + 2 once each; 54 + 46 or 56 + 44 in all six of the last two full runs): with more "
-        "than 80 on one worker there is a third wave. With the client's CPU on the cores its "
-        "sends trickle over ~15–33 ms, and loopsim's client model gives one worker 54–75 (item "
-        "1); with the real send times the split is ~50–53 for most seeds, as in the real runs: "
-        "the difference is the modelled client's evenly spaced sends, not the server's race. "
-        "The comparison flags any split that is not identical.",
+        "the same race with a `def` route: each worker's 40 tokens give two waves (80 at 1 s, "
+        "20 at 2 s) when the split is even, a third wave when one worker gets more than 80. "
+        "The real first worker accepts the first 36–54 connections while the second waits for "
+        "a core (traced: its first callback 2–4 ms after the first connection); loopsim now "
+        "has that wait (`cpu.rs`, item 1). With the one-thread burst client the real split was "
+        "52 + 48 … 62 + 38 in 12 of 13 runs today (82 + 18 once); loopsim over seeds 1–6 gives "
+        "50 + 50 … 60 + 40 and once 70 + 30 (the \"worker split, seeds 1–6\" row). The "
+        "comparison flags any split that is not identical.",
     "ab-uvicorn":
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
@@ -132,36 +131,48 @@ over gunicorn's uvicorn workers, and the ApacheBench throughput of all five serv
 
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following. Each
 names the engine code that changed (items 1, 2, 5, 6, 7, 8, 9, 10, 11: fixed) or what is
-still open (3: not measurable above this VM's noise; 1 in part: the burst client's pattern
-of sends, not the server's accept race; 7 in part: 30–40 % more young collections than real
-under `ab -c 100`); none fits a mechanism to outputs: every parameter is a cost or a property of the
+still open (3: not measurable above this VM's noise; 1 in part: who takes a burst of six on
+three workers; 7 in part: 30–40 % more young collections than real under `ab -c 100`); none fits a mechanism to outputs: every parameter is a cost or a property of the
 machine that the harness measures and prints (the calibration, and per run its collector
 counters and the cores' varying speed).
 
-1. **Fixed: the accept race.** loopsim used to hand a simultaneous burst to the first worker
-   awake (one accept op for the whole queue). Now every idle worker is woken (the kernel's
-   thundering herd), 50 µs apart in a seeded order (`server.costs.wake_us`, the scheduler's
-   wake-up latency), and each accepts one connection per `accept()` while any remain
-   (`event_loop.rs::loop_accept_next`), so small bursts land mostly on the first worker awake
-   and large ones are shared: 6 on 3 workers gives 4 + 2 + 0 (real 3 + 2 + 1 … 6 + 0 + 0),
-   100 on 2 workers 51 + 49 (real 54 + 46 … 98 + 2). Which worker wins is random in both; the
-   comparison flags every split that is not identical. When the 100 arrive over ~15–33 ms
-   (the real client's pace), loopsim's client model gives one worker 54–75 where the real
-   split is 52 + 48 … 56 + 44 in most runs. The server's side is not what differs: simulated
-   with the real send times instead, the split is 50 + 50 … 53 + 47 for five of seeds 1–6
-   (60 + 40 for one), as real (the "worker split, seeds 1–6" row). loopsim's burst client
-   sends one request after another, each after `load.client_cpu_us` of CPU on the cores
-   (0.22 ms apart while it has a core, 0.44 ms once it shares one), so the connections arrive
-   evenly spaced and the two loops fall into step with them (evenly spaced arrivals, seeds
-   1–3: 0.05 ms apart 68 + 32, 0.1 ms 56 + 44, 0.17 ms 72 + 28, 0.25 ms 51 + 49, 0.5 ms
-   50 + 50). The real client is 100 Python threads leaving a barrier together: their sends
-   come in clumps as the GIL passes between them (per 2 ms: 20, 3, 13, 15, 18, 6, …), and
-   a connection's request bytes may follow its handshake by up to 14 ms, so neither loop
-   stays in step. Spreading the server costs (sigma 0.15–0.5 on accept, parse and respond),
-   waking the workers in a fixed order, or running the accept callback where epoll would
-   report the listening socket did not move the modelled client's split. Open, in part:
-   the client model (a one-process client of serial sends) is simpler than the harness's
-   threaded client; the server's race matches.
+1. **Fixed: the accept race; open in part: who takes a small burst.** loopsim used to hand a
+   simultaneous burst to the first worker awake (one accept op for the whole queue). Now
+   every idle worker is woken (the kernel's thundering herd), 50 µs apart in a seeded order
+   (`server.costs.wake_us`), and each accepts one connection per `accept()` while any remain
+   (`event_loop.rs::loop_accept_next`). Tracing both real loops of gunicorn -w 2 (every
+   `Handle._run`, `select` and `accept()` timed) under a 100-request burst showed two more
+   things, now in the engine:
+   - a woken worker does not run while the cores are busy: the client held one core and
+     the first worker the other, and the second worker's first callback came 2.0, 2.6 and
+     4.0 ms after the first connection (three runs), by when the first had accepted 36–54.
+     `cpu.rs` now makes a job that wakes onto a busy core wait for the running job's slice
+     to end (`base_slice`, 1.5 ms on two cores; EEVDF runs the task it picked for its slice
+     before a waking one can preempt it), then share the core;
+   - a worker takes a connection when its `accept()` runs, not when it is woken:
+     `loop_accepted` takes it as the accept's CPU ends, so a worker waiting for a core takes
+     none, and one whose `accept()` finds the queue emptied takes none (EAGAIN).
+   The harness's burst client used to be 100 Python threads leaving a barrier, whose sends
+   came in GIL-driven clumps (per 2 ms: 20, 3, 13, 15, 18, 6, …), a connection's bytes up to
+   14 ms after its handshake: not the client loopsim models. It is now one thread sending on
+   non-blocking sockets (`client.burst`), as loopsim's client does, and the calibration
+   measures the part of its CPU spent sending (40–110 µs of 130–250 per request:
+   `load.client_send_us`, which loopsim used to take as half). With it, the 100-request
+   burst on two workers: real 52 + 48 … 62 + 38 in 12 of today's 13 runs with this client
+   (82 + 18 once); loopsim over seeds 1–6 (the "worker split, seeds 1–6" row) 50 + 50 …
+   60 + 40 in five, 70 + 30 in one. Which worker wins is random in both; the comparison
+   flags every split that is not identical. Open: the 6-request burst on three workers. In
+   13 runs with this client the first worker took 5 (six times) or all 6 (four times), else
+   4 + 1 + 1 (twice) or 3 + 2 + 1; loopsim gives 4 + 1 + 1 or 3 + 2 + 1. In the traces the
+   first worker's accept callback ran 0.34–0.49 ms after the first send, after the client's
+   sends were all made (0.3 ms for six), and took every queued connection in one go
+   (asyncio's `accept()` calls take ~10–15 µs each; the connection's set-up follows in the
+   next two iterations, `_accept_connection2` and `connection_made`). loopsim's first worker
+   starts as the first connection arrives and takes them as they come. An idle process
+   wakes in ~70 µs here (a pipe ping-pong, p50 69–73 µs), so most of that delay is not the
+   wake-up itself; where the woken worker waits while the client holds a core, and asyncio's
+   staging of a connection's set-up over iterations (which the engine folds into one accept
+   op, `server.costs.accept_us`), are what a next model would add.
 
 2. **Fixed: the threadpool hand-off and AnyIO's thread start.** Each `run_in_threadpool`
    costs `server.costs.to_thread_us` (half on the loop, half on the worker thread; measured as
@@ -303,11 +314,13 @@ counters and the cores' varying speed).
    thread start 0.12 ms (docs/scenario.md). They used to be 1.1–2 × lower.
 
 10. **Fixed: the burst client shares the machine.** The harness's client is Python on the
-    server's two cores: inside a burst it uses 290–650 µs of CPU per request (measured per
-    run, and calibrated once on a burst of 50 hellos), about a core while the burst lasts.
+    server's two cores: inside a burst it uses 125–670 µs of CPU per request (measured per
+    run, the most in the smallest bursts; calibrated once on a burst of 50 hellos, 130–250
+    µs), about a core while the burst lasts.
     Bursts take `load.client_cpu_us` as closed loops do (`load.rs::arrival`: one client
-    process, half before each send, half reading each response, first on its core until it
-    has run a whole scheduler slice without sleeping, then its fair share: item 11). With it, the background-task burst's responses spread over ~38 ms simulated
+    process, `load.client_send_us` of it before each send (measured, item 1), the rest
+    reading each response, first on its core until it has run a whole scheduler slice
+    without sleeping, then its fair share: item 11). With it, the background-task burst's responses spread over ~38 ms simulated
     against 32–45 ms real (without: ~22 ms), and `await` bursts end within ~15 ms of the
     real ones. Simulated at the real send times instead, every burst is within tolerance but the CPU-bound ones (the VM's speed) and a random worker split (the 6-request burst on 3 workers).
 
