@@ -136,8 +136,10 @@ pub(crate) struct Cores {
     /// when its last job finished (a job it starts at that instant continues on its core).
     waits: Vec<bool>,
     ended_at: Vec<Nanos>,
-    /// The scheduler's slice (`base_slice`).
+    /// The scheduler's slice (`base_slice`), and the jobs waiting for one to end on any core
+    /// (the hot paths skip the cores' waiting lists while there are none).
     slice: Nanos,
+    waiting: usize,
     /// The priority job, if one runs: its thread, when it finishes (real time) and its core.
     prio: Option<(u32, Nanos, usize)>,
     /// Jobs on the cores (the priority one included), and whether any came or went since
@@ -188,6 +190,7 @@ impl Cores {
             waits: Vec::new(),
             ended_at: Vec::new(),
             slice: base_slice(k),
+            waiting: 0,
             prio: None,
             jobs: 0,
             moved: false,
@@ -402,6 +405,7 @@ impl Cores {
             self.cores[c].waiting.push((thread, left));
             self.waits[t] = true;
             self.core[t] = c as u32;
+            self.waiting += 1;
             self.jobs += 1;
             self.moved = true;
         }
@@ -413,6 +417,7 @@ impl Cores {
         self.cores[c].turn_end = self.last + self.slice;
         for (thread, left) in waiting {
             self.waits[thread as usize] = false;
+            self.waiting -= 1;
             self.jobs -= 1;
             self.enqueue(c, thread, left);
         }
@@ -429,6 +434,7 @@ impl Cores {
             .expect("a waiting job");
         let (_, left) = w.remove(i);
         self.waits[t] = false;
+        self.waiting -= 1;
         self.jobs -= 1;
         self.moved = true;
         left
@@ -560,7 +566,12 @@ impl Cores {
         // Waiting jobs start when the slice ends, or on a core left without running jobs
         // (checked at a later event of the instant than the one that emptied it, so that a
         // thread going on with its next op at that instant keeps its core).
-        for c in 0..self.cores.len() {
+        let cores = if self.waiting > 0 {
+            self.cores.len()
+        } else {
+            0
+        };
+        for c in 0..cores {
             if !self.cores[c].waiting.is_empty()
                 && (self.running_load(c) == 0 || now >= self.cores[c].turn_end)
             {
@@ -646,7 +657,12 @@ impl Cores {
         let mut next = self
             .prio
             .map(|(_, end, c)| end.min(self.cores[c].change_at));
-        for c in 0..self.cores.len() {
+        let cores = if self.waiting > 0 {
+            self.cores.len()
+        } else {
+            0
+        };
+        for c in 0..cores {
             if !self.cores[c].waiting.is_empty() {
                 // Its waiting jobs start when the slice ends, or at once on a core without
                 // running jobs.
