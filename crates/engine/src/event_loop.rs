@@ -187,28 +187,13 @@ impl Simulation {
         }
     }
 
-    /// The `accept()` call: the oldest queued connection, unless other workers took them all
-    /// meanwhile; its request's bytes are already there, readable at the next poll. `false`
-    /// if there was none (EAGAIN: the accept callback ends).
+    /// The `accept()` call (`accept_ends`): its request's bytes are already there, readable at
+    /// the next poll. `false` if there was none (EAGAIN: the accept callback ends).
     fn loop_accepted(&mut self, p: u32) -> bool {
-        if self.accept_room(p) == 0 {
-            return false;
-        }
-        let Some(slot) = self.accept_one(p) else {
+        let t = self.procs[p as usize].lp.thread;
+        let Some(slot) = self.accept_ends(p, t) else {
             return false;
         };
-        if self.cfg.accept > 0 {
-            // The accept's CPU was spent on this connection, which waited in the backlog
-            // meanwhile: it counts as the request's CPU, and the op on the timeline as its.
-            self.req_cat(slot, Cat::Queued);
-            let r = &mut self.reqs[slot as usize];
-            let x = self.cfg.accept.min(r.split.queued);
-            r.split.queued -= x;
-            r.split.cpu += x;
-            let id = r.id;
-            let t = self.procs[p as usize].lp.thread;
-            self.threads[t as usize].req_id = id;
-        }
         self.procs[p as usize].lp.accepted_in_batch += 1;
         self.loop_pending(p, Cb::Read(slot));
         true

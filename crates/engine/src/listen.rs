@@ -107,6 +107,26 @@ impl Simulation {
         Some(slot)
     }
 
+    /// Worker `p`'s `accept()` returns as its accept's CPU on thread `t` ends: the oldest
+    /// queued connection, unless other workers took them all meanwhile (EAGAIN: `None`). A
+    /// worker woken but waiting for a core takes none. The accept's CPU counts as the
+    /// request's (it waited in the backlog meanwhile), and the op on the timeline as its.
+    pub(crate) fn accept_ends(&mut self, p: u32, t: u32) -> Option<u32> {
+        if self.accept_room(p) == 0 {
+            return None;
+        }
+        let slot = self.accept_one(p)?;
+        if self.cfg.accept > 0 {
+            self.req_cat(slot, Cat::Queued);
+            let r = &mut self.reqs[slot as usize];
+            let x = self.cfg.accept.min(r.split.queued);
+            r.split.queued -= x;
+            r.split.cpu += x;
+            self.threads[t as usize].req_id = r.id;
+        }
+        Some(slot)
+    }
+
     /// A connection is queued: the kernel wakes every worker polling the socket (the
     /// "thundering herd"). They start in an order drawn from the seed, each `wake` after the
     /// previous (the scheduler's latency in waking a sleeping process); each accepts while

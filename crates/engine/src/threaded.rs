@@ -12,7 +12,7 @@
 use crate::queue::Ev;
 use crate::record::{LaneKind, ACT_ACCEPT, ACT_PARSE, ACT_RESPOND, ACT_SPAWN};
 use crate::scenario::Runtime;
-use crate::sim::{Cat, Job, MainJob, Role, Simulation};
+use crate::sim::{Cat, Job, MainJob, Role, Simulation, NONE};
 
 impl Simulation {
     pub(crate) fn threaded_start(&mut self, p: u32) {
@@ -116,19 +116,21 @@ impl Simulation {
                 return;
             }
             if !self.listener.is_empty() && self.can_accept(p) {
+                if self.cfg.accept > 0 {
+                    // The connection is taken as the accept's CPU ends (`main_op_done`).
+                    self.threads[t as usize].job = Job::Accept(NONE);
+                    self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, NONE);
+                    return;
+                }
                 let slot = self.accept_one(p).expect("listener is not empty");
                 if !self.listener.is_empty() {
                     self.notify_acceptors();
                 }
                 self.threads[t as usize].job = Job::Accept(slot);
-                if self.cfg.accept == 0 {
-                    if self.main_accepted(p, t, slot) {
-                        return;
-                    }
-                    continue;
+                if self.main_accepted(p, t, slot) {
+                    return;
                 }
-                self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, slot);
-                return;
+                continue;
             }
             self.thread_idle(t);
             self.procs[p as usize].acceptor_idle = true;
@@ -163,9 +165,15 @@ impl Simulation {
 
     pub(crate) fn main_op_done(&mut self, p: u32, t: u32) {
         match self.threads[t as usize].job {
-            Job::Accept(slot) => {
-                if self.main_accepted(p, t, slot) {
-                    return;
+            Job::Accept(_) => {
+                if let Some(slot) = self.accept_ends(p, t) {
+                    if !self.listener.is_empty() {
+                        self.notify_acceptors();
+                    }
+                    self.threads[t as usize].job = Job::Accept(slot);
+                    if self.main_accepted(p, t, slot) {
+                        return;
+                    }
                 }
             }
             Job::Spawn(slot) => self.spawn_conn_thread(p, slot),
@@ -265,20 +273,37 @@ impl Simulation {
             proc.busy = false;
             return;
         }
-        let slot = self.accept_one(p).expect("listener is not empty");
-        if !self.listener.is_empty() {
-            self.notify_acceptors();
-        }
         let proc = &mut self.procs[p as usize];
         proc.busy = true;
         proc.heartbeat = self.now;
         self.watchdog_arm(p);
-        self.threads[t as usize].job = Job::Accept(slot);
-        if self.cfg.accept == 0 {
-            self.sync_start(p, t, slot);
-        } else {
-            self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, slot);
+        if self.cfg.accept > 0 {
+            // The connection is taken as the accept's CPU ends (`sync_accepted`).
+            self.threads[t as usize].job = Job::Accept(NONE);
+            self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, NONE);
+            return;
         }
+        let slot = self.accept_one(p).expect("listener is not empty");
+        if !self.listener.is_empty() {
+            self.notify_acceptors();
+        }
+        self.threads[t as usize].job = Job::Accept(slot);
+        self.sync_start(p, t, slot);
+    }
+
+    /// A sync worker's accept ends: it serves the connection it took, or (EAGAIN: others took
+    /// them all) goes back to waiting.
+    pub(crate) fn sync_accepted(&mut self, p: u32, t: u32) {
+        let Some(slot) = self.accept_ends(p, t) else {
+            self.threads[t as usize].job = Job::None;
+            self.sync_next(p);
+            return;
+        };
+        if !self.listener.is_empty() {
+            self.notify_acceptors();
+        }
+        self.threads[t as usize].job = Job::Accept(slot);
+        self.sync_start(p, t, slot);
     }
 
     pub(crate) fn sync_start(&mut self, _p: u32, t: u32, slot: u32) {

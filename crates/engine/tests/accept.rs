@@ -1,9 +1,9 @@
 //! Which worker takes a connection: every idle worker polling the shared listen socket is
 //! woken (the order drawn from the seed, each further one 50 µs later); each accepts one
 //! connection per `accept()` while connections remain — an asyncio loop up to its backlog per
-//! wake-up (asyncio's accept loop; uvicorn passes --backlog; the accept's CPU runs first and
-//! the connection is taken as it ends, so a loop waiting for a core takes none), a threaded
-//! or sync worker one per wake-up.
+//! wake-up (asyncio's accept loop; uvicorn passes --backlog), a threaded or sync worker one
+//! per wake-up. The accept's CPU runs first and the connection is taken as it ends, so a
+//! worker woken but waiting for a core takes none.
 
 mod common;
 
@@ -95,6 +95,27 @@ fn a_worker_woken_onto_a_busy_core_takes_nothing_until_it_runs() {
     v["server"]["cores"] = json!(2);
     let r = run(v);
     assert_eq!(shares(per_worker(&r, 2)), vec![6, 4]);
+}
+
+#[test]
+fn a_sync_worker_done_first_takes_the_connection_a_waiting_one_was_woken_for() {
+    // gunicorn sync, 2 workers on 1 core, 40 µs per accept, 0.2 ms of handler CPU; requests
+    // at 0 and 0.1 ms. Worker A takes #0 (0–40 µs) and runs it to 0.24 ms. #1 wakes B, which
+    // waits for A's slice (0.75 ms); A, done, accepts again at once and takes #1 (0.28 ms),
+    // done at 0.48 ms. B's accept at 0.75 ms finds the queue empty.
+    let v = json!({
+        "version": 1,
+        "server": {"kind": "gunicorn_sync", "workers": 2, "cores": 1,
+                   "costs": {"accept_us": 40.0, "parse_us": 0.0, "respond_us": 0.0}},
+        "handler": {"route": "def", "overhead": zero_overhead(), "steps": [step("cpu", 0.2)]},
+        "load": {"kind": "burst", "offsets_ms": [0.0, 0.1]}
+    });
+    let r = run(v);
+    assert!(all_ok(&r));
+    assert_eq!(shares(per_worker(&r, 2)), vec![2]);
+    assert_eq!(latencies(&r), vec![ms(0.24), ms(0.38)]);
+    let accepted: Vec<u64> = by_id(&r).iter().map(|q| q.accepted.unwrap()).collect();
+    assert_eq!(accepted, vec![ms(0.04), ms(0.28)]);
 }
 
 #[test]
