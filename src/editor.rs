@@ -22,6 +22,7 @@ pub enum CostField {
     Respond,
     Spawn,
     Wake,
+    IdleWake,
     ToThread,
     CloseWait,
     KernelShare,
@@ -225,6 +226,7 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                 CostField::Respond => c.respond_us = v,
                 CostField::Spawn => c.spawn_us = v,
                 CostField::Wake => c.wake_us = v,
+                CostField::IdleWake => c.idle_wake_us = v,
                 CostField::ToThread => c.to_thread_us = v,
                 CostField::CloseWait => c.close_wait_us = v,
                 CostField::KernelShare => c.kernel_share = v,
@@ -469,6 +471,17 @@ mod tests {
         // Clearing every field leaves no `costs` object behind.
         apply(&mut s, Edit::Cost(CostField::KernelShare, None));
         apply(&mut s, Edit::Cost(CostField::Spawn, None));
+        assert_eq!(s.server.costs, None);
+        // An idle worker's wake-up: set, refused when negative, cleared.
+        apply(&mut s, Edit::Cost(CostField::IdleWake, Some(-5.0)));
+        assert_eq!(
+            s.validate().unwrap_err().0[0].path,
+            "server.costs.idle_wake_us"
+        );
+        apply(&mut s, Edit::Cost(CostField::IdleWake, Some(170.0)));
+        s.validate().unwrap();
+        assert_eq!(s.server.costs.clone().unwrap().idle_wake_us, Some(170.0));
+        apply(&mut s, Edit::Cost(CostField::IdleWake, None));
         assert_eq!(s.server.costs, None);
     }
 

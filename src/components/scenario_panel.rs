@@ -201,6 +201,7 @@ fn ServerForm(p: &FormProps) -> Html {
                         { cost(CostField::ToThread, "f-cost-to_thread_us", "run_in_threadpool round trip", costs.to_thread_us, d.costs.to_thread_us) }
                     }
                     { cost(CostField::Wake, "f-cost-wake_us", "Wake each further worker", costs.wake_us, d.costs.wake_us) }
+                    { cost(CostField::IdleWake, "f-cost-idle_wake_us", "An idle worker's wake-up", costs.idle_wake_us, d.costs.idle_wake_us) }
                     <NumberField id="f-cost-kernel_share" label="Kernel share of these costs" value={costs.kernel_share}
                         optional=true placeholder={d.costs.kernel_share.map(|v| AttrValue::from(v.to_string()))}
                         hint="0 … 0.9: system calls, run without the GIL"

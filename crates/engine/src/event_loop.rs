@@ -44,8 +44,9 @@ impl Simulation {
         }
     }
 
+    /// Wakes the idle loop: its `select` returns, and it runs `idle_wake` later.
     pub(crate) fn loop_schedule_wake(&mut self, p: u32) {
-        self.loop_schedule_wake_after(p, 0);
+        self.loop_schedule_wake_after(p, self.cfg.idle_wake);
     }
 
     /// Wakes the idle loop `delay` from now (unless a wake-up comes sooner).

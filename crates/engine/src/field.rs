@@ -126,6 +126,7 @@ opt_number_field!(spawn_us, "spawn_us", l::COST_US);
 opt_number_field!(client_cpu_us, "client_cpu_us", l::COST_US);
 opt_number_field!(client_send_us, "client_send_us", l::COST_US);
 opt_number_field!(wake_us, "wake_us", l::COST_US);
+opt_number_field!(idle_wake_us, "idle_wake_us", l::COST_US);
 opt_number_field!(to_thread_us, "to_thread_us", l::COST_US);
 opt_number_field!(close_wait_us, "close_wait_us", l::COST_US);
 opt_number_field!(kernel_share, "kernel_share", l::KERNEL_SHARE);

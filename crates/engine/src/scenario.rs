@@ -221,6 +221,8 @@ impl ServerKind {
                 spawn_us: Some(spawn_us),
                 // The scheduler's latency in waking one more sleeping worker.
                 wake_us: Some(50.0),
+                // Not modelled by default (~0.17 ms on the harness's VM: docs/fidelity.md).
+                idle_wake_us: Some(0.0),
                 // AnyIO's run_sync round trip (measured by validation/run.sh: a `def` hello
                 // world costs this much more CPU than an `async def` one).
                 to_thread_us: Some(if self.is_asgi() { 180.0 } else { 0.0 }),
@@ -468,6 +470,15 @@ pub struct Costs {
         deserialize_with = "crate::field::wake_us"
     )]
     pub wake_us: Option<f64>,
+    /// How long a worker blocked in its poll (an idle event loop, an idle accepting or I/O
+    /// thread) takes to run once woken: the idle core's wake-up and the return to its code
+    /// (a delay, not CPU). Default 0; the harness measures it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::idle_wake_us"
+    )]
+    pub idle_wake_us: Option<f64>,
     /// CPU of one `run_in_threadpool` call (half on the loop, half on the worker thread).
     #[serde(
         default,
@@ -542,6 +553,7 @@ impl Server {
             respond: from_us(costs.respond_us.or(d.costs.respond_us).unwrap_or(0.0)),
             spawn: from_us(costs.spawn_us.or(d.costs.spawn_us).unwrap_or(0.0)),
             wake: from_us(costs.wake_us.or(d.costs.wake_us).unwrap_or(0.0)),
+            idle_wake: from_us(costs.idle_wake_us.or(d.costs.idle_wake_us).unwrap_or(0.0)),
             to_thread: from_us(costs.to_thread_us.or(d.costs.to_thread_us).unwrap_or(0.0)),
             close_wait: from_us(costs.close_wait_us.or(d.costs.close_wait_us).unwrap_or(0.0)),
             kernel_share: costs
@@ -582,6 +594,8 @@ pub struct ServerConfig {
     pub respond: Nanos,
     pub spawn: Nanos,
     pub wake: Nanos,
+    /// How long a worker blocked in its poll takes to run once woken (`idle_wake_us`).
+    pub idle_wake: Nanos,
     pub to_thread: Nanos,
     pub close_wait: Nanos,
     /// The kernel's share of the server costs (run without the GIL), 0 … 0.9.
@@ -1082,6 +1096,7 @@ impl Scenario {
             v.opt_f64("server.costs.respond_us", c.respond_us, limits::COST_US);
             v.opt_f64("server.costs.spawn_us", c.spawn_us, limits::COST_US);
             v.opt_f64("server.costs.wake_us", c.wake_us, limits::COST_US);
+            v.opt_f64("server.costs.idle_wake_us", c.idle_wake_us, limits::COST_US);
             v.opt_f64("server.costs.to_thread_us", c.to_thread_us, limits::COST_US);
             v.opt_f64(
                 "server.costs.close_wait_us",

@@ -40,8 +40,9 @@ impl Simulation {
         self.procs[p as usize].acceptor_idle = true;
     }
 
+    /// Wakes the idle accepting (or I/O) thread: it runs `idle_wake` later.
     pub(crate) fn schedule_acceptor_wake(&mut self, p: u32) {
-        self.schedule_acceptor_wake_after(p, 0);
+        self.schedule_acceptor_wake_after(p, self.cfg.idle_wake);
     }
 
     /// Wakes the idle accepting thread `delay` from now (unless a wake-up comes sooner).
