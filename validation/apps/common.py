@@ -5,6 +5,8 @@ Environment (set by validation/harness/fidelity.py):
   LOOPSIM_SLEEP_S    seconds each `time.sleep` / `asyncio.sleep` lasts (default 1)
   LOOPSIM_CPU_ITERS  iterations of the CPU loop (calibrated to last LOOPSIM_CPU_S alone)
   LOOPSIM_STATS_DIR  where each process writes ready-<pid>, counts-<pid>.json, bg-<pid>.jsonl
+  LOOPSIM_TRACE_ACCEPT  if set, each `accept()`'s return time per client port is recorded
+                     and written with the counts (calibration of an idle worker's wake-up)
 """
 
 import gc
@@ -96,6 +98,23 @@ def stages_stop():
 
 gc.callbacks.append(_gc_callback)
 
+# When each `accept()` returned (epoch s) per client port: every server's accept goes through
+# `socket.socket.accept` (asyncio's accept loop, werkzeug's and gunicorn's `accept`,
+# waitress's dispatcher).
+_accepts = {}
+if os.environ.get("LOOPSIM_TRACE_ACCEPT"):
+    import socket as _socket
+
+    _orig_accept = _socket.socket.accept
+
+    def _traced_accept(self):
+        conn, addr = _orig_accept(self)
+        if len(_accepts) < 10_000:
+            _accepts[addr[1]] = time.time()
+        return conn, addr
+
+    _socket.socket.accept = _traced_accept
+
 
 def warmed_up():
     """Called by the warm-up route: the GC statistics cover what comes after it."""
@@ -138,7 +157,8 @@ def dump_counts():
     """Writes this process's per-thread request counts (called at shutdown)."""
     if STATS_DIR:
         with _lock:
-            data = {"pid": os.getpid(), "threads": dict(_counts), "gc": dict(_gc)}
+            data = {"pid": os.getpid(), "threads": dict(_counts), "gc": dict(_gc),
+                    "accepts": dict(_accepts)}
         with open(os.path.join(STATS_DIR, f"counts-{os.getpid()}.json"), "w") as f:
             json.dump(data, f)
 

@@ -53,15 +53,15 @@ MECHANISMS = {
     "gunicorn-sync-3-workers":
         "one request per worker at a time, 2 + 2 + 2: matches.",
     "gunicorn-uvicorn-3w-async-sleep-burst":
-        "every idle worker is woken (asyncio's epoll has no EPOLLEXCLUSIVE); in loopsim they "
-        "wake 50 µs apart (`server.costs.wake_us`) in an order drawn from the seed, a worker "
-        "waking onto a busy core waits for the slice to end, and each takes one connection "
-        "per `accept()` while any remain, so the first awake takes most of a small burst and "
-        "the others the rest (sim 4 + 1 + 1 or 3 + 2 + 1). The real split is random too; with "
-        "the one-thread burst client (13 runs today) the first worker took 5 six times, all 6 "
-        "four times, else 4 + 1 + 1 or 3 + 2 + 1: its accept callback runs after the client's "
-        "six sends and takes every queued connection (item 1, open in part). The makespan "
-        "follows the largest share (3–6 s real, 3–4 s sim).",
+        "every idle worker is woken (asyncio's epoll has no EPOLLEXCLUSIVE); an idle worker "
+        "starts ~0.15–0.2 ms later (`server.costs.idle_wake_us`, measured), each further one 50 "
+        "µs after the previous (`server.costs.wake_us`) in an order drawn from the seed, a "
+        "worker waking onto a busy core waits for the slice to end, and each takes one "
+        "connection per `accept()` while any remain: the first awake finds most of the six "
+        "queued and takes them (sim 5 + 1 + 0 or 4 + 2 + 0 over seeds 1–6). The real split is "
+        "random too; over today's 16 runs with the one-thread burst client the first worker "
+        "took 5 seven times, all 6 five times, else 4 + 1 + 1 or 3 + 2 + 1 (item 1). The "
+        "makespan follows the largest share (3–6 s real, 4–5 s sim).",
     "gunicorn-uvicorn-3w-async-sleep-staggered":
         "with arrivals 200 ms apart each new connection finds the busy worker not polling (it "
         "sleeps in `time.sleep`) and an idle one takes it; matches loopsim's "
@@ -70,10 +70,10 @@ MECHANISMS = {
         "the same race with a `def` route: each worker's 40 tokens give two waves (80 at 1 s, "
         "20 at 2 s) when the split is even, a third wave when one worker gets more than 80. "
         "The real first worker accepts the first 36–54 connections while the second waits for "
-        "a core (traced: its first callback 2–4 ms after the first connection); loopsim now "
-        "has that wait (`cpu.rs`, item 1). With the one-thread burst client the real split was "
-        "52 + 48 … 62 + 38 in 12 of 13 runs today (82 + 18 once); loopsim over seeds 1–6 gives "
-        "50 + 50 … 60 + 40 and once 70 + 30 (the \"worker split, seeds 1–6\" row). The "
+        "a core (traced: its first callback 2–4 ms after the first connection); loopsim has "
+        "that wait (`cpu.rs`, item 1). Over today's 16 runs with the one-thread burst client "
+        "the real split was 52 + 48 … 62 + 38 in 15 (82 + 18 once); loopsim over seeds 1–6 "
+        "gives 52 + 48 … 59 + 41 and once 66 + 34 (the \"worker split, seeds 1–6\" row). The "
         "comparison flags any split that is not identical.",
     "ab-uvicorn":
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
@@ -131,17 +131,17 @@ over gunicorn's uvicorn workers, and the ApacheBench throughput of all five serv
 
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following. Each
 names the engine code that changed (items 1, 2, 5, 6, 7, 8, 9, 10, 11: fixed) or what is
-still open (3: not measurable above this VM's noise; 1 in part: who takes a burst of six on
-three workers; 7 in part: 30–40 % more young collections than real under `ab -c 100`); none fits a mechanism to outputs: every parameter is a cost or a property of the
+still open (3: not measurable above this VM's noise; 7 in part: 20–40 % more young
+collections than real under `ab -c 100`); none fits a mechanism to outputs: every parameter is a cost or a property of the
 machine that the harness measures and prints (the calibration, and per run its collector
 counters and the cores' varying speed).
 
-1. **Fixed: the accept race; open in part: who takes a small burst.** loopsim used to hand a
-   simultaneous burst to the first worker awake (one accept op for the whole queue). Now
-   every idle worker is woken (the kernel's thundering herd), 50 µs apart in a seeded order
-   (`server.costs.wake_us`), and each accepts one connection per `accept()` while any remain
-   (`event_loop.rs::loop_accept_next`). Tracing both real loops of gunicorn -w 2 (every
-   `Handle._run`, `select` and `accept()` timed) under a 100-request burst showed two more
+1. **Fixed: the accept race.** loopsim used to hand a simultaneous burst to the first worker
+   awake (one accept op for the whole queue). Now every idle worker is woken (the kernel's
+   thundering herd), 50 µs apart in a seeded order (`server.costs.wake_us`), and each accepts
+   one connection per `accept()` while any remain (`event_loop.rs::loop_accept_next`).
+   Tracing both real loops of gunicorn -w 2 (every `Handle._run`, `select` and `accept()`
+   timed) under a 100-request burst, and lone requests to idle workers, showed three more
    things, now in the engine:
    - a woken worker does not run while the cores are busy: the client held one core and
      the first worker the other, and the second worker's first callback came 2.0, 2.6 and
@@ -150,29 +150,29 @@ counters and the cores' varying speed).
      to end (`base_slice`, 1.5 ms on two cores; EEVDF runs the task it picked for its slice
      before a waking one can preempt it), then share the core;
    - a worker takes a connection when its `accept()` runs, not when it is woken:
-     `loop_accepted` takes it as the accept's CPU ends, so a worker waiting for a core takes
-     none, and one whose `accept()` finds the queue emptied takes none (EAGAIN).
+     `listen.rs::accept_ends` takes it as the accept's CPU ends (every acceptor), so a
+     worker waiting for a core takes none, and one whose `accept()` finds the queue emptied
+     takes none (EAGAIN);
+   - an idle worker is slow to start: from the client's `connect()` returning to an idle
+     worker's `accept()` returning takes 170–255 µs (quartiles over 40 lone hellos 30 ms
+     apart, every server), where an idle process wakes through a pipe in ~70 µs. Less the
+     accept's CPU this is `server.costs.idle_wake_us` (110–210 µs by server and run), which
+     the harness measures (the apps record each `accept()`, `LOOPSIM_TRACE_ACCEPT`) and the
+     engine applies to every wake-up of an idle loop or accepting thread (0 by default).
    The harness's burst client used to be 100 Python threads leaving a barrier, whose sends
    came in GIL-driven clumps (per 2 ms: 20, 3, 13, 15, 18, 6, …), a connection's bytes up to
    14 ms after its handshake: not the client loopsim models. It is now one thread sending on
    non-blocking sockets (`client.burst`), as loopsim's client does, and the calibration
    measures the part of its CPU spent sending (40–110 µs of 130–250 per request:
-   `load.client_send_us`, which loopsim used to take as half). With it, the 100-request
-   burst on two workers: real 52 + 48 … 62 + 38 in 12 of today's 13 runs with this client
-   (82 + 18 once); loopsim over seeds 1–6 (the "worker split, seeds 1–6" row) 50 + 50 …
-   60 + 40 in five, 70 + 30 in one. Which worker wins is random in both; the comparison
-   flags every split that is not identical. Open: the 6-request burst on three workers. In
-   13 runs with this client the first worker took 5 (six times) or all 6 (four times), else
-   4 + 1 + 1 (twice) or 3 + 2 + 1; loopsim gives 4 + 1 + 1 or 3 + 2 + 1. In the traces the
-   first worker's accept callback ran 0.34–0.49 ms after the first send, after the client's
-   sends were all made (0.3 ms for six), and took every queued connection in one go
-   (asyncio's `accept()` calls take ~10–15 µs each; the connection's set-up follows in the
-   next two iterations, `_accept_connection2` and `connection_made`). loopsim's first worker
-   starts as the first connection arrives and takes them as they come. An idle process
-   wakes in ~70 µs here (a pipe ping-pong, p50 69–73 µs), so most of that delay is not the
-   wake-up itself; where the woken worker waits while the client holds a core, and asyncio's
-   staging of a connection's set-up over iterations (which the engine folds into one accept
-   op, `server.costs.accept_us`), are what a next model would add.
+   `load.client_send_us`, which loopsim used to take as half). With all of it, over today's
+   16 runs with this client: the 6-request burst on three workers gave the first worker 5
+   (seven times), 6 (five), else 4 + 1 + 1 (three) or 3 + 2 + 1 (once); loopsim over seeds
+   1–6 gives 5 + 1 + 0 or 4 + 2 + 0 (it gave 4 + 1 + 1 or 3 + 2 + 1 before the idle wake-up:
+   its first worker started as the first connection arrived and took them as they came,
+   where the real one starts after the client's six sends and takes them all at once). The
+   100-request burst on two workers: real 52 + 48 … 62 + 38 in 15 of 16 runs (82 + 18 once);
+   loopsim 52 + 48 … 59 + 41 and once 66 + 34. Which worker wins is random in both; the
+   comparison flags every split that is not identical.
 
 2. **Fixed: the threadpool hand-off and AnyIO's thread start.** Each `run_in_threadpool`
    costs `server.costs.to_thread_us` (half on the loop, half on the worker thread; measured as
@@ -266,10 +266,11 @@ counters and the cores' varying speed).
      change per stage before the request's task summed (~45). The same trace times the young
      and middle collections against the objects they examine: ~79 ns per object, where the
      full collection takes 378–438 (`server.gc.partial_ns_per_object`; a young collection
-     traverses recent, cache-warm objects). ab-uvicorn now collects 110 young, 10 middle and
-     1 full generation against 77, 7 and 1 in the compared real run (67–108 young over the
-     runs before); the bursts still agree (9 against 8, 13 + 1 against 12 + 1, 22 + 2
-     against 20 + 2). What remains is 30–40 % more young collections in the closed loop:
+     traverses recent, cache-warm objects). ab-uvicorn now collects 110–111 young and 10
+     middle collections against 77–105 and 7–10 over the last three full runs' real ones
+     (gunicorn's two uvicorn workers: 79–100 against 73–79); the bursts still agree (9
+     against 8, 13 + 1 against 12 + 1, 22 + 2 against 20 + 2). What remains is 20–40 % more
+     young collections in the closed loop, depending on the run:
      loopsim's loop reads a cohort in one iteration where the real one spreads its
      allocations over five (accept, `_accept_connection2`, `connection_made`, read, task),
      with fewer of its frees landing on a count at 0.

@@ -208,7 +208,8 @@ def _default_signals():
 
 
 class Server:
-    def __init__(self, kind, workers=1, threads=None, tag="server", cpu_iters=None, warm_burst=4):
+    def __init__(self, kind, workers=1, threads=None, tag="server", cpu_iters=None, warm_burst=4,
+                 env_extra=None):
         self.kind, self.workers, self.threads = kind, workers, threads
         self.warm_burst = warm_burst
         self.port = free_port()
@@ -220,6 +221,7 @@ class Server:
                    PORT=str(self.port), PYTHONUNBUFFERED="1")
         if cpu_iters:
             env["LOOPSIM_CPU_ITERS"] = str(cpu_iters)
+        env.update(env_extra or {})
         self.log_path = os.path.join(self.dir, "server.log")
         self.logf = open(self.log_path, "w")
         if kind in ("flask_dev", "waitress"):
@@ -294,6 +296,14 @@ class Server:
             with open(p) as f:
                 d = json.load(f)
             out[d["pid"]] = d["threads"]
+        return out
+
+    def accepts(self):
+        """When each traced `accept()` returned (epoch s), per client port."""
+        out = {}
+        for p in glob.glob(os.path.join(self.dir, "counts-*.json")):
+            with open(p) as f:
+                out.update({int(k): v for k, v in json.load(f).get("accepts", {}).items()})
         return out
 
     def gc_stats(self):
@@ -662,6 +672,43 @@ def calibrate_server(kind, n=1000):
         "command": shell_quote(srv.argv),
         "ab": shell_quote(argv[:-1] + ["http://127.0.0.1:PORT/hello"]),
     }
+
+
+def measure_idle_wake(kind, accept_us, n=40):
+    """An idle worker's wake-up: lone hellos 30 ms apart to a single idle worker, each timed
+    from the client's `connect()` returning to the worker's `accept()` returning (traced in
+    the app, `LOOPSIM_TRACE_ACCEPT`). loopsim takes the connection as the accept's CPU ends,
+    so the median minus `accept_us` is `server.costs.idle_wake_us`."""
+    srv = Server(kind, threads=4 if kind == "waitress" else None, tag=f"calibrate-idle-wake-{kind}",
+                 env_extra={"LOOPSIM_TRACE_ACCEPT": "1"})
+    sent = {}
+    try:
+        for _ in range(n):
+            time.sleep(0.03)
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", srv.port))
+            t = time.time()
+            port = s.getsockname()[1]
+            s.settimeout(5.0)
+            try:
+                s.sendall(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                while s.recv(65536):
+                    pass
+            except OSError:
+                continue
+            finally:
+                s.close()
+            sent[port] = t
+    finally:
+        srv.stop()
+    acc = srv.accepts()
+    d = sorted((acc[p] - t) * 1e6 for p, t in sent.items() if p in acc)
+    if len(d) < n // 2:
+        return None
+    q = [d[len(d) // 4], d[len(d) // 2], d[3 * len(d) // 4]]
+    return {"quartiles_us": [round(x, 1) for x in q], "accept_us": accept_us,
+            "idle_wake_us": round(max(0.0, q[1] - accept_us), 1)}
 
 
 def calibrate_burst_client(n=50, rounds=3):
@@ -1255,6 +1302,18 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "`server.costs.to_thread_us`.")
     w("")
     for k, c in cal.items():
+        if c.get("idle_wake"):
+            iw = c["idle_wake"]
+            q = iw["quartiles_us"]
+            w(f"- {k}: an idle worker's wake-up: lone hellos 30 ms apart, each from the client's "
+              f"`connect()` returning to the worker's `accept()` returning (traced in the app): "
+              f"{q[0]:.0f} / {q[1]:.0f} / {q[2]:.0f} µs (quartiles). loopsim takes the connection "
+              f"as the accept's CPU ({iw['accept_us']:g} µs) ends, so the rest, "
+              f"{iw['idle_wake_us']:g} µs, is `server.costs.idle_wake_us`: the idle core's "
+              "wake-up and the return to Python (an idle process here wakes in ~70 µs through a "
+              "pipe), for every wake-up of an idle loop or accepting thread.")
+    w("")
+    for k, c in cal.items():
         if c.get("thread_start_us"):
             cpu, wall = c["thread_start_us"]
             w(f"- {k}: `threading.Thread(...).start()` in the servers' Python costs {cpu:.0f} µs of "
@@ -1564,6 +1623,10 @@ def main():
     cal = {}
     for k in kinds:
         c = calibrate_server(k, n=300 if a.smoke else 500)
+        wake = measure_idle_wake(k, c["costs"]["accept_us"])
+        if wake:
+            c["idle_wake"] = wake
+            c["costs"]["idle_wake_us"] = wake["idle_wake_us"]
         cal[k] = c
         log(f"   {k}: {c['cpu_us']:.0f} µs CPU per request ({c['user_us']:.0f} user + {c['sys_us']:.0f} system; "
             f"×{c['scale']:.2f} loopsim's default), "
