@@ -117,17 +117,10 @@ impl Simulation {
                 return;
             }
             if !self.listener.is_empty() && self.can_accept(p) {
-                if self.cfg.accept > 0 {
-                    // The connection is taken as the accept's CPU ends (`main_op_done`).
-                    self.threads[t as usize].job = Job::Accept(NONE);
-                    self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, NONE);
+                // With an accept cost, the connection is taken as it ends (`main_op_done`).
+                let Some(slot) = self.thread_accept(p, t) else {
                     return;
-                }
-                let slot = self.accept_one(p).expect("listener is not empty");
-                if !self.listener.is_empty() {
-                    self.notify_acceptors();
-                }
-                self.threads[t as usize].job = Job::Accept(slot);
+                };
                 if self.main_accepted(p, t, slot) {
                     return;
                 }
@@ -168,10 +161,7 @@ impl Simulation {
         match self.threads[t as usize].job {
             Job::Accept(_) => {
                 if let Some(slot) = self.accept_ends(p, t) {
-                    if !self.listener.is_empty() {
-                        self.notify_acceptors();
-                    }
-                    self.threads[t as usize].job = Job::Accept(slot);
+                    self.took(t, slot);
                     if self.main_accepted(p, t, slot) {
                         return;
                     }
@@ -278,18 +268,10 @@ impl Simulation {
         proc.busy = true;
         proc.heartbeat = self.now;
         self.watchdog_arm(p);
-        if self.cfg.accept > 0 {
-            // The connection is taken as the accept's CPU ends (`sync_accepted`).
-            self.threads[t as usize].job = Job::Accept(NONE);
-            self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, NONE);
-            return;
+        // With an accept cost, the connection is taken as it ends (`sync_accepted`).
+        if let Some(slot) = self.thread_accept(p, t) {
+            self.sync_start(p, t, slot);
         }
-        let slot = self.accept_one(p).expect("listener is not empty");
-        if !self.listener.is_empty() {
-            self.notify_acceptors();
-        }
-        self.threads[t as usize].job = Job::Accept(slot);
-        self.sync_start(p, t, slot);
     }
 
     /// A sync worker's accept ends: it serves the connection it took, or (EAGAIN: others took
@@ -300,11 +282,30 @@ impl Simulation {
             self.sync_next(p);
             return;
         };
+        self.took(t, slot);
+        self.sync_start(p, t, slot);
+    }
+
+    /// Thread `t` of worker `p` accepts a queued connection: with an accept cost it starts the
+    /// accept's CPU (`None`: the connection is taken as it ends, `accept_ends`); without, it
+    /// takes the oldest one at once.
+    fn thread_accept(&mut self, p: u32, t: u32) -> Option<u32> {
+        if self.cfg.accept > 0 {
+            self.threads[t as usize].job = Job::Accept(NONE);
+            self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, NONE);
+            return None;
+        }
+        let slot = self.accept_one(p).expect("listener is not empty");
+        self.took(t, slot);
+        Some(slot)
+    }
+
+    /// Thread `t` took `slot`: the idle workers are woken for the connections left.
+    fn took(&mut self, t: u32, slot: u32) {
         if !self.listener.is_empty() {
             self.notify_acceptors();
         }
         self.threads[t as usize].job = Job::Accept(slot);
-        self.sync_start(p, t, slot);
     }
 
     pub(crate) fn sync_start(&mut self, _p: u32, t: u32, slot: u32) {
