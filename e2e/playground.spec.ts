@@ -206,6 +206,28 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
+  test("an idle worker's wake-up delays a lone request and is checked", async ({ page }) => {
+    const problems = watchForProblems(page);
+    await loadPreset(page, 'fastapi-async-asyncio-sleep');
+    const p100 = async () => {
+      const text = await page.getByTestId('ab-report').innerText();
+      return Number(/^\s*100%\s+(\d+)/m.exec(text)![1]);
+    };
+    const before = await p100();
+    await page.locator('summary', { hasText: 'Per-request costs' }).click();
+    await page.locator('#f-cost-idle_wake_us').fill('-1');
+    await page.locator('#f-cost-idle_wake_us').blur();
+    await expect(page.getByTestId('run-button')).toBeDisabled();
+    await expect(page.getByTestId('run-blocker')).toContainText('server.costs.idle_wake_us');
+    // 400 ms: the loop wakes late for the connections and again after the awaited sleep.
+    await page.locator('#f-cost-idle_wake_us').fill('400000');
+    await page.locator('#f-cost-idle_wake_us').blur();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText('');
+    await expect.poll(p100, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 800);
+    expect(problems).toEqual([]);
+  });
+
   test('invalid combinations disable Run with the reason', async ({ page }) => {
     await page.getByLabel('Route').selectOption('def');
     await page.locator('#f-step0-kind').selectOption('await_io');
