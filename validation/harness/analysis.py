@@ -154,7 +154,7 @@ counters and the cores' varying speed).
      worker waiting for a core takes none, and one whose `accept()` finds the queue emptied
      takes none (EAGAIN);
    - an idle worker is slow to start: from the client's `connect()` returning to an idle
-     worker's `accept()` returning takes 170–255 µs (quartiles over 40 lone hellos 30 ms
+     worker's `accept()` returning takes 170–270 µs (quartiles over 40 lone hellos 30 ms
      apart, every server), where an idle process wakes through a pipe in ~70 µs. Less the
      accept's CPU this is `server.costs.idle_wake_us` (110–210 µs by server and run), which
      the harness measures (the apps record each `accept()`, `LOOPSIM_TRACE_ACCEPT`) and the
