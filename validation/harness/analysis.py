@@ -270,10 +270,15 @@ counters and the cores' varying speed).
      middle collections against 77–105 and 7–10 over the last three full runs' real ones
      (gunicorn's two uvicorn workers: 79–100 against 73–79); the bursts still agree (9
      against 8, 13 + 1 against 12 + 1, 22 + 2 against 20 + 2). What remains is 20–40 % more
-     young collections in the closed loop, depending on the run:
-     loopsim's loop reads a cohort in one iteration where the real one spreads its
-     allocations over five (accept, `_accept_connection2`, `connection_made`, read, task),
-     with fewer of its frees landing on a count at 0.
+     young collections in the closed loop, depending on the run. Traced allocation by
+     allocation, loopsim's count follows `objects_on_read` alone: each cohort's reads raise
+     it and the frees after its tasks bring it back to 0 (per request 124 allocations, 117
+     frees of which 37 land on a count at 0), so 49 on read gives 110 collections and 37–40
+     give 92, whatever `objects_per_request` (46–172) or the garbage (0–33). The real
+     collections correspond to ~33 counted per request where the traced stage sum is 37–49
+     (`_accept_connection2` alone 9 in one calibration, 22 in another): either that sum
+     overstates what a request leaves counted, or the real count does not fall to 0 between
+     cohorts. Open: tracing the real count per loop iteration over whole cycles.
    - Tails (fixed): in the ab runs there is no full collection, yet the real max is ~1.2–2 ×
      the median (ab-uvicorn: max 42–83 ms against medians of 33–53; Flask's dev server: min
      12–55 ms and max 87–210 ms between runs) where loopsim's max was ≈ 1.1 × the median.
