@@ -89,6 +89,9 @@ impl Simulation {
     pub(crate) fn loop_next(&mut self, p: u32) {
         loop {
             if self.procs[p as usize].lp.batch_left == 0 {
+                // The connections closed in the last iteration are let go of (their
+                // `connection_lost` callbacks run in this one).
+                self.gc_close_pending(p);
                 // Poll: I/O events and due timers become ready, then the listening socket.
                 let now = self.now;
                 let can_accept = !self.listener.is_empty() && self.can_accept(p);

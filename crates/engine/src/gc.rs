@@ -11,13 +11,16 @@
 //!
 //! The model: a request's `objects_per_request` are allocated when its handler starts
 //! (`Ins::Start`, on the thread that runs it) — on an event loop `objects_on_read` of them
-//! earlier, when the loop reads the request — and freed when the server is done with it, all
-//! but `garbage_per_request`, which stay as cyclic garbage in their generation until it is
-//! collected. A cohort of requests read in one loop iteration raises the count by
-//! `objects_on_read` each; their frees come later, in a block that finds the count reset by a
-//! collection and, CPython never letting it fall below 0, are partly not counted: under a
-//! closed loop of 100 the young generation is collected several times as often as the
-//! garbage alone would make it. A collection pauses the thread for `ns_per_object` (young and
+//! earlier, when the loop reads the request — and freed when the server is done with it (an
+//! event loop lets go of the connection's transport and protocol in its next iteration, where
+//! `connection_lost` runs), all but `garbage_per_request`, which stay as cyclic garbage in
+//! their generation until it is collected. So `objects_per_request` is what a request holds
+//! at once: for a hello world, what it allocates before its task and what its task leaves
+//! (the task's temporaries come and go within its step). A cohort of requests handled in one
+//! loop iteration raises the count by that much each; their frees come in the next, in a
+//! block that finds the count reset by a collection and, CPython never letting it fall
+//! below 0, are partly not counted: under a closed loop of 100 the young generation is
+//! collected several times as often as the garbage alone would make it. A collection pauses the thread for `ns_per_object` (young and
 //! middle ones: `partial_ns_per_object`, if given) per object in the
 //! generations it examines (the live requests' objects, the garbage, and for a full one the
 //! long-lived heap). At most one collection per request start: CPython would collect again
@@ -45,6 +48,9 @@ pub(crate) struct GcState {
     /// generation a request's objects have reached).
     collections: usize,
     last_old: Option<usize>,
+    /// Requests whose connection an event loop closes in its next iteration: their objects
+    /// (collection serial and count, per part) are freed then (`gc_close_pending`).
+    closing: Vec<[(u32, u32); 2]>,
 }
 
 impl GcState {
@@ -182,7 +188,9 @@ impl Simulation {
         pause
     }
 
-    /// The server is done with request `slot`: its objects are freed, but its garbage.
+    /// The server is done with request `slot`: its objects are freed, but its garbage — on an
+    /// event loop in its next iteration, when it runs the connection's `connection_lost`
+    /// (the response written, the loop lets go of the transport and protocol there).
     pub(crate) fn gc_free(&mut self, slot: u32) {
         let Some(g) = &self.cfg.gc else {
             return;
@@ -193,29 +201,54 @@ impl Simulation {
         if read == NONE && start == NONE {
             return;
         }
-        let (p, gen) = (r.proc as usize, r.proc_gen);
+        let (p, gen, on_loop) = (r.proc as usize, r.proc_gen, r.on_loop);
         if self.procs[p].gen != gen {
             // Its process was killed and restarted since: the objects went with it.
             return;
         }
-        let gc = &mut self.procs[p].gc;
         let on_read = if read == NONE { 0 } else { g.objects_on_read };
+        let parts = [(read, on_read), (start, g.objects_per_request - on_read)];
+        if on_loop {
+            self.procs[p].gc.closing.push(parts);
+        } else {
+            self.procs[p].gc.free(g, parts);
+        }
+    }
+
+    /// Event loop `p` runs its iteration's `connection_lost` callbacks: the objects of the
+    /// requests it closes are freed.
+    pub(crate) fn gc_close_pending(&mut self, p: u32) {
+        let Some(g) = &self.cfg.gc else {
+            return;
+        };
+        let gc = &mut self.procs[p as usize].gc;
+        for parts in std::mem::take(&mut gc.closing) {
+            gc.free(g, parts);
+        }
+    }
+}
+
+impl GcState {
+    /// A request's objects are freed, but its garbage: `parts` are (collection serial when
+    /// allocated, objects), `NONE` for a part never allocated.
+    fn free(&mut self, g: &GcSettings, parts: [(u32, u32); 2]) {
         let mut freed = 0;
-        for (serial, n) in [(read, on_read), (start, g.objects_per_request - on_read)] {
+        let mut last = NONE;
+        for (serial, n) in parts {
             if serial == NONE {
                 continue;
             }
-            let gen = gc.generation_of(serial as usize);
-            gc.live[gen] = gc.live[gen].saturating_sub(u64::from(n));
+            let gen = self.generation_of(serial as usize);
+            self.live[gen] = self.live[gen].saturating_sub(u64::from(n));
             freed += u64::from(n);
+            last = serial;
         }
         // The garbage stays where the last of its objects was allocated.
         let junk = u64::from(g.garbage_per_request).min(freed);
-        let last = if start == NONE { read } else { start };
-        let gen = gc.generation_of(last as usize);
-        gc.garbage[gen] += junk;
+        let gen = self.generation_of(last as usize);
+        self.garbage[gen] += junk;
         // CPython decrements the young count for every container freed, of any generation.
-        gc.count[0] = gc.count[0].saturating_sub(freed - junk);
+        self.count[0] = self.count[0].saturating_sub(freed - junk);
     }
 }
 
