@@ -136,7 +136,7 @@ test.describe('the playground', () => {
     await page.locator('#f-gc-garbage').blur();
     await expect(page.getByTestId('run-button')).toBeDisabled();
     await expect(page.getByTestId('run-blocker')).toContainText('server.gc.garbage_per_request');
-    await expect(page.locator('#f-gc-garbage-error')).toContainText('between 0 and objects_per_request (150)');
+    await expect(page.locator('#f-gc-garbage-error')).toContainText('between 0 and objects_per_request (40)');
     // Off again: no collector in the report.
     await page.locator('#f-gc').uncheck();
     await page.getByTestId('run-button').click();

@@ -229,7 +229,7 @@ fn ServerForm(p: &FormProps) -> Html {
                 if let Some(g) = &s.gc {
                     <div class="row">
                         <NumberField id="f-gc-objects" label="Objects per request in flight" value={Some(f64::from(g.objects_per_request))}
-                            integer=true error={e.at("server.gc.objects_per_request")}
+                            integer=true hint="a hello world ~40; one waiting in an await ~125" error={e.at("server.gc.objects_per_request")}
                             on_change={gc_u32(cb, GcEdit::Objects)} />
                         <NumberField id="f-gc-garbage" label="Garbage left per request" value={Some(f64::from(g.garbage_per_request))}
                             integer=true hint="cycles only a collection frees" error={e.at("server.gc.garbage_per_request")}
