@@ -49,16 +49,32 @@ def _gc_callback(phase, info):
 # The loop's callbacks traced for the calibration (`stages_start` … `stages_stop`): per callback
 # name, calls, and over the calls that ran no collection and started with the young count at
 # 200 or more (so that CPython's floor of 0 took nothing off), their number and the sum of
-# the count's change; and each young or middle collection's objects examined and pause (ms).
+# the count's change from their start to the next callback's; and each young or middle
+# collection's objects examined and pause (ms).
 _stages = None
 _partial = []
 _partial_examined = [0]
 _orig_handle_run = None
 
 
+# The callback traced last: its name, and the young count and collections as it started.
+_pending = [None]
+
+
 def _traced_handle_run(self):
-    before = gc.get_count()[0]
+    # A callback's change of the young count runs from its start to the next one's: the loop
+    # frees its handle (and what only the handle held) after it returns, when it takes the
+    # next one, and makes the next iteration's I/O handles after `select`.
+    count = gc.get_count()[0]
     runs = sum(s["collections"] for s in gc.get_stats()[:2])
+    prev = _pending[0]
+    if prev is not None:
+        name, before, runs0 = prev
+        st = _stages.setdefault(name, [0, 0, 0])
+        st[0] += 1
+        if before >= 200 and runs == runs0:
+            st[1] += 1
+            st[2] += count - before
     _orig_handle_run(self)
     cb = self._callback
     try:
@@ -66,12 +82,7 @@ def _traced_handle_run(self):
         name = cb.__self__.get_coro().__qualname__
     except AttributeError:
         name = getattr(cb, "__qualname__", type(cb).__name__)
-    name = name.split(".")[-1]
-    st = _stages.setdefault(name, [0, 0, 0])
-    st[0] += 1
-    if before >= 200 and sum(s["collections"] for s in gc.get_stats()[:2]) == runs:
-        st[1] += 1
-        st[2] += gc.get_count()[0] - before
+    _pending[0] = (name.split(".")[-1], count, runs)
 
 
 def stages_start():
@@ -82,6 +93,7 @@ def stages_start():
         _orig_handle_run = asyncio.events.Handle._run
         asyncio.events.Handle._run = _traced_handle_run
     _stages = {}
+    _pending[0] = None
     _partial.clear()
 
 

@@ -560,19 +560,21 @@ GC_TRACE_N, GC_TRACE_C = 1000, 100
 
 def gc_read_stages(trace):
     """`objects_on_read` from a traced run: per read stage, its mean change of the young count
-    over the calls that ran no collection and started at 200 or more (CPython's floor of 0
-    took nothing off), times its calls, per request (the request tasks, `run_asgi`); and
+    (from its start to the next callback's, over the calls that ran no collection and started
+    at 200 or more: CPython's floor of 0 took nothing off), times its calls, per request (the
+    request tasks, `run_asgi`); what the task leaves (`run_asgi`'s own change); and
     `partial_ns_per_object`: the young and middle collections' pauses over the objects they
     examined."""
     st = trace["stages"]
     requests = max(1, st.get("run_asgi", [0])[0])
     per_stage = {n: st[n][2] / st[n][1] * st[n][0] / requests
-                 for n in GC_READ_STAGES if n in st and st[n][1] > 0}
+                 for n in GC_READ_STAGES + ("run_asgi",) if n in st and st[n][1] > 0}
+    task = per_stage.pop("run_asgi", 0.0)
     part = trace["partial"]
     examined = sum(x[0] for x in part)
     partial_ns = sum(x[1] for x in part) * 1e6 / examined if examined else None
     return (max(0, round(sum(per_stage.values()))), {n: round(v, 1) for n, v in per_stage.items()},
-            partial_ns, len(part))
+            partial_ns, len(part), max(0, round(task)))
 GC_DEFAULT_THRESHOLDS = (700, 10, 10)
 
 
@@ -607,9 +609,13 @@ def measure_gc(srv, n=1000):
     http_json(srv.port, "/gc-stages-start")
     subprocess.run(["ab", "-q", "-n", str(GC_TRACE_N), "-c", str(GC_TRACE_C),
                     f"http://127.0.0.1:{srv.port}/hello"], capture_output=True, timeout=300)
-    on_read, per_stage, partial_ns, partial_n = gc_read_stages(http_json(srv.port, "/gc-stages"))
+    on_read, per_stage, partial_ns, partial_n, task = gc_read_stages(
+        http_json(srv.port, "/gc-stages"))
     return {"ns_per_object": round(mid["ms"] * 1e6 / mid["examined"], 1),
-            "objects_on_read": on_read, "read_stages": per_stage,
+            "objects_on_read": on_read, "read_stages": per_stage, "task_objects": task,
+            # A hello world holds what it allocated before its task and what its task left
+            # (its temporaries come and go within the task's step).
+            "hello_objects": on_read + task,
             "partial_ns_per_object": round(partial_ns, 1) if partial_ns else None,
             "partial_collections": partial_n,
             "heap_objects": mid["after"], "full_ms": [round(f["ms"], 1) for f in full],
@@ -756,6 +762,9 @@ def sim_gc(sc, cal, gc_start=None, pending=None):
     if not g:
         return None
     objects = g["objects_per_request"][sc["route"]]
+    if not sc["steps"] and not sc.get("background") and g.get("hello_objects"):
+        # A hello world: nothing held across an await (`measure_gc`).
+        objects = g["hello_objects"]
     gc = {"objects_per_request": objects,
           "garbage_per_request": min(g["garbage_per_request"], objects),
           "heap_objects": g["heap_objects"], "ns_per_object": g["ns_per_object"]}
@@ -1346,10 +1355,16 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             if g.get("read_stages") is not None:
                 stages = ", ".join(f"`{n}` {v:g}" for n, v in g["read_stages"].items())
                 w(f"  With the loop's callbacks traced under `ab -n {GC_TRACE_N} -c {GC_TRACE_C}` "
-                  "(the young count read around each, over the calls that ran no collection "
-                  "and started at 200 or more), the count rises per request before its task "
-                  f"by {stages}: {g['objects_on_read']} objects allocated when the loop reads "
-                  "the request (`objects_on_read`). Its "
+                  "(the young count read at each callback's start, each callback's change "
+                  "running to the next one's start, so that it includes the loop letting go of "
+                  "its handle; over the calls that ran no collection and started at 200 or "
+                  f"more), the count rises per request before its task by {stages}: "
+                  f"{g['objects_on_read']} objects allocated when the loop reads the request "
+                  "(`objects_on_read`)"
+                  + (f"; the task leaves {g['task_objects']} more, so a hello world holds "
+                     f"{g['hello_objects']} (its `objects_per_request` in the ab scenarios: "
+                     "nothing held across an await)" if g.get("hello_objects") is not None
+                     else "") + ". Its "
                   f"{g['partial_collections']} young and middle collections took "
                   f"{g['partial_ns_per_object'] or 0:g} ns per object examined "
                   "(`partial_ns_per_object`; the full collection above: "
