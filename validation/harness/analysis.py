@@ -131,8 +131,7 @@ over gunicorn's uvicorn workers, and the ApacheBench throughput of all five serv
 
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following. Each
 names the engine code that changed (items 1, 2, 5, 6, 7, 8, 9, 10, 11: fixed) or what is
-still open (3: not measurable above this VM's noise; 7 in part: 20–40 % more young
-collections than real under `ab -c 100`); none fits a mechanism to outputs: every parameter is a cost or a property of the
+still open (3: not measurable above this VM's noise); none fits a mechanism to outputs: every parameter is a cost or a property of the
 machine that the harness measures and prints (the calibration, and per run its collector
 counters and the cores' varying speed).
 
@@ -261,24 +260,27 @@ counters and the cores' varying speed).
      loopsim counted a request's objects when its handler started and freed them in the same
      callback when the handler ended, so no block of frees was lost: 21 young collections.
      Now an event loop allocates `server.gc.objects_on_read` of them when it reads the
-     request (`gc.rs`, `event_loop.rs`), and the calibration measures it: the loop's
-     callbacks traced under `ab -c 100` (routes `/gc-stages-start`, `/gc-stages`), the count's
-     change per stage before the request's task summed (~45). The same trace times the young
-     and middle collections against the objects they examine: ~79 ns per object, where the
-     full collection takes 378–438 (`server.gc.partial_ns_per_object`; a young collection
-     traverses recent, cache-warm objects). ab-uvicorn now collects 110–111 young and 10
-     middle collections against 77–105 and 7–10 over the last three full runs' real ones
-     (gunicorn's two uvicorn workers: 79–100 against 73–79); the bursts still agree (9
-     against 8, 13 + 1 against 12 + 1, 22 + 2 against 20 + 2). What remains is 20–40 % more
-     young collections in the closed loop, depending on the run. Traced allocation by
-     allocation, loopsim's count follows `objects_on_read` alone: each cohort's reads raise
-     it and the frees after its tasks bring it back to 0 (per request 124 allocations, 117
-     frees of which 37 land on a count at 0), so 49 on read gives 110 collections and 37–40
-     give 92, whatever `objects_per_request` (46–172) or the garbage (0–33). The real
-     collections correspond to ~33 counted per request where the traced stage sum is 37–49
-     (`_accept_connection2` alone 9 in one calibration, 22 in another): either that sum
-     overstates what a request leaves counted, or the real count does not fall to 0 between
-     cohorts. Open: tracing the real count per loop iteration over whole cycles.
+     request, and frees a request's objects in its next iteration, where `connection_lost`
+     runs (`gc.rs`, `event_loop.rs`), so `objects_per_request` is what a request holds at
+     once: for a hello world, what it allocates before its task and what the task leaves
+     (its temporaries come and go within the task's step). The calibration measures both:
+     the loop's callbacks traced under `ab -c 100` (routes `/gc-stages-start`,
+     `/gc-stages`), each callback's change of the young count running from its start to the
+     next one's (it includes the loop letting go of the callback's handle; read around the
+     callback alone it counted 2–3 frees too few per callback, 37–49 on read instead of
+     30–32), summed over the stages before the task (`objects_on_read`, 30–42 by
+     calibration: `_accept_connection2` alone varies 9–23) plus what the task leaves (6):
+     38–48 objects for the ab scenarios' hello world, where a request sleeping in an
+     `await` holds 124 (`def`: 172). The same trace times the young and middle
+     collections against the objects they examine: ~79 ns per object, where the full
+     collection takes 378–490 (`server.gc.partial_ns_per_object`; a young collection
+     traverses recent, cache-warm objects). Over the last three runs ab-uvicorn collects
+     91–110 young and 8–10 middle collections against 82–107 and 7–10 real, gunicorn's two
+     uvicorn workers 72–81 against 71–82, each within the real runs' spread or ~10 % of it;
+     the bursts agree (8 against 8–9, 12 + 1 against 13 + 1, 18 + 2 against 21 + 2, 7–8
+     against 9–10 for the background tasks). Before, loopsim freed a request's objects as its handler ended, in
+     the same iteration, and counted its young collections from `objects_on_read` alone
+     (110–111 against 77–105).
    - Tails (fixed): in the ab runs there is no full collection, yet the real max is ~1.2–2 ×
      the median (ab-uvicorn: max 42–83 ms against medians of 33–53; Flask's dev server: min
      12–55 ms and max 87–210 ms between runs) where loopsim's max was ≈ 1.1 × the median.
