@@ -58,9 +58,10 @@ MECHANISMS = {
         "µs after the previous (`server.costs.wake_us`) in an order drawn from the seed, a "
         "worker waking onto a busy core waits for the slice to end, and each takes one "
         "connection per `accept()` while any remain: the first awake finds most of the six "
-        "queued and takes them (sim 5 + 1 + 0 or 4 + 2 + 0 over seeds 1–6). The real split is "
-        "random too; over today's 16 runs with the one-thread burst client the first worker "
-        "took 5 seven times, all 6 five times, else 4 + 1 + 1 or 3 + 2 + 1 (item 1). The "
+        "queued and takes them (sim 4 or 5 on the first worker over seeds 1–6). The real "
+        "split is random too; over today's 22 runs with the one-thread burst client the first "
+        "worker took 5 eight times, all 6 seven times, else 4 + 1 + 1 (six) or 3 + 2 + 1 (item "
+        "1). The "
         "makespan follows the largest share (3–6 s real, 4–5 s sim).",
     "gunicorn-uvicorn-3w-async-sleep-staggered":
         "with arrivals 200 ms apart each new connection finds the busy worker not polling (it "
@@ -71,9 +72,9 @@ MECHANISMS = {
         "20 at 2 s) when the split is even, a third wave when one worker gets more than 80. "
         "The real first worker accepts the first 36–54 connections while the second waits for "
         "a core (traced: its first callback 2–4 ms after the first connection); loopsim has "
-        "that wait (`cpu.rs`, item 1). Over today's 19 runs with the one-thread burst client "
-        "the real split was 52 + 48 … 62 + 38 in 18 (82 + 18 once), whatever the client's "
-        "pace; loopsim over seeds 1–6 (the \"worker split, seeds 1–6\" row) gives 52 + 48 … "
+        "that wait (`cpu.rs`, item 1). Over today's 22 runs with the one-thread burst client "
+        "the real split was 52 + 48 … 62 + 38 in 20 (79 + 21 and 82 + 18 once each), "
+        "whatever the client's pace; loopsim over seeds 1–6 (the \"worker split, seeds 1–6\" row) gives 52 + 48 … "
         "59 + 41 with one calibration and 64 + 36 … 69 + 31 with another whose client sent "
         "faster (47 µs of CPU per send against 54–94): open in part (item 1). The comparison "
         "flags any split that is not identical.",
@@ -167,13 +168,13 @@ counters and the cores' varying speed).
    non-blocking sockets (`client.burst`), as loopsim's client does, and the calibration
    measures the part of its CPU spent sending (40–110 µs of 130–250 per request:
    `load.client_send_us`, which loopsim used to take as half). With all of it, over today's
-   19 runs with this client: the 6-request burst on three workers gave the first worker 5
-   (eight times), 6 (five), 4 (five, 4 + 1 + 1) or 3 (once); loopsim over seeds 1–6 gives
+   22 runs with this client: the 6-request burst on three workers gave the first worker 5
+   (eight times), 6 (seven), 4 (six, 4 + 1 + 1) or 3 (once); loopsim over seeds 1–6 gives
    it 4 or 5 (3 once), the second worker the rest (it gave 4 + 1 + 1 or 3 + 2 + 1 before the
    idle wake-up: its first worker started as the first connection arrived and took them as
    they came, where the real one starts after the client's six sends and takes them all at
-   once). The 100-request burst on two workers: real 52 + 48 … 62 + 38 in 18 of 19 runs
-   (82 + 18 once), whatever the client's pace; loopsim 52 + 48 … 59 + 41 with one
+   once). The 100-request burst on two workers: real 52 + 48 … 62 + 38 in 20 of 22 runs
+   (79 + 21 and 82 + 18 once each), whatever the client's pace; loopsim 52 + 48 … 59 + 41 with one
    calibration, 64 + 36 … 69 + 31 (50 + 50 once) with another whose client sent faster (47
    µs of CPU per send against 54–94). Open in part: loopsim's split follows the client's
    pace against the server's costs more than the real one does. Which worker wins is random
