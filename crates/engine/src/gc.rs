@@ -20,11 +20,11 @@
 //! loop iteration raises the count by that much each; their frees come in the next, in a
 //! block that finds the count reset by a collection and, CPython never letting it fall
 //! below 0, are partly not counted: under a closed loop of 100 the young generation is
-//! collected several times as often as the garbage alone would make it. A collection pauses the thread for `ns_per_object` (young and
-//! middle ones: `partial_ns_per_object`, if given) per object in the
-//! generations it examines (the live requests' objects, the garbage, and for a full one the
-//! long-lived heap). At most one collection per request start: CPython would collect again
-//! within an allocation of more than 700 objects. With the GIL the pause stops every thread
+//! collected several times as often as the garbage alone would make it. A collection pauses
+//! the thread for `ns_per_object` (young and middle ones: `partial_ns_per_object`, if given)
+//! per object in the generations it examines (the live requests' objects, the garbage, and
+//! for a full one the long-lived heap). At most one collection per request start: CPython
+//! would collect again within an allocation of more than 700 objects. With the GIL the pause stops every thread
 //! of the process that needs it; free-threaded (`gil: false`) only the collecting thread
 //! pauses here, where CPython 3.13t stops the world.
 

@@ -27,8 +27,9 @@ pub(crate) enum Send {
 
 /// The client's process on the server's machine (ab, or a script sending a burst): a
 /// single-threaded process that spends `cost` of a core on each request, `send` of it to
-/// prepare and send it (`load.client_send_us`, default half), the rest to read the response; a response that arrives while it is busy waits for it
-/// (and counts in the latency, as ab measures it).
+/// prepare and send it (`load.client_send_us`, default half), the rest to read the response;
+/// a response that arrives while it is busy waits for it (and counts in the latency, as ab
+/// measures it).
 ///
 /// On the cores it runs ahead of the server's threads while it has slept within the last
 /// scheduler slice (`cpu::base_slice`): a task waking from `epoll_wait` preempts CPU-bound
