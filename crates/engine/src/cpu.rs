@@ -397,7 +397,7 @@ impl Cores {
     /// that wakes on its core can preempt it.)
     fn admit(&mut self, now: Nanos, c: usize, thread: u32, left: f64) {
         if self.load(c) == 0 || now >= self.cores[c].turn_end {
-            self.cores[c].turn_end = now + self.slice;
+            self.start_turn(c, now);
             self.enqueue(c, thread, left);
         } else {
             let t = thread as usize;
@@ -411,10 +411,15 @@ impl Cores {
         }
     }
 
+    /// A job gets core `c` at `at`: jobs waking onto it wait until its slice has run.
+    fn start_turn(&mut self, c: usize, at: Nanos) {
+        self.cores[c].turn_end = at + self.slice;
+    }
+
     /// Core `c`'s waiting jobs start sharing it (its slice ended, or it ran out of jobs).
     fn promote(&mut self, c: usize) {
         let waiting = std::mem::take(&mut self.cores[c].waiting);
-        self.cores[c].turn_end = self.last + self.slice;
+        self.start_turn(c, self.last);
         for (thread, left) in waiting {
             self.waits[thread as usize] = false;
             self.waiting -= 1;
@@ -449,7 +454,7 @@ impl Cores {
         let c = self.place(thread);
         if self.load(c) == 0 && self.ended_at[t] != now {
             // A new turn on an idle core (not the same thread going on at this instant).
-            self.cores[c].turn_end = now + self.slice;
+            self.start_turn(c, now);
         }
         self.freshen(c);
         self.epoch[t] = self.epoch[t].wrapping_add(1);
@@ -645,7 +650,7 @@ impl Cores {
             let left = self.left_v(t);
             self.dequeue(hi, t);
             if self.load(lo) == 0 {
-                self.cores[lo].turn_end = self.last + self.slice;
+                self.start_turn(lo, self.last);
             }
             self.enqueue(lo, t, left);
         }

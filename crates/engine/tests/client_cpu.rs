@@ -82,10 +82,7 @@ fn a_burst_client_on_the_same_machine_sends_one_request_at_a_time() {
 
 #[test]
 fn out_of_range_client_cpu_is_refused() {
-    let s = scenario(-1.0, 1, 1).to_string();
-    let e = loopsim_engine::Scenario::from_json(&s)
-        .unwrap_err()
-        .to_string();
+    let e = refusal(&scenario(-1.0, 1, 1));
     assert!(
         e.contains("load.client_cpu_us: must be between 0 and 1000000 (got -1)"),
         "{e}"
@@ -146,9 +143,7 @@ fn the_part_before_the_send_can_be_given() {
 fn the_part_before_the_send_is_checked_against_the_whole() {
     let mut v = scenario(100.0, 1, 1);
     v["load"]["client_send_us"] = json!(150.0);
-    let e = loopsim_engine::Scenario::from_json(&v.to_string())
-        .unwrap_err()
-        .to_string();
+    let e = refusal(&v);
     assert!(
         e.contains(
             "load.client_send_us: must be between 0 and 100 (at most load.client_cpu_us) (got 150)"
@@ -158,9 +153,7 @@ fn the_part_before_the_send_is_checked_against_the_whole() {
     let mut v = scenario(100.0, 1, 1);
     v["load"].as_object_mut().unwrap().remove("client_cpu_us");
     v["load"]["client_send_us"] = json!(50.0);
-    let e = loopsim_engine::Scenario::from_json(&v.to_string())
-        .unwrap_err()
-        .to_string();
+    let e = refusal(&v);
     assert!(
         e.contains("load.client_send_us: needs load.client_cpu_us"),
         "{e}"

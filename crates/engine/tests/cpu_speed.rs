@@ -76,10 +76,7 @@ fn a_sigma_of_zero_is_a_constant_speed() {
 #[test]
 fn out_of_range_settings_are_refused_with_their_paths() {
     let check = |speed: Value, want: &str| {
-        let s = ab_hello(1, Some(speed)).to_string();
-        let e = loopsim_engine::Scenario::from_json(&s)
-            .unwrap_err()
-            .to_string();
+        let e = refusal(&ab_hello(1, Some(speed)));
         assert!(e.contains(want), "{e}");
     };
     check(

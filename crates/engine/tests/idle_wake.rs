@@ -41,10 +41,7 @@ fn an_idle_sync_worker_wakes_late_for_the_connection_only() {
 
 #[test]
 fn the_idle_wake_is_checked() {
-    let v = scenario("uvicorn", "async_def", "await_io", -1.0);
-    let e = loopsim_engine::Scenario::from_json(&v.to_string())
-        .unwrap_err()
-        .to_string();
+    let e = refusal(&scenario("uvicorn", "async_def", "await_io", -1.0));
     assert!(
         e.contains("server.costs.idle_wake_us: must be between 0 and 1000000 (got -1)"),
         "{e}"

@@ -112,9 +112,7 @@ fn anyio_starts_a_thread_for_each_new_concurrent_call() {
 fn an_out_of_range_kernel_share_is_refused() {
     let mut v = flask(0.5);
     v["server"]["costs"]["kernel_share"] = json!(1.5);
-    let e = loopsim_engine::Scenario::from_json(&v.to_string())
-        .unwrap_err()
-        .to_string();
+    let e = refusal(&v);
     assert!(
         e.contains("server.costs.kernel_share: must be between 0 and 0.9 (got 1.5)"),
         "{e}"

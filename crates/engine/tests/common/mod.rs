@@ -13,6 +13,14 @@ pub fn scenario(v: Value) -> Scenario {
         .unwrap_or_else(|e| panic!("test scenario rejected:\n{e}\n{v:#}"))
 }
 
+/// Why a scenario given as JSON is refused (the validator's message); panics if it is not.
+pub fn refusal(v: &Value) -> String {
+    match Scenario::from_json(&v.to_string()) {
+        Ok(_) => panic!("scenario accepted:\n{v:#}"),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// Runs a scenario given as JSON.
 pub fn run(v: Value) -> RunResult {
     loopsim_engine::run(&scenario(v)).expect("validated scenario runs")
