@@ -209,10 +209,7 @@ test.describe('the playground', () => {
   test("an idle worker's wake-up delays a lone request and is checked", async ({ page }) => {
     const problems = watchForProblems(page);
     await loadPreset(page, 'fastapi-async-asyncio-sleep');
-    const p100 = async () => {
-      const text = await page.getByTestId('ab-report').innerText();
-      return Number(/^\s*100%\s+(\d+)/m.exec(text)![1]);
-    };
+    const p100 = async () => latencies(await page.getByTestId('ab-report').innerText()).at(-1)!;
     const before = await p100();
     await page.locator('summary', { hasText: 'Per-request costs' }).click();
     await page.locator('#f-cost-idle_wake_us').fill('-1');

@@ -42,31 +42,14 @@ def _request(port, path, rid, host=HOST, timeout=120.0):
         s.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nX-Req-Id: {rid}\r\n"
                    f"Connection: close\r\n\r\n").encode())
         buf = b""
-        while b"\r\n\r\n" not in buf:
+        while True:
             chunk = s.recv(65536)
-            if not chunk:
-                break
             buf += chunk
-        head, _, body = buf.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        if not lines or not lines[0].startswith("HTTP/"):
-            raise OSError(f"bad response: {buf[:80]!r}")
-        rec["status"] = int(lines[0].split()[1])
-        length = None
-        for line in lines[1:]:
-            k, _, v = line.partition(":")
-            if k.strip().lower() == "content-length":
-                length = int(v.strip())
-        while length is None or len(body) < length:
-            chunk = s.recv(65536)
-            if not chunk:
+            done, error = _parse(rec, buf, closed=not chunk)
+            if done:
+                rec["error"] = error
                 break
-            body += chunk
         rec["finished"] = time.time()
-        try:
-            rec["body"] = json.loads(body[:length] if length is not None else body)
-        except ValueError:
-            rec["body"] = None
     except OSError as e:
         rec["error"] = str(e)
         rec["finished"] = time.time()

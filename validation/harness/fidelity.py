@@ -682,30 +682,18 @@ def calibrate_server(kind, n=1000):
 
 def measure_idle_wake(kind, accept_us, n=40):
     """An idle worker's wake-up: lone hellos 30 ms apart to a single idle worker, each timed
-    from the client's `connect()` returning to the worker's `accept()` returning (traced in
-    the app, `LOOPSIM_TRACE_ACCEPT`). loopsim takes the connection as the accept's CPU ends,
-    so the median minus `accept_us` is `server.costs.idle_wake_us`."""
+    from the client's `connect()` (its request sent) to the worker's `accept()` returning
+    (traced in the app, `LOOPSIM_TRACE_ACCEPT`). loopsim takes the connection as the accept's
+    CPU ends, so the median minus `accept_us` is `server.costs.idle_wake_us`."""
     srv = Server(kind, threads=4 if kind == "waitress" else None, tag=f"calibrate-idle-wake-{kind}",
                  env_extra={"LOOPSIM_TRACE_ACCEPT": "1"})
     sent = {}
     try:
         for _ in range(n):
             time.sleep(0.03)
-            s = socket.socket()
-            s.setblocking(False)
-            s.connect_ex(("127.0.0.1", srv.port))
-            t = time.time()
-            port = s.getsockname()[1]
-            s.settimeout(5.0)
-            try:
-                s.sendall(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-                while s.recv(65536):
-                    pass
-            except OSError:
-                continue
-            finally:
-                s.close()
-            sent[port] = t
+            _, (r,) = client.burst(srv.port, "/hello", 1, start_delay=0.0, timeout=5.0)
+            if r["status"] == 200:
+                sent[r["port"]] = r["connected"]
     finally:
         srv.stop()
     acc = srv.accepts()
