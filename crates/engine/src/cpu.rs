@@ -1,41 +1,39 @@
 //! The machine's cores, as Linux's scheduler runs them: one run queue per core.
 //!
 //! Every runnable CPU job (a GIL holder running Python, a free-threaded thread, a process-pool
-//! worker, a share of a server cost made in the kernel) sits on one core's run queue, and the
-//! jobs of a core share it equally (processor sharing within the core, as CFS/EEVDF does over
-//! its slices). Progress is tracked per core in "virtual time" `V` (dV/dt = 1/n for `n` jobs),
-//! so a job of `w` ns started at `V0` ends when `V = V0 + w`; a change of `n` changes only the
-//! rate, not the jobs.
+//! worker, a share of a server cost made in the kernel) sits on one core's run queue. A core
+//! runs one job at a time: the job that got it keeps it for its slice (`base_slice`, EEVDF with
+//! RUN_TO_PARITY) and, while others wait, until the scheduler tick after that (`TICK`: Linux
+//! notices an expired slice at its tick); then it goes to the back of the queue and the next
+//! one runs. So two CPU-bound jobs on one core take turns of about a tick (4 ms, as measured
+//! on this machine kind), not a half-speed share each, and a job that wakes onto a busy core:
+//! - waits while the running job is within its slice, then until that tick;
+//! - runs at once (the running job goes to the back) if the running job's slice has already
+//!   run.
 //!
-//! Below a slice the sharing is not instant: a job that wakes onto a busy core waits until the
-//! job that last got the core has run its slice (`base_slice`, EEVDF with RUN_TO_PARITY), then
-//! shares it; one that wakes after that slice joins at once and gets a slice of its own. So a
-//! worker woken by a connection while both cores are busy (a burst's client on one, another
-//! worker on the other) runs 1.5–4 ms later on this machine kind, not at once, and takes no
-//! connection meanwhile. A thread whose job ends and which starts its next one at the same
-//! instant never left its core and keeps its slice.
+//! A thread whose job ends and which starts its next one at the same instant never left its
+//! core and keeps its turn. A thread that sleeps and wakes gets a new slice.
 //!
 //! Where a job runs (`select_task_rq_fair` and the load balancer, reduced to their rules):
 //! - a thread that becomes runnable goes to its previous core if that core is idle, else to an
 //!   idle core, else back to its previous core (a new thread: the least loaded core);
-//! - the balancer moves jobs, the one that arrived last first, from the busiest core to the
-//!   least busy while their counts differ by two or more (an idle core pulls work at once).
+//! - the balancer moves waiting jobs, the one that arrived last first, from the busiest core to
+//!   the least busy while their counts differ by two or more (an idle core pulls work at once).
 //!
 //! So `n` jobs on `K` cores get a whole core each when `n ≤ K`, and otherwise uneven shares
 //! when `n` is not a multiple of `K`: four busy gunicorn sync workers and ab on two cores
-//! cannot share them evenly, and in the real runs one worker serves ~1.8 × each of the others.
+//! cannot share them evenly.
 //!
 //! One job may run with priority (the load generator, ab): on its core it runs whenever it is
-//! runnable and the core's other jobs wait, as Linux runs a process waking from `epoll_wait`
-//! ahead of CPU-bound ones.
+//! runnable and the core's running job pauses, as Linux runs a process waking from
+//! `epoll_wait` ahead of CPU-bound ones.
 //!
 //! A core's speed may vary over time (`server.cpu_speed`: a VM whose host is shared, frequency
 //! scaling): each core holds a speed factor for an exponentially distributed time, then draws a
-//! new one, lognormal with mean 1, so the calibrated costs stay the average. Its jobs progress
-//! at `speed / n`. Holds are memoryless, so an idle core draws afresh when work arrives.
+//! new one, lognormal with mean 1, so the calibrated costs stay the average. Its running job
+//! progresses at `speed`. Holds are memoryless, so an idle core draws afresh when work arrives.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::VecDeque;
 
 use crate::rng::Rng;
 use crate::scenario::CpuSpeed;
@@ -44,61 +42,36 @@ use crate::time::{from_ms, Nanos};
 /// Never (a core without speed changes).
 const NEVER: Nanos = Nanos::MAX;
 
-#[derive(Clone, Copy, Debug)]
-struct Job {
-    finish_v: f64,
-    thread: u32,
-    epoch: u32,
-}
-
-impl PartialEq for Job {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Job {}
-impl PartialOrd for Job {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Job {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Min-heap on finish, ties by thread id.
-        other
-            .finish_v
-            .total_cmp(&self.finish_v)
-            .then(other.thread.cmp(&self.thread))
-    }
-}
+/// The scheduler tick: Linux checks at each tick whether the running task's slice has run out
+/// (CONFIG_HZ = 250, as Debian's kernels; two CPU-bound processes on one core of this machine
+/// kind take turns of 3.95 ms).
+pub(crate) const TICK: Nanos = 4_000_000;
 
 /// One core's run queue.
 struct Core {
-    /// Virtual time: the work each of its shared jobs has had.
-    v: f64,
-    heap: BinaryHeap<Job>,
-    /// Its shared jobs, in order of arrival on this core.
-    members: Vec<u32>,
+    /// Its jobs in the order they get it: the first runs (unless the priority job is on it).
+    queue: VecDeque<u32>,
+    /// When the first job got the core, and when its turn ends if others wait (the first
+    /// tick after its slice).
+    picked: Nanos,
+    turn_end: Nanos,
+    /// The last job that ended at the front: its thread, when, and its turn (picked, end). A
+    /// thread that goes on at that instant takes its turn back (`Cores::add`).
+    ended: Option<(u32, Nanos, Nanos, Nanos)>,
     /// Work done per ns of time (1 unless the speed varies), and when it changes next.
     speed: f64,
     change_at: Nanos,
-    /// Jobs that woke while the core's running jobs had their slice: they wait for its end
-    /// (thread, work left), in order of arrival.
-    waiting: Vec<(u32, f64)>,
-    /// When the slice of the job that last got the core ends.
-    turn_end: Nanos,
 }
 
 impl Default for Core {
     fn default() -> Core {
         Core {
-            v: 0.0,
-            heap: BinaryHeap::new(),
-            members: Vec::new(),
+            queue: VecDeque::new(),
+            picked: 0,
+            turn_end: 0,
+            ended: None,
             speed: 1.0,
             change_at: NEVER,
-            waiting: Vec::new(),
-            turn_end: 0,
         }
     }
 }
@@ -124,29 +97,26 @@ const NO_CORE: u32 = u32::MAX;
 pub(crate) struct Cores {
     cores: Vec<Core>,
     last: Nanos,
-    /// Per thread: the epoch of its current job (stale heap entries are skipped), its finish
-    /// in its core's virtual time, whether it runs, its work, and its core (the last one it
-    /// ran on when it does not run).
-    epoch: Vec<u32>,
-    finish: Vec<f64>,
+    /// Per thread: the work its job has left (the running one's as of `last`), whether it
+    /// runs, its work, its core (the last one it ran on when it does not run), and when its
+    /// last job ended (a job it starts at that instant continues on its core).
+    left: Vec<f64>,
     running: Vec<bool>,
     work: Vec<Nanos>,
     core: Vec<u32>,
-    /// Per thread: whether its job waits on its core for the running job's slice to end, and
-    /// when its last job finished (a job it starts at that instant continues on its core).
-    waits: Vec<bool>,
     ended_at: Vec<Nanos>,
-    /// The scheduler's slice (`base_slice`), and the jobs waiting for one to end on any core
-    /// (the hot paths skip the cores' waiting lists while there are none).
+    /// The scheduler's slice (`base_slice`), and where the ticks fall: at `phase + k · TICK`.
     slice: Nanos,
-    waiting: usize,
-    /// The priority job, if one runs: its thread, when it finishes (real time) and its core.
+    phase: Nanos,
+    /// The priority job, if one runs: its thread, when it finishes (real time) and its core;
+    /// and since when its thread has run without a pause (its jobs following each other).
     prio: Option<(u32, Nanos, usize)>,
+    prio_since: Nanos,
     /// Jobs on the cores (the priority one included), and whether any came or went since
     /// the last balancing.
     jobs: usize,
     moved: bool,
-    /// Core-nanoseconds of capacity used (time integral of the cores with a job), for
+    /// Core-nanoseconds of capacity used (time integral of the cores running a job), for
     /// utilisation.
     pub busy: f64,
     /// Work delivered, job by job: a job's work when it finishes, the part done when it is
@@ -162,9 +132,10 @@ pub(crate) struct Cores {
 }
 
 impl Cores {
-    /// `k` cores; with `speed` (and its random stream) their speed varies (the scenario passes
-    /// it only for a sigma above 0: `Server::resolve`).
-    pub fn new(k: u32, speed: Option<(&CpuSpeed, Rng)>) -> Cores {
+    /// `k` cores whose scheduler ticks fall at `phase` (below `TICK`) and every `TICK` after;
+    /// with `speed` (and its random stream) their speed varies (the scenario passes it only
+    /// for a sigma above 0: `Server::resolve`).
+    pub fn new(k: u32, phase: Nanos, speed: Option<(&CpuSpeed, Rng)>) -> Cores {
         let mut noise = speed.map(|(s, rng)| SpeedNoise {
             rng,
             sigma: s.sigma,
@@ -182,16 +153,15 @@ impl Cores {
         Cores {
             cores,
             last: 0,
-            epoch: Vec::new(),
-            finish: Vec::new(),
+            left: Vec::new(),
             running: Vec::new(),
             work: Vec::new(),
             core: Vec::new(),
-            waits: Vec::new(),
             ended_at: Vec::new(),
             slice: base_slice(k),
-            waiting: 0,
+            phase: phase % TICK,
             prio: None,
+            prio_since: 0,
             jobs: 0,
             moved: false,
             busy: 0.0,
@@ -225,17 +195,8 @@ impl Cores {
     /// (the holds are memoryless, so this is the speed it would have now).
     #[inline]
     fn freshen(&mut self, c: usize) {
-        if self.varies && self.cores[c].change_at <= self.last && self.running_load(c) == 0 {
+        if self.varies && self.cores[c].change_at <= self.last && self.load(c) == 0 {
             self.redraw(c, self.last);
-        }
-    }
-
-    /// Runs core `c`'s shared jobs for `dt` ns at its current speed.
-    fn run_core(&mut self, c: usize, dt: Nanos) {
-        let n = self.cores[c].members.len();
-        if n > 0 && !self.prio_on(c) {
-            let core = &mut self.cores[c];
-            core.v += dt as f64 * core.speed / n as f64;
         }
     }
 
@@ -243,41 +204,50 @@ impl Cores {
         matches!(self.prio, Some((_, _, pc)) if pc == c)
     }
 
-    /// Jobs running on core `c`, the priority job included.
-    fn running_load(&self, c: usize) -> usize {
-        self.cores[c].members.len() + usize::from(self.prio_on(c))
-    }
-
-    /// Jobs on core `c`: running, and waiting for a slice to end.
+    /// Jobs on core `c`, the priority job included.
     fn load(&self, c: usize) -> usize {
-        self.running_load(c) + self.cores[c].waiting.len()
+        self.cores[c].queue.len() + usize::from(self.prio_on(c))
     }
 
-    /// Brings virtual time up to `now`, through any speed changes of the busy cores.
+    /// The job core `c` runs (not the priority job), if any.
+    #[inline]
+    fn front(&self, c: usize) -> Option<u32> {
+        if self.prio_on(c) {
+            return None;
+        }
+        self.cores[c].queue.front().copied()
+    }
+
+    /// Runs core `c`'s front job for `dt` ns at the core's current speed.
+    fn run_core(&mut self, c: usize, dt: Nanos) {
+        if let Some(t) = self.front(c) {
+            self.left[t as usize] -= dt as f64 * self.cores[c].speed;
+        }
+    }
+
+    /// Brings the running jobs up to `now`, through any speed changes of the busy cores.
     #[inline]
     pub fn advance(&mut self, now: Nanos) {
         if now < self.last {
             return;
         }
         if !self.varies {
-            // Every core at speed 1 (the hot path): shared jobs progress at 1/n.
+            // Every core at speed 1 (the hot path).
             if now == self.last {
                 return;
             }
             if self.jobs > 0 {
-                let dt = (now - self.last) as f64;
-                let prio_core = self.prio.map(|(_, _, c)| c);
+                let dt = now - self.last;
                 let mut used = 0usize;
-                for (c, core) in self.cores.iter_mut().enumerate() {
-                    let n = core.members.len();
-                    if prio_core == Some(c) {
+                for c in 0..self.cores.len() {
+                    if self.prio_on(c) {
                         used += 1;
-                    } else if n > 0 {
+                    } else if let Some(&t) = self.cores[c].queue.front() {
                         used += 1;
-                        core.v += dt / n as f64;
+                        self.left[t as usize] -= dt as f64;
                     }
                 }
-                self.busy += dt * used as f64;
+                self.busy += dt as f64 * used as f64;
             }
             self.last = now;
             return;
@@ -294,7 +264,7 @@ impl Cores {
             let dt = (now - self.last) as f64;
             let mut used = 0usize;
             for c in 0..self.cores.len() {
-                if self.running_load(c) == 0 {
+                if self.load(c) == 0 {
                     continue;
                 }
                 used += 1;
@@ -314,13 +284,11 @@ impl Cores {
 
     fn ensure(&mut self, thread: u32) {
         let t = thread as usize;
-        if t >= self.epoch.len() {
-            self.epoch.resize(t + 1, 0);
-            self.finish.resize(t + 1, 0.0);
+        if t >= self.left.len() {
+            self.left.resize(t + 1, 0.0);
             self.running.resize(t + 1, false);
             self.work.resize(t + 1, 0);
             self.core.resize(t + 1, NO_CORE);
-            self.waits.resize(t + 1, false);
             self.ended_at.resize(t + 1, NEVER);
         }
     }
@@ -342,35 +310,42 @@ impl Cores {
             .unwrap_or(0)
     }
 
-    /// Puts `thread`'s job with `left` ns to do on core `c`'s shared queue.
-    fn enqueue(&mut self, c: usize, thread: u32, left: f64) {
-        self.freshen(c);
-        let t = thread as usize;
-        self.epoch[t] = self.epoch[t].wrapping_add(1);
-        let core = &mut self.cores[c];
-        let finish_v = core.v + left;
-        core.heap.push(Job {
-            finish_v,
-            thread,
-            epoch: self.epoch[t],
-        });
-        core.members.push(thread);
-        self.finish[t] = finish_v;
-        self.core[t] = c as u32;
-        self.jobs += 1;
-        self.moved = true;
+    /// The first scheduler tick at or after `t`.
+    fn tick_at_or_after(&self, t: Nanos) -> Nanos {
+        if t <= self.phase {
+            return self.phase;
+        }
+        self.phase + (t - self.phase).div_ceil(TICK) * TICK
     }
 
-    /// Takes `thread` off core `c`'s shared queue (its heap entry goes stale).
-    fn dequeue(&mut self, c: usize, thread: u32) {
-        let t = thread as usize;
-        self.epoch[t] = self.epoch[t].wrapping_add(1);
-        let m = &mut self.cores[c].members;
-        if let Some(i) = m.iter().rposition(|&x| x == thread) {
-            m.remove(i);
-            self.jobs -= 1;
-            self.moved = true;
+    /// The job at the front of core `c` gets it at `at`: its turn runs its slice and, while
+    /// others wait, until the next tick.
+    fn start_turn(&mut self, c: usize, at: Nanos) {
+        let end = self.tick_at_or_after(at + self.slice);
+        let core = &mut self.cores[c];
+        core.picked = at;
+        core.turn_end = end;
+    }
+
+    /// Core `c`'s front job goes to the back of its queue and the next one gets the core.
+    fn rotate(&mut self, c: usize, at: Nanos) {
+        let q = &mut self.cores[c].queue;
+        if let Some(t) = q.pop_front() {
+            q.push_back(t);
         }
+        self.start_turn(c, at);
+    }
+
+    /// Puts `thread`'s job on core `c`'s queue: at the back, or alone at the front.
+    fn enqueue(&mut self, now: Nanos, c: usize, thread: u32) {
+        self.freshen(c);
+        self.core[thread as usize] = c as u32;
+        self.cores[c].queue.push_back(thread);
+        if self.cores[c].queue.len() == 1 {
+            self.start_turn(c, now);
+        }
+        self.jobs += 1;
+        self.moved = true;
     }
 
     /// Starts `work` ns of CPU for `thread`.
@@ -380,69 +355,40 @@ impl Cores {
         let t = thread as usize;
         debug_assert!(!self.running[t], "thread {thread} already on a core");
         self.work[t] = work;
+        self.left[t] = work as f64;
         self.running[t] = true;
         if self.ended_at[t] == now && self.core[t] != NO_CORE {
-            // Its last job ended at this instant: the thread never left its core (its slice
-            // goes on; if another job took the core meanwhile, the balancer may move one).
-            self.enqueue(self.core[t] as usize, thread, work as f64);
+            // Its last job ended at this instant: the thread never left its core and keeps its
+            // turn (a job that got the core meanwhile goes back behind it).
+            let c = self.core[t] as usize;
+            self.jobs += 1;
+            self.moved = true;
+            let core = &mut self.cores[c];
+            core.queue.push_front(thread);
+            match core.ended {
+                Some((x, at, picked, turn_end)) if x == thread && at == now => {
+                    core.picked = picked;
+                    core.turn_end = turn_end;
+                }
+                // It ran with priority: its turn began when that run did.
+                _ => self.start_turn(c, self.prio_since.min(now)),
+            }
             return;
         }
         let c = self.place(thread);
-        self.admit(now, c, thread, work as f64);
+        self.admit(now, c, thread);
     }
 
-    /// A job waking on core `c`: it runs at once on an idle core, or when the job that last
-    /// got the core has had its slice (it then gets its own); otherwise it waits for that
-    /// slice to end. (EEVDF with RUN_TO_PARITY: the task picked runs its slice before a task
-    /// that wakes on its core can preempt it.)
-    fn admit(&mut self, now: Nanos, c: usize, thread: u32, left: f64) {
-        if self.load(c) == 0 || now >= self.cores[c].turn_end {
-            self.start_turn(c, now);
-            self.enqueue(c, thread, left);
-        } else {
-            let t = thread as usize;
-            self.epoch[t] = self.epoch[t].wrapping_add(1);
-            self.cores[c].waiting.push((thread, left));
-            self.waits[t] = true;
-            self.core[t] = c as u32;
-            self.waiting += 1;
-            self.jobs += 1;
-            self.moved = true;
+    /// A job waking on core `c`: it runs at once on an idle core; on a busy one it waits at the
+    /// back of the queue, and the running job's turn ends at once if its slice has run (EEVDF:
+    /// a task whose slice has run is preempted when another wakes; RUN_TO_PARITY protects it
+    /// until then).
+    fn admit(&mut self, now: Nanos, c: usize, thread: u32) {
+        let preempt = self.front(c).is_some() && now >= self.cores[c].picked + self.slice;
+        self.enqueue(now, c, thread);
+        if preempt {
+            self.rotate(c, now);
         }
-    }
-
-    /// A job gets core `c` at `at`: jobs waking onto it wait until its slice has run.
-    fn start_turn(&mut self, c: usize, at: Nanos) {
-        self.cores[c].turn_end = at + self.slice;
-    }
-
-    /// Core `c`'s waiting jobs start sharing it (its slice ended, or it ran out of jobs).
-    fn promote(&mut self, c: usize) {
-        let waiting = std::mem::take(&mut self.cores[c].waiting);
-        self.start_turn(c, self.last);
-        for (thread, left) in waiting {
-            self.waits[thread as usize] = false;
-            self.waiting -= 1;
-            self.jobs -= 1;
-            self.enqueue(c, thread, left);
-        }
-    }
-
-    /// Takes waiting `thread` off its core; returns its work left.
-    fn unwait(&mut self, thread: u32) -> f64 {
-        let t = thread as usize;
-        let c = self.core[t] as usize;
-        let w = &mut self.cores[c].waiting;
-        let i = w
-            .iter()
-            .position(|&(x, _)| x == thread)
-            .expect("a waiting job");
-        let (_, left) = w.remove(i);
-        self.waits[t] = false;
-        self.waiting -= 1;
-        self.jobs -= 1;
-        self.moved = true;
-        left
     }
 
     /// Starts `work` ns of CPU for `thread` with priority (one such job at a time).
@@ -452,13 +398,12 @@ impl Cores {
         let t = thread as usize;
         debug_assert!(self.prio.is_none(), "one priority job at a time");
         let c = self.place(thread);
-        if self.load(c) == 0 && self.ended_at[t] != now {
-            // A new turn on an idle core (not the same thread going on at this instant).
-            self.start_turn(c, now);
-        }
         self.freshen(c);
-        self.epoch[t] = self.epoch[t].wrapping_add(1);
+        if self.ended_at[t] != now {
+            self.prio_since = now;
+        }
         self.work[t] = work;
+        self.left[t] = work as f64;
         self.running[t] = true;
         self.core[t] = c as u32;
         let end = if self.cores[c].speed == 1.0 {
@@ -471,12 +416,6 @@ impl Cores {
         self.moved = true;
     }
 
-    /// Virtual time `thread`'s shared job has left on its core.
-    fn left_v(&self, thread: u32) -> f64 {
-        let t = thread as usize;
-        (self.finish[t] - self.cores[self.core[t] as usize].v).max(0.0)
-    }
-
     /// The priority job is off the cores (done, or `left` of it undone); returns its thread.
     fn end_prio(&mut self, left: Nanos) -> u32 {
         let (t, _, _) = self.prio.take().expect("a priority job runs");
@@ -484,7 +423,6 @@ impl Cores {
         self.moved = true;
         let i = t as usize;
         self.running[i] = false;
-        self.epoch[i] = self.epoch[i].wrapping_add(1);
         self.delivered += self.work[i] - left;
         t
     }
@@ -500,15 +438,7 @@ impl Cores {
                 return self.prio_left(now);
             }
         }
-        if self.waits[thread as usize] {
-            let c = self.core[thread as usize] as usize;
-            let w = &self.cores[c].waiting;
-            return w
-                .iter()
-                .find(|x| x.0 == thread)
-                .map_or(0, |x| x.1.round() as Nanos);
-        }
-        self.left_v(thread).round() as Nanos
+        self.left[thread as usize].max(0.0).round() as Nanos
     }
 
     /// Work the priority job has left at `now` (its time left at its core's speed).
@@ -539,13 +469,16 @@ impl Cores {
             }
         }
         self.running[t] = false;
-        if self.waits[t] {
-            let left = (self.unwait(thread).round() as Nanos).min(self.work[t]);
-            self.delivered += self.work[t] - left;
-            return left;
+        let c = self.core[t] as usize;
+        let q = &mut self.cores[c].queue;
+        let i = q.iter().position(|&x| x == thread).expect("a queued job");
+        q.remove(i);
+        if i == 0 && !q.is_empty() {
+            self.start_turn(c, now);
         }
-        let left = (self.left_v(thread).round() as Nanos).min(self.work[t]);
-        self.dequeue(self.core[t] as usize, thread);
+        self.jobs -= 1;
+        self.moved = true;
+        let left = (self.left[t].max(0.0).round() as Nanos).min(self.work[t]);
         self.delivered += self.work[t] - left;
         left
     }
@@ -554,61 +487,35 @@ impl Cores {
         self.running.get(thread as usize).copied().unwrap_or(false)
     }
 
-    #[inline]
-    fn clean_top(&mut self, c: usize) {
-        while let Some(top) = self.cores[c].heap.peek() {
-            let t = top.thread as usize;
-            if self.running[t] && self.epoch[t] == top.epoch && self.core[t] as usize == c {
-                break;
-            }
-            self.cores[c].heap.pop();
-        }
-    }
-
-    /// Pops every job finished by `now`, earliest first on each core.
+    /// Pops every job finished by `now`, and ends the turns due by then.
     pub fn finished(&mut self, now: Nanos, out: &mut Vec<u32>) {
         self.advance(now);
-        // Waiting jobs start when the slice ends, or on a core left without running jobs
-        // (checked at a later event of the instant than the one that emptied it, so that a
-        // thread going on with its next op at that instant keeps its core).
-        let cores = if self.waiting > 0 {
-            self.cores.len()
-        } else {
-            0
-        };
-        for c in 0..cores {
-            if !self.cores[c].waiting.is_empty()
-                && (self.running_load(c) == 0 || now >= self.cores[c].turn_end)
-            {
-                self.promote(c);
-            }
-        }
         let first = out.len();
         if self.prio.is_some_and(|(_, end, _)| end <= now) {
             let t = self.end_prio(0);
             out.push(t);
         }
         for c in 0..self.cores.len() {
-            if self.cores[c].members.is_empty() {
-                continue;
-            }
-            loop {
-                self.clean_top(c);
-                // A finish rounded to the nanosecond leaves at most half a nanosecond of
-                // time undone: at a speed above 1, more than half a unit of work.
-                let core = &self.cores[c];
-                let tolerance = core.v + ROUNDING * core.speed.max(1.0);
-                match core.heap.peek() {
-                    Some(top) if top.finish_v <= tolerance => {
-                        let t = top.thread;
-                        self.cores[c].heap.pop();
-                        self.running[t as usize] = false;
-                        self.dequeue(c, t);
-                        self.delivered += self.work[t as usize];
-                        out.push(t);
+            // A finish rounded to the nanosecond leaves at most half a nanosecond of time
+            // undone: at a speed above 1, more than half a unit of work.
+            let tolerance = ROUNDING * self.cores[c].speed.max(1.0);
+            if let Some(t) = self.front(c) {
+                if self.left[t as usize] <= tolerance {
+                    let core = &mut self.cores[c];
+                    core.queue.pop_front();
+                    core.ended = Some((t, now, core.picked, core.turn_end));
+                    self.running[t as usize] = false;
+                    self.delivered += self.work[t as usize];
+                    self.jobs -= 1;
+                    self.moved = true;
+                    out.push(t);
+                    if !self.cores[c].queue.is_empty() {
+                        self.start_turn(c, now);
                     }
-                    _ => break,
                 }
+            }
+            if self.cores[c].queue.len() > 1 && now >= self.cores[c].turn_end {
+                self.rotate(c, now);
             }
         }
         for &t in &out[first..] {
@@ -617,7 +524,7 @@ impl Cores {
     }
 
     /// The load balancer: while two cores' job counts differ by two or more, the busiest
-    /// core's latest shared job moves to the least busy core, keeping the work it has left.
+    /// core's latest waiting job moves to the least busy core, keeping the work it has left.
     /// Runs when the jobs of an instant are settled (before the next finish is computed), so
     /// a thread that ends one op and starts the next at the same instant keeps its core.
     fn balance(&mut self) {
@@ -638,83 +545,58 @@ impl Cores {
             if self.load(hi) < self.load(lo) + 2 {
                 return;
             }
-            // The latest job to arrive: a waiting one, else the latest running one.
-            if let Some(&(t, _)) = self.cores[hi].waiting.last() {
-                let left = self.unwait(t);
-                self.admit(self.last, lo, t, left);
-                continue;
-            }
-            let Some(&t) = self.cores[hi].members.last() else {
+            // The latest to arrive of the jobs not running (a job paused by the priority job
+            // on its core waits too).
+            let q = &mut self.cores[hi].queue;
+            let waiting = q.len() >= 2 || (q.len() == 1 && self.prio_on(hi));
+            if !waiting {
                 return;
-            };
-            let left = self.left_v(t);
-            self.dequeue(hi, t);
-            if self.load(lo) == 0 {
-                self.start_turn(lo, self.last);
             }
-            self.enqueue(lo, t, left);
+            let t = self.cores[hi].queue.pop_back().expect("a waiting job");
+            self.jobs -= 1;
+            self.enqueue(self.last, lo, t);
         }
     }
 
-    /// When the earliest running job will finish at the current rates (after balancing).
+    /// When the next job finishes or turn ends at the current rates (after balancing).
     pub fn next_finish(&mut self) -> Option<Nanos> {
         self.balance();
         let mut next = self
             .prio
             .map(|(_, end, c)| end.min(self.cores[c].change_at));
-        let cores = if self.waiting > 0 {
-            self.cores.len()
-        } else {
-            0
-        };
-        for c in 0..cores {
-            if !self.cores[c].waiting.is_empty() {
-                // Its waiting jobs start when the slice ends, or at once on a core without
-                // running jobs.
-                let at = if self.running_load(c) == 0 {
-                    self.last
-                } else {
-                    self.cores[c].turn_end.max(self.last)
-                };
-                next = Some(next.map_or(at, |x: Nanos| x.min(at)));
-            }
-        }
         if self.jobs == usize::from(self.prio.is_some()) {
             return next;
         }
-        let prio_core = self.prio.map(|(_, _, c)| c);
         for c in 0..self.cores.len() {
-            let n = self.cores[c].members.len();
-            if n == 0 || prio_core == Some(c) {
-                continue;
-            }
-            self.clean_top(c);
-            if let Some(top) = self.cores[c].heap.peek() {
-                // At rate speed/n: the remaining virtual time takes n/speed times as long
-                // (or until the core's speed changes).
-                let core = &self.cores[c];
-                let dv = (top.finish_v - core.v).max(0.0);
-                let at = if self.varies {
-                    (self.last + round_ns(dv * n as f64 / core.speed)).min(core.change_at)
-                } else {
-                    self.last + round_ns(dv * n as f64)
-                };
+            let core = &self.cores[c];
+            if core.queue.len() > 1 {
+                let at = core.turn_end.max(self.last);
                 next = Some(next.map_or(at, |x: Nanos| x.min(at)));
             }
+            let Some(t) = self.front(c) else {
+                continue;
+            };
+            let left = self.left[t as usize].max(0.0);
+            let at = if self.varies {
+                (self.last + round_ns(left / core.speed)).min(core.change_at)
+            } else {
+                self.last + round_ns(left)
+            };
+            next = Some(next.map_or(at, |x: Nanos| x.min(at)));
         }
         next
     }
 }
 
 /// Linux's scheduler slice (EEVDF's `sched_base_slice`, 0.75 ms scaled by 1 + log2 of the
-/// cores, at most 8): a task that has run this long without sleeping no longer preempts
-/// others on waking.
+/// cores, at most 8): a task that got a core keeps it this long before a task waking on its
+/// core can preempt it.
 pub(crate) fn base_slice(cores: u32) -> Nanos {
     750_000 * (1 + Nanos::from(cores.clamp(1, 8).ilog2()))
 }
 
 /// Completion times are rounded to the nearest nanosecond, so a job may finish up to half a
-/// nanosecond of virtual time early or late: unbiased, so CPU time is conserved without drift.
+/// nanosecond of time early or late: unbiased, so CPU time is conserved without drift.
 const ROUNDING: f64 = 0.5 + 1e-6;
 
 /// `x` rounded to whole nanoseconds, without a libm call on the hot path.
@@ -725,6 +607,8 @@ fn round_ns(x: f64) -> Nanos {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MS: Nanos = 1_000_000;
 
     fn drain(c: &mut Cores) -> Vec<(Nanos, u32)> {
         let mut out = Vec::new();
@@ -738,7 +622,7 @@ mod tests {
 
     #[test]
     fn under_capacity_runs_at_full_speed() {
-        let mut c = Cores::new(2, None);
+        let mut c = Cores::new(2, 0, None);
         c.add(0, 0, 100);
         c.add(0, 1, 300);
         assert_eq!(drain(&mut c), vec![(100, 0), (300, 1)]);
@@ -746,42 +630,73 @@ mod tests {
     }
 
     #[test]
-    fn over_capacity_the_first_runs_and_the_others_share_after() {
-        // 3 jobs of 100, 100, 200 at once on 1 core: the first gets the core, the others wake
-        // onto it and wait for its slice (0.75 ms), but it ends at 100: they start then and
-        // share it at rate 1/2 (the second ends at 300, the third has 100 left: 400).
-        let mut c = Cores::new(1, None);
+    fn over_capacity_the_jobs_run_one_after_the_other() {
+        // 3 jobs of 100, 100, 200 at once on 1 core: the first gets the core, the others
+        // wait behind it; none runs long enough for a tick to matter.
+        let mut c = Cores::new(1, 0, None);
         c.add(0, 0, 100);
         c.add(0, 1, 100);
         c.add(0, 2, 200);
-        assert_eq!(drain(&mut c), vec![(100, 0), (300, 1), (400, 2)]);
+        assert_eq!(drain(&mut c), vec![(100, 0), (200, 1), (400, 2)]);
         assert_eq!(c.busy, 400.0);
     }
 
     #[test]
-    fn a_job_waking_on_a_busy_core_waits_for_the_slice_to_end() {
-        // 1 core, slice 0.75 ms. Job 0 (2 ms) from 0; job 1 (0.1 ms) wakes at 0.1 ms and
-        // waits for job 0's slice to end at 0.75 ms; then they share: job 1 ends at 0.95 ms,
-        // job 0 has done 0.85 ms and ends at 0.95 + 1.15 = 2.1 ms.
-        let mut c = Cores::new(1, None);
+    fn two_cpu_bound_jobs_take_turns_of_a_tick() {
+        // 1 core (slice 0.75 ms), ticks at 0, 4, 8 ms. Two jobs of 10 ms: job 0 from 0 keeps
+        // the core until the tick after its slice (4 ms); job 1 (woken at 0.1 ms) runs 4–8,
+        // job 0 8–12, job 1 12–16, job 0 16–18 (its last 2 ms), job 1 18–20.
+        let mut c = Cores::new(1, 0, None);
         assert_eq!(base_slice(1), 750_000);
-        c.add(0, 0, 2_000_000);
-        c.add(100_000, 1, 100_000);
-        assert_eq!(c.remaining(700_000, 1), 100_000, "it has not run yet");
-        assert_eq!(drain(&mut c), vec![(950_000, 1), (2_100_000, 0)]);
-        // A job waking after the running one's slice has ended joins it at once, and gets its
-        // own slice: job 0 (5 ms) from 2.2 ms, job 2 (1 ms) at 3 ms, job 3 (0.1 ms) waking at
-        // 3.1 ms waits until 3.75 ms. By then job 0 did 0.8 + 0.375 ms, job 2 0.375 ms; the
-        // three share at 1/3 and job 3 ends at 4.05 ms; jobs 0 and 2 share at 1/2: job 2
-        // (0.525 ms left) ends at 5.1 ms, job 0 (3.2 ms left) at 8.3 ms.
-        c.add(2_200_000, 0, 5_000_000);
-        c.add(3_000_000, 2, 1_000_000);
-        c.add(3_100_000, 3, 100_000);
-        assert_eq!(
-            drain(&mut c),
-            vec![(4_050_000, 3), (5_100_000, 2), (8_300_000, 0)]
-        );
-        assert_eq!(c.delivered, 2_100_000 + 6_100_000);
+        c.add(0, 0, 10 * MS);
+        c.add(MS / 10, 1, 10 * MS);
+        assert_eq!(c.remaining(3 * MS, 1), 10 * MS, "it has not run yet");
+        assert_eq!(c.next_finish(), Some(4 * MS), "job 0's turn ends");
+        let mut done = Vec::new();
+        c.finished(4 * MS, &mut done);
+        assert!(done.is_empty());
+        assert_eq!(c.remaining(5 * MS, 0), 6 * MS);
+        assert_eq!(c.remaining(5 * MS, 1), 9 * MS);
+        assert_eq!(drain(&mut c), vec![(18 * MS, 0), (20 * MS, 1)]);
+        assert_eq!(c.delivered, 20 * MS);
+        // With the ticks at 1, 5, 9 ms: job 0 runs 0–1, job 1 1–5, job 0 5–9, job 1 9–13
+        // (2 ms left), job 0 13–17 (1 ms left), job 1 17–19, job 0 19–20.
+        let mut c = Cores::new(1, MS, None);
+        c.add(0, 0, 10 * MS);
+        c.add(0, 1, 10 * MS);
+        assert_eq!(drain(&mut c), vec![(19 * MS, 1), (20 * MS, 0)]);
+    }
+
+    #[test]
+    fn a_job_waking_on_a_busy_core_waits_unless_the_slice_has_run() {
+        // Job 0 (5 ms) from 0; job 1 (0.1 ms) wakes at 1 ms, after job 0's slice: it runs at
+        // once, and job 0 goes on at 1.1 ms with a new turn: it ends at 5.1 ms.
+        let mut c = Cores::new(1, 0, None);
+        c.add(0, 0, 5 * MS);
+        c.add(MS, 1, MS / 10);
+        assert_eq!(drain(&mut c), vec![(1_100_000, 1), (5_100_000, 0)]);
+        // Job 3 (3 ms) from 5.2 ms; job 2 (0.1 ms) wakes at 5.3 ms, within job 3's slice: it
+        // waits for the tick after the slice (8 ms), when job 3 has 0.2 ms left.
+        c.add(5_200_000, 3, 3 * MS);
+        c.add(5_300_000, 2, MS / 10);
+        assert_eq!(drain(&mut c), vec![(8_100_000, 2), (8_300_000, 3)]);
+        assert_eq!(c.delivered, 8_200_000);
+    }
+
+    #[test]
+    fn a_thread_that_goes_on_at_once_keeps_its_turn() {
+        // Job 0 (2 ms) from 0; job 1 (1 ms) wakes at 0.5 ms and waits for the tick at 4 ms.
+        // Thread 0 ends at 2 ms and starts 3 ms more at that instant: it keeps the core and
+        // its turn until 4 ms (1 ms left), job 1 runs 4–5, thread 0 5–6.
+        let mut c = Cores::new(1, 0, None);
+        c.add(0, 0, 2 * MS);
+        c.add(MS / 2, 1, MS);
+        assert_eq!(c.next_finish(), Some(2 * MS));
+        let mut done = Vec::new();
+        c.finished(2 * MS, &mut done);
+        assert_eq!(done, vec![0]);
+        c.add(2 * MS, 0, 3 * MS);
+        assert_eq!(drain(&mut c), vec![(5 * MS, 1), (6 * MS, 0)]);
     }
 
     #[test]
@@ -794,25 +709,12 @@ mod tests {
     }
 
     #[test]
-    fn sharing_never_stalls_on_sub_nanosecond_remainders() {
-        // 3 jobs on 2 cores: two share a core at rate 1/2, and the one moved when the lone one
-        // ends keeps a fractional virtual time.
-        let mut c = Cores::new(2, None);
-        for t in 0..3 {
-            c.add(0, t, 1 + t as Nanos);
-        }
-        let done = drain(&mut c);
-        assert_eq!(done.len(), 3);
-        assert!(done.windows(2).all(|w| w[0].0 <= w[1].0));
-    }
-
-    #[test]
     fn a_priority_job_takes_its_core() {
-        // 2 cores, 4 jobs of 100: jobs 0 and 1 run on a core each, jobs 2 and 3 wait on
-        // cores 0 and 1 for their slices. A priority job of 50 at t = 20 (no core idle: the
-        // least loaded, core 0) stops job 0 until t = 70, with 80 left: it ends at 150, and
-        // job 2 runs then: 250. On core 1, job 1 ends at 100 and job 3 runs: 200.
-        let mut c = Cores::new(2, None);
+        // 2 cores, 4 jobs of 100: jobs 0 and 1 run on a core each, jobs 2 and 3 wait behind
+        // them. A priority job of 50 at t = 20 (no core idle: the least loaded, core 0) stops
+        // job 0 until t = 70, with 80 left: it ends at 150, and job 2 runs then: 250. On core
+        // 1, job 1 ends at 100 and job 3 runs: 200.
+        let mut c = Cores::new(2, 0, None);
         for t in 0..4 {
             c.add(0, t, 100);
         }
@@ -827,28 +729,42 @@ mod tests {
     }
 
     #[test]
-    fn three_jobs_on_two_cores_share_unevenly() {
-        // Jobs of 3 ms. Jobs 0 and 1 get a core each; job 2 finds none idle, goes to the
-        // least loaded, core 0, and waits for job 0's slice (1.5 ms on 2 cores); then jobs 0
-        // and 2 share core 0. Job 1 ends at 3 ms; its idle core pulls job 2 (the later on
-        // core 0): job 0 (0.75 ms left) ends at 3.75 ms, job 2 (2.25 ms left) at 5.25 ms.
-        let mut c = Cores::new(2, None);
-        assert_eq!(base_slice(2), 1_500_000);
-        c.add(0, 0, 3_000_000);
-        c.add(0, 1, 3_000_000);
-        c.add(0, 2, 3_000_000);
-        assert_eq!(
-            drain(&mut c),
-            vec![(3_000_000, 1), (3_750_000, 0), (5_250_000, 2)]
-        );
-        assert_eq!(c.busy, 9_000_000.0);
+    fn a_thread_going_on_after_its_priority_run_keeps_the_turn_it_began() {
+        // 1 core: job 0 (10 ms) from 0. The client's priority job (0.5 ms) at 1 ms stops it;
+        // the client goes on without priority at 1.5 ms (3 ms): its turn began at 1 ms, so it
+        // keeps the core until the tick at 4 ms (0.5 ms left); job 0 runs 4–8, the client
+        // 8–8.5, job 0 the 5 ms it has left: 13.5 ms.
+        let mut c = Cores::new(1, 0, None);
+        c.add(0, 0, 10 * MS);
+        c.add_priority(MS, 5, MS / 2);
+        assert_eq!(c.next_finish(), Some(1_500_000));
+        let mut done = Vec::new();
+        c.finished(1_500_000, &mut done);
+        assert_eq!(done, vec![5]);
+        c.add(1_500_000, 5, 3 * MS);
+        assert_eq!(drain(&mut c), vec![(8_500_000, 5), (13_500_000, 0)]);
     }
 
     #[test]
-    fn a_busy_core_is_left_to_its_job_and_the_client_shares_the_other() {
+    fn three_jobs_on_two_cores_share_unevenly() {
+        // Jobs of 6 ms, slice 1.5 ms, ticks every 4 ms. Jobs 0 and 1 get a core each; job 2
+        // waits behind job 0 (the least loaded core, 0) until the tick at 4 ms, and runs 4–8
+        // while job 0 waits with 2 ms left. Job 1 ends at 6 ms; its idle core pulls job 0,
+        // which ends at 8 ms; job 2 (2 ms left then) ends at 10 ms.
+        let mut c = Cores::new(2, 0, None);
+        assert_eq!(base_slice(2), 1_500_000);
+        for t in 0..3 {
+            c.add(0, t, 6 * MS);
+        }
+        assert_eq!(drain(&mut c), vec![(6 * MS, 1), (8 * MS, 0), (10 * MS, 2)]);
+        assert_eq!(c.busy, 18e6);
+    }
+
+    #[test]
+    fn a_busy_core_is_left_to_its_job_and_the_client_takes_the_other() {
         // Two workers with a core each; the client (priority) finds no idle core and goes to
         // the least loaded, core 0, whose worker waits while it runs: worker 0 ends 30 later.
-        let mut c = Cores::new(2, None);
+        let mut c = Cores::new(2, 0, None);
         c.add(0, 0, 100);
         c.add(0, 1, 100);
         c.add_priority(10, 5, 30);
@@ -857,7 +773,7 @@ mod tests {
 
     #[test]
     fn a_thread_goes_back_to_its_idle_core_or_to_an_idle_one() {
-        let mut c = Cores::new(2, None);
+        let mut c = Cores::new(2, 0, None);
         c.add(0, 0, 100);
         c.add(0, 1, 100);
         assert_eq!(drain(&mut c), vec![(100, 0), (100, 1)]);
@@ -877,7 +793,7 @@ mod tests {
         // Core 0: jobs 0 and 2; core 1: job 1. Job 1 ends at 100 and starts its next op at
         // the same instant: the balancer runs only once the instant is settled, so core 1
         // pulls nothing and job 1 goes on there alone.
-        let mut c = Cores::new(2, None);
+        let mut c = Cores::new(2, 0, None);
         c.add(0, 0, 400);
         c.add(0, 1, 100);
         c.add(0, 2, 400);
@@ -892,7 +808,7 @@ mod tests {
 
     #[test]
     fn on_one_core_a_priority_job_stops_the_others() {
-        let mut c = Cores::new(1, None);
+        let mut c = Cores::new(1, 0, None);
         c.add(0, 0, 100);
         c.add_priority(10, 1, 30);
         assert_eq!(c.remaining(25, 1), 15);
@@ -914,28 +830,28 @@ mod tests {
     fn a_slow_core_stretches_its_jobs_until_its_speed_changes() {
         // Core 0 at half speed until t = 4 000, then at 1. A job of 10 000 does 2 000 by then
         // and the remaining 8 000 at full speed: it ends at 12 000.
-        let mut c = Cores::new(1, None);
+        let mut c = Cores::new(1, 0, None);
         set_speed(&mut c, 0, 0.5, 4_000);
         c.add(0, 0, 10_000);
         assert_eq!(c.next_finish(), Some(4_000), "the speed change comes first");
         assert_eq!(drain(&mut c), vec![(12_000, 0)]);
-        // Half speed until 4 ms. Two jobs of 3 ms at 0: job 1 waits for job 0's slice
-        // (0.75 ms; job 0 does 0.375 ms), then they share at 0.5 / 2 until 4 ms (0.8125 ms
-        // each), then at 1/2: job 0 (1.8125 ms left) ends at 7.625 ms, job 1 (0.375 ms left
-        // then) at 8 ms.
-        let mut c = Cores::new(1, None);
-        set_speed(&mut c, 0, 0.5, 4_000_000);
-        c.add(0, 0, 3_000_000);
-        c.add(0, 1, 3_000_000);
-        assert_eq!(c.remaining(500_000, 1), 3_000_000);
-        assert_eq!(c.next_finish(), Some(750_000), "the slice ends");
-        let mut done = Vec::new();
-        c.finished(750_000, &mut done);
-        assert!(done.is_empty());
-        assert_eq!(c.remaining(2_000_000, 0), 2_312_500);
-        assert_eq!(drain(&mut c), vec![(7_625_000, 0), (8_000_000, 1)]);
-        assert_eq!(c.delivered, 6_000_000);
-        assert_eq!(c.busy, 8_000_000.0);
+        // Half speed until 4 ms. Two jobs of 3 ms at 0: job 0 runs until the tick at 4 ms
+        // (2 ms of work at half speed); job 1 then runs at speed 1 and ends at 7 ms; job 0
+        // does its last 1 ms: 8 ms.
+        let mut c = Cores::new(1, 0, None);
+        set_speed(&mut c, 0, 0.5, 4 * MS);
+        c.add(0, 0, 3 * MS);
+        c.add(0, 1, 3 * MS);
+        assert_eq!(c.remaining(MS / 2, 1), 3 * MS);
+        assert_eq!(c.remaining(2 * MS, 0), 2 * MS);
+        assert_eq!(
+            c.next_finish(),
+            Some(4 * MS),
+            "the turn ends, the speed changes"
+        );
+        assert_eq!(drain(&mut c), vec![(7 * MS, 1), (8 * MS, 0)]);
+        assert_eq!(c.delivered, 6 * MS);
+        assert_eq!(c.busy, 8e6);
     }
 
     #[test]
@@ -943,12 +859,12 @@ mod tests {
         // At a quarter speed until 2 000, a priority job of 1 000 from t = 0 does 500 by
         // then and the other 500 at speed 1: it ends at 2 500. Its remaining work at 1 000 is
         // 750, and taken off then it gives back 750.
-        let mut c = Cores::new(1, None);
+        let mut c = Cores::new(1, 0, None);
         set_speed(&mut c, 0, 0.25, 2_000);
         c.add_priority(0, 1, 1_000);
         assert_eq!(c.remaining(1_000, 1), 750);
         assert_eq!(drain(&mut c), vec![(2_500, 1)]);
-        let mut c = Cores::new(1, None);
+        let mut c = Cores::new(1, 0, None);
         set_speed(&mut c, 0, 0.25, 2_000);
         c.add_priority(0, 1, 1_000);
         assert_eq!(c.remove(1_000, 1), 750);
@@ -958,8 +874,8 @@ mod tests {
     #[test]
     fn a_fast_core_ends_a_job_at_the_nearest_nanosecond() {
         // 10 units at speed 3 take 3.33 ns: the job ends at 3, with 1 unit (a third of a
-        // nanosecond) undone, instead of waiting at t = 3 for a tick that never comes.
-        let mut c = Cores::new(1, None);
+        // nanosecond) undone, instead of waiting at t = 3 for an event that never comes.
+        let mut c = Cores::new(1, 0, None);
         set_speed(&mut c, 0, 3.0, NEVER);
         c.add(0, 0, 10);
         assert_eq!(drain(&mut c), vec![(3, 0)]);
@@ -970,7 +886,7 @@ mod tests {
     fn an_idle_core_draws_its_speed_afresh_when_work_arrives() {
         // The hold ended while the core was idle: the job that arrives later runs at the
         // core's speed from then (here the nominal one), not at the stale slow one.
-        let mut c = Cores::new(1, None);
+        let mut c = Cores::new(1, 0, None);
         set_speed(&mut c, 0, 0.5, 1_000);
         c.add(5_000, 0, 1_000);
         assert_eq!(drain(&mut c), vec![(6_000, 0)]);
@@ -984,12 +900,12 @@ mod tests {
             sigma: 0.3,
             hold_ms: 10.0,
         };
-        let mut c = Cores::new(1, Some((&speed, Rng::new(1, 5))));
+        let mut c = Cores::new(1, 0, Some((&speed, Rng::new(1, 5))));
         c.add(0, 0, 60_000_000_000);
         let (end, _) = drain(&mut c)[0];
         let ratio = end as f64 / 60e9;
         assert!((0.95..1.05).contains(&ratio), "took {ratio} × the work");
-        let mut c = Cores::new(2, Some((&speed, Rng::new(2, 5))));
+        let mut c = Cores::new(2, 0, Some((&speed, Rng::new(2, 5))));
         let mut asked = 0;
         for t in 0..50u32 {
             let w = 1_000_000 + Nanos::from(t) * 77_777;
@@ -1003,7 +919,7 @@ mod tests {
 
     #[test]
     fn preemption_keeps_remaining_work() {
-        let mut c = Cores::new(1, None);
+        let mut c = Cores::new(1, 0, None);
         c.add(0, 0, 100);
         assert_eq!(c.remove(40, 0), 60);
         c.add(50, 0, 60);

@@ -35,6 +35,8 @@ pub mod limits {
     pub const GC_THRESHOLD: (u32, u32) = (1, 1_000);
     pub const SPEED_SIGMA: (f64, f64) = (0.0, 1.0);
     pub const SPEED_HOLD_MS: (f64, f64) = (0.1, 60_000.0);
+    /// Below the scheduler's tick (`cpu::TICK`).
+    pub const TICK_PHASE_US: (f64, f64) = (0.0, 3_999.0);
     pub const STEPS: usize = 32;
     pub const BACKGROUND_TASKS: usize = 8;
     pub const DB_POOL: (u32, u32) = (1, 10_000);
@@ -338,6 +340,10 @@ pub struct Server {
     /// The cores' speed varies over time (absent: constant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_speed: Option<CpuSpeed>,
+    /// Where the scheduler's ticks fall after the run's start, µs (absent: drawn from the
+    /// seed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tick_phase_us: Option<f64>,
 }
 
 /// The host's CPU speed varying over time, as on a VM whose host runs other VMs (or with
@@ -522,6 +528,7 @@ impl Server {
             costs: None,
             gc: None,
             cpu_speed: None,
+            tick_phase_us: None,
         }
     }
 
@@ -567,6 +574,9 @@ impl Server {
             accept_batch: self.backlog.unwrap_or(d.backlog),
             gc: self.gc.clone(),
             cpu_speed: self.cpu_speed.clone().filter(|s| s.sigma > 0.0),
+            tick_phase: self
+                .tick_phase_us
+                .map(|us| from_us(us.clamp(limits::TICK_PHASE_US.0, limits::TICK_PHASE_US.1))),
         }
     }
 }
@@ -606,6 +616,8 @@ pub struct ServerConfig {
     pub gc: Option<GcSettings>,
     /// The cores' varying speed, if modelled (a sigma above 0).
     pub cpu_speed: Option<CpuSpeed>,
+    /// Where the scheduler's ticks fall after the run's start, if given.
+    pub tick_phase: Option<Nanos>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1112,6 +1124,11 @@ impl Scenario {
         if let Some(g) = &s.gc {
             v.validate_gc(g);
         }
+        v.opt_f64(
+            "server.tick_phase_us",
+            s.tick_phase_us,
+            limits::TICK_PHASE_US,
+        );
         if let Some(sp) = &s.cpu_speed {
             v.f64_range("server.cpu_speed.sigma", sp.sigma, limits::SPEED_SIGMA, "");
             v.f64_range(

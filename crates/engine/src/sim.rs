@@ -337,6 +337,9 @@ impl Simulation {
             q: EventQueue::default(),
             cores: Cores::new(
                 cfg.cores,
+                // Where the scheduler's ticks fall, relative to the run's start.
+                cfg.tick_phase
+                    .unwrap_or_else(|| Rng::new(scenario.seed, 6).next_u64() % crate::cpu::TICK),
                 cfg.cpu_speed
                     .as_ref()
                     .map(|s| (s, Rng::new(scenario.seed, 5))),

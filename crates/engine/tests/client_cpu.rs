@@ -90,29 +90,33 @@ fn out_of_range_client_cpu_is_refused() {
 }
 
 #[test]
-fn a_client_that_runs_a_whole_slice_without_sleeping_shares_its_core() {
-    // One core (the scheduler's slice is 0.75 ms), a burst of 4 whose client spends 0.5 ms
-    // preparing each send, and 10 ms of CPU on the loop per request. The client runs first
-    // while it has slept within the last slice: #0 goes out at 0.5 ms, #1 at 1.0 ms (the loop,
-    // with #0, waits). By then the client has run 1.0 ms without a pause: it shares the core
-    // with the loop, so each further send takes 1.0 ms: #2 at 2.0, #3 at 3.0; the loop did
-    // 1.0 ms of #0 meanwhile and ends it at 12.0. Each response wakes the client from its
-    // sleep, so it reads first again: 12.0–12.5 (the loop waits), #1 ends at 22.5, read by
-    // 23.0; #2 at 33.0, read by 33.5; #3 at 43.5, read by 44.0.
+fn a_client_that_runs_a_whole_slice_without_sleeping_takes_turns() {
+    // One core (the scheduler's slice is 0.75 ms, its ticks at 0, 4, 8 … ms), a burst of 10
+    // whose client spends 0.5 ms preparing each send, and 10 ms of CPU on the loop per
+    // request. The client runs first while it has slept within the last slice: #0 goes out
+    // at 0.5 ms, #1 at 1.0 ms (the loop, with #0, waits). Then it keeps the core as any task
+    // does until the tick after its slice (4 ms): #2 … #7 at 1.5 … 4.0 ms. The loop gets its
+    // turn, 4–8 ms; the client sends #8 and #9 at 8.5 and 9.0 ms and sleeps; the loop ends
+    // #0 at 15.0. Each response wakes the client from its sleep, so it reads first (0.5 ms,
+    // the loop waits): #0 is read by 15.5, and each further one 10.5 ms later.
     let v = json!({
         "version": 1,
-        "server": {"kind": "uvicorn", "cores": 1, "costs": zero_costs()},
+        "server": {"kind": "uvicorn", "cores": 1, "costs": zero_costs(), "tick_phase_us": 0},
         "handler": {"route": "async_def", "overhead": zero_overhead(), "steps": [step("cpu", 10.0)]},
-        "load": {"kind": "burst", "clients": 4, "client_cpu_us": 1_000.0}
+        "load": {"kind": "burst", "clients": 10, "client_cpu_us": 1_000.0}
     });
     let r = run(v);
     let sends: Vec<u64> = by_id(&r).iter().map(|q| q.sent).collect();
-    assert_eq!(sends, vec![ms(0.5), ms(1.0), ms(2.0), ms(3.0)]);
-    assert_eq!(latencies(&r), vec![ms(12.0), ms(22.0), ms(31.5), ms(41.0)]);
-    // Its lane is the client script's, not ab's: 5 ms on a core (4 ms of work; the sends of
-    // #2 and #3 took 1 ms each on the shared core).
+    let mut want: Vec<u64> = (1..=8).map(|i| ms(0.5 * i as f64)).collect();
+    want.extend([ms(8.5), ms(9.0)]);
+    assert_eq!(sends, want);
+    let read: Vec<u64> = (0..10).map(|i| ms(15.5 + 10.5 * i as f64)).collect();
+    let want: Vec<u64> = read.iter().zip(&sends).map(|(r, s)| r - s).collect();
+    assert_eq!(latencies(&r), want);
+    // Its lane is the client script's, not ab's: 14 ms running or runnable (10 sends and 10
+    // reads of 0.5 ms, and #8 waiting 4–8 ms for the loop's turn to end).
     let lane = lane_named(&r, "the client (a script)");
-    assert_eq!(r.lane_totals[lane].cpu, ms(5.0));
+    assert_eq!(r.lane_totals[lane].cpu, ms(14.0));
     assert!(r.lanes.iter().all(|l| !l.name.starts_with("ab")));
 }
 

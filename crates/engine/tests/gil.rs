@@ -113,19 +113,29 @@ fn without_the_gil_threads_run_in_parallel() {
 
 #[test]
 fn without_the_gil_fewer_cores_are_shared() {
-    // 4 threads × 50 ms on 2 cores: the first two get a core each; the others wake onto
-    // them and wait for the slice (1.5 ms), then two share each core at rate 1/2: the first
-    // two end at 1.5 + 2 × 48.5 = 98.5 ms, the others, with 1.5 ms left, at 100 ms.
-    let r = run(cpu_threads(4, 50.0, json!({"gil": false, "cores": 2})));
+    // 4 threads × 50 ms on 2 cores, the scheduler's ticks at 0, 4, 8 … ms: the first two get
+    // a core each; the others wake onto them and wait until the tick after the slice (4 ms),
+    // then two take turns of 4 ms on each core: the first two have done 48 ms by 92 ms and
+    // end at 96 + 2 = 98 ms, the others (48 ms by 96) at 100 ms.
+    let r = run(cpu_threads(
+        4,
+        50.0,
+        json!({"gil": false, "cores": 2, "tick_phase_us": 0}),
+    ));
     assert_eq!(
         latencies(&r),
-        vec![ms(98.5), ms(98.5), ms(100.0), ms(100.0)]
+        vec![ms(98.0), ms(98.0), ms(100.0), ms(100.0)]
     );
     // 3 threads × 30 ms on 2 cores: the second has a core of its own (30 ms); the third
-    // waits 1.5 ms on the first one's core, then they share it until 30 ms (14.25 ms done
-    // each), and a core each after: the first ends at 44.25 ms, the third at 45.75 ms.
-    let r = run(cpu_threads(3, 30.0, json!({"gil": false, "cores": 2})));
-    assert_eq!(latencies(&r), vec![ms(44.25), ms(30.0), ms(45.75)]);
+    // takes turns with the first on core 0 (the first 0–4, 8–12 …, the third 4–8, 12–16 …)
+    // until 30 ms, when the first has done 16 ms and waits; core 1, idle, pulls it: it ends
+    // at 44 ms, and the third, alone on core 0 with 16 ms left at 30 ms, at 46 ms.
+    let r = run(cpu_threads(
+        3,
+        30.0,
+        json!({"gil": false, "cores": 2, "tick_phase_us": 0}),
+    ));
+    assert_eq!(latencies(&r), vec![ms(44.0), ms(30.0), ms(46.0)]);
 }
 
 #[test]

@@ -218,6 +218,9 @@ fn gen_scenario(v: &[u32]) -> Value {
     if k.chance(25) {
         server["cpu_speed"] = json!({"sigma": k.float(0.0, 1.0), "hold_ms": k.float(0.1, 20.0)});
     }
+    if k.chance(25) {
+        server["tick_phase_us"] = json!(k.float(0.0, 3_999.0));
+    }
     if server.get("gc").is_some() && k.chance(50) {
         let objects = server["gc"]["objects_per_request"].as_u64().unwrap_or(0) as u32;
         server["gc"]["objects_on_read"] = json!(k.between(0, objects));

@@ -75,16 +75,17 @@ fn a_pool_of_one_process_runs_them_one_after_the_other() {
 
 #[test]
 fn offloaded_processes_share_the_cores() {
-    // 4 pool processes, 4 offloaded requests on 2 cores: two get a core each, the other two
-    // wait for the slice (1.5 ms), then two share each core at rate 1/2 → the first two end
-    // at 2C - 1.5 ms, the others at 2C.
+    // 4 pool processes, 4 offloaded requests on 2 cores, the scheduler's ticks every 4 ms
+    // from 0: two get a core each, the other two wait until the tick after the slice, then
+    // two take turns of 4 ms on each core → the first two end at 2C - 4 ms (their last turn),
+    // the others at 2C.
     let r = run(offloaded(
         "async_def",
         "uvicorn",
-        json!({"cores": 2, "process_pool": 4}),
+        json!({"cores": 2, "process_pool": 4, "tick_phase_us": 0}),
         4,
     ));
-    let (early, late) = (ms(2.0 * C_MS - 1.5), ms(2.0 * C_MS));
+    let (early, late) = (ms(2.0 * C_MS - 4.0), ms(2.0 * C_MS));
     assert_eq!(latencies(&r), vec![early, early, late, late]);
     // With the default pool (one process per core, 2 here): 2 at C, then 2 at 2C.
     let r = run(offloaded("async_def", "uvicorn", json!({"cores": 2}), 4));
