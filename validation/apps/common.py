@@ -49,7 +49,8 @@ def _gc_callback(phase, info):
 # The loop's callbacks traced for the calibration (`stages_start` … `stages_stop`): per callback
 # name, calls, and over the calls that ran no collection and started with the young count at
 # 200 or more (so that CPython's floor of 0 took nothing off), their number and the sum of
-# the count's change from their start to the next callback's; and each young or middle
+# the count's change from their start to the next callback's; over the calls that ran no
+# collection, their number and CPU time (ns, the thread's); and each young or middle
 # collection's objects examined and pause (ms).
 _stages = None
 _partial = []
@@ -70,19 +71,26 @@ def _traced_handle_run(self):
     prev = _pending[0]
     if prev is not None:
         name, before, runs0 = prev
-        st = _stages.setdefault(name, [0, 0, 0])
+        st = _stages.setdefault(name, [0, 0, 0, 0, 0])
         st[0] += 1
         if before >= 200 and runs == runs0:
             st[1] += 1
             st[2] += count - before
+    t0 = time.thread_time_ns()
     _orig_handle_run(self)
+    cpu_ns = time.thread_time_ns() - t0
     cb = self._callback
     try:
         # A task's step: name it by its coroutine (`_accept_connection2`, `run_asgi`, …).
         name = cb.__self__.get_coro().__qualname__
     except AttributeError:
         name = getattr(cb, "__qualname__", type(cb).__name__)
-    _pending[0] = (name.split(".")[-1], count, runs)
+    name = name.split(".")[-1]
+    if sum(s["collections"] for s in gc.get_stats()[:2]) == runs:
+        st = _stages.setdefault(name, [0, 0, 0, 0, 0])
+        st[3] += 1
+        st[4] += cpu_ns
+    _pending[0] = (name, count, runs)
 
 
 def stages_start():

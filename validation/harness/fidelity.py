@@ -578,6 +578,18 @@ def gc_read_stages(trace):
     partial_ns = sum(x[1] for x in part) * 1e6 / examined if examined else None
     return (max(0, round(sum(per_stage.values()))), {n: round(v, 1) for n, v in per_stage.items()},
             partial_ns, len(part), max(0, round(task)))
+
+
+def loop_stage_cpu(trace):
+    """The loop's CPU per request in each callback before and of the request's task (µs): the
+    mean CPU time of a call that ran no collection, times the calls, over the requests (the
+    request tasks, `run_asgi`). Under ab a connection carries one request, so
+    `_accept_connection`'s is the accept loop's CPU per connection."""
+    st = trace["stages"]
+    requests = max(1, st.get("run_asgi", [0])[0])
+    return {n: round(st[n][4] / st[n][3] * st[n][0] / requests / 1000, 1)
+            for n in GC_READ_STAGES + ("run_asgi",)
+            if n in st and len(st[n]) > 4 and st[n][3] > 0}
 GC_DEFAULT_THRESHOLDS = (700, 10, 10)
 
 
@@ -612,9 +624,10 @@ def measure_gc(srv, n=1000):
     http_json(srv.port, "/gc-stages-start")
     subprocess.run(["ab", "-q", "-n", str(GC_TRACE_N), "-c", str(GC_TRACE_C),
                     f"http://127.0.0.1:{srv.port}/hello"], capture_output=True, timeout=300)
-    on_read, per_stage, partial_ns, partial_n, task = gc_read_stages(
-        http_json(srv.port, "/gc-stages"))
+    trace = http_json(srv.port, "/gc-stages")
+    on_read, per_stage, partial_ns, partial_n, task = gc_read_stages(trace)
     return {"ns_per_object": round(mid["ms"] * 1e6 / mid["examined"], 1),
+            "stage_cpu_us": loop_stage_cpu(trace),
             "objects_on_read": on_read, "read_stages": per_stage, "task_objects": task,
             # A hello world holds what it allocated before its task and what its task left
             # (its temporaries come and go within the task's step).
@@ -648,6 +661,12 @@ def calibrate_server(kind, n=1000):
     parts = DEFAULT_PARTS[kind]
     scale = cpu_us / sum(parts)
     a, p, r, s, o = (x * scale for x in parts)
+    accept_call = (gc_cal or {}).get("stage_cpu_us", {}).get("_accept_connection")
+    if accept_call is not None and accept_call < a + p:
+        # The loop's accept: its accept loop's CPU per connection, measured (the connection's
+        # set-up, `_accept_connection2` and `connection_made`, runs in later iterations, before
+        # the read: with the parse, `parse_us`).
+        a, p = accept_call, p + a - accept_call
     thread_start = None
     if kind in ASGI:
         # AnyIO starts a worker thread for each of the first `threads` concurrent calls, and
@@ -1335,6 +1354,19 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               f"{h['latency_ms']:.3f} ms at c={CAL_C}: the threadpool round trip costs "
               f"{h['cpu_us'] - c['cpu_us']:.0f} µs of CPU per call, used as "
               "`server.costs.to_thread_us`.")
+    w("")
+    for k, c in cal.items():
+        sc_ = (c.get("gc") or {}).get("stage_cpu_us")
+        if sc_ and "_accept_connection" in sc_:
+            stages = ", ".join(f"`{n}` {v:g}" for n, v in sc_.items())
+            w(f"- {k}: the loop's CPU per request, callback by callback, under `ab -n "
+              f"{GC_TRACE_N} -c {GC_TRACE_C}` (each callback's thread CPU time, over the calls "
+              f"that ran no collection): {stages} µs. The accept loop's "
+              f"{sc_['_accept_connection']:g} µs per connection is `server.costs.accept_us` "
+              "(a worker's `accept()` takes connections this fast while others wait to run); the "
+              "rest of the default proportions' accept share is the connection's set-up "
+              "(`_accept_connection2`, `connection_made`), which runs in the loop's next "
+              "iterations, before the read: it goes to `parse_us`.")
     w("")
     for k, c in cal.items():
         if c.get("idle_wake"):
