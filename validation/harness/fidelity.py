@@ -56,8 +56,8 @@ TOL_ABS_MS = 30.0
 DEFAULT_PARTS = {
     # loopsim's defaults (scenario.rs::ServerKind::defaults): accept, parse, respond, spawn
     # (per connection: werkzeug's thread; AnyIO's thread start is measured apart), overhead.
-    "uvicorn": (40, 90, 90, 0, 220),
-    "gunicorn_uvicorn": (40, 90, 90, 0, 220),
+    "uvicorn": (5, 125, 90, 0, 220),
+    "gunicorn_uvicorn": (5, 125, 90, 0, 220),
     "gunicorn_sync": (40, 110, 80, 0, 110),
     "gunicorn_gthread": (55, 110, 80, 0, 110),
     "flask_dev": (70, 440, 260, 100, 110),
