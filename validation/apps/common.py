@@ -53,6 +53,9 @@ def _gc_callback(phase, info):
 # collection, their number and CPU time (ns, the thread's); and each young or middle
 # collection's objects examined and pause (ms).
 _stages = None
+# asyncio's accept callbacks traced: per call that ran no collection, the connections it
+# accepted (the tasks it scheduled) and its CPU time (ns).
+_accept_calls = []
 _partial = []
 _partial_examined = [0]
 _orig_handle_run = None
@@ -76,6 +79,8 @@ def _traced_handle_run(self):
         if before >= 200 and runs == runs0:
             st[1] += 1
             st[2] += count - before
+    ready = self._loop._ready if self._loop is not None else ()
+    queued = len(ready)
     t0 = time.thread_time_ns()
     _orig_handle_run(self)
     cpu_ns = time.thread_time_ns() - t0
@@ -90,6 +95,8 @@ def _traced_handle_run(self):
         st = _stages.setdefault(name, [0, 0, 0, 0, 0])
         st[3] += 1
         st[4] += cpu_ns
+        if name == "_accept_connection" and len(_accept_calls) < 100_000:
+            _accept_calls.append((len(ready) - queued, cpu_ns))
     _pending[0] = (name, count, runs)
 
 
@@ -103,13 +110,14 @@ def stages_start():
     _stages = {}
     _pending[0] = None
     _partial.clear()
+    _accept_calls.clear()
 
 
 def stages_stop():
     """Stops tracing; returns what it saw."""
     global _stages
     import asyncio.events
-    out = {"stages": _stages or {}, "partial": list(_partial)}
+    out = {"stages": _stages or {}, "partial": list(_partial), "accept_calls": list(_accept_calls)}
     if _stages is not None:
         asyncio.events.Handle._run = _orig_handle_run
         _stages = None

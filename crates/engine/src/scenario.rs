@@ -192,7 +192,7 @@ impl ServerKind {
         // CPU split in these proportions). `spawn_us`: werkzeug's thread per connection; on ASGI
         // servers AnyIO's start of a worker thread (measured directly: `Thread.start()`).
         let (accept_us, parse_us, respond_us, spawn_us) = match self {
-            ServerKind::Uvicorn | ServerKind::GunicornUvicorn => (5.0, 125.0, 90.0, 120.0),
+            ServerKind::Uvicorn | ServerKind::GunicornUvicorn => (10.0, 120.0, 90.0, 120.0),
             ServerKind::GunicornSync => (40.0, 110.0, 80.0, 0.0),
             ServerKind::GunicornGthread => (55.0, 110.0, 80.0, 0.0),
             ServerKind::FlaskDev => (70.0, 440.0, 260.0, 100.0),

@@ -45,7 +45,7 @@ fn shares(mut n: Vec<u64>) -> Vec<u64> {
 
 #[test]
 fn a_small_burst_lands_on_the_first_worker_awake() {
-    // Every idle worker is woken; the first awake accepts one connection per 5 µs (asyncio's
+    // Every idle worker is woken; the first awake accepts one connection per 10 µs (asyncio's
     // accept loop), the next is awake 50 µs later: a burst of 1 or 2 is all taken before it
     // looks.
     for clients in [1, 2] {
@@ -61,15 +61,16 @@ fn a_small_burst_lands_on_the_first_worker_awake() {
 
 #[test]
 fn a_large_burst_is_shared_by_the_workers_as_they_wake() {
-    // 100 at once on 2 workers: the first awake takes one at 5, 10 … 50 µs, the second wakes
-    // at 50 µs and takes its first at 55 µs; from then on they alternate: 55 and 45.
+    // 100 at once on 2 workers: the first awake takes one at 10, 20 … 50 µs, the second wakes
+    // at 50 µs and takes its first at 60 µs; from then on they alternate: 53 and 47.
     let r = run(uvicorn_burst(2, 100));
     assert!(all_ok(&r));
-    assert_eq!(shares(per_worker(&r, 2)), vec![55, 45]);
-    // On 4 workers, woken 50 µs apart, each takes 10 per 50 µs once awake, until all 100 are
-    // taken at 200 µs: the earlier ones take more, 40, 30, 20 and 10.
+    assert_eq!(shares(per_worker(&r, 2)), vec![53, 47]);
+    // On 4 workers, woken 50 µs apart, each takes 5 per 50 µs once awake: 15, 10 and 5 by
+    // 150 µs, when the fourth wakes; the 70 left go round the four (17 each, and 2 more to the
+    // first two): the earlier ones take more, 33, 28, 22 and 17.
     let r = run(uvicorn_burst(4, 100));
-    assert_eq!(shares(per_worker(&r, 4)), vec![40, 30, 20, 10]);
+    assert_eq!(shares(per_worker(&r, 4)), vec![33, 28, 22, 17]);
 }
 
 #[test]
@@ -153,24 +154,24 @@ fn with_a_backlog_of_100_a_burst_of_250_overflows_it() {
 
 #[test]
 fn a_burst_on_one_worker_is_accepted_a_backlog_at_a_time() {
-    // 1 worker, backlog 100: the first wake-up accepts 100, one per 5 µs, each `accept()`
-    // returning as its 5 µs end (5 µs … 0.5 ms); the 101st queued connection waits for the
-    // next poll, whose ready callbacks are the 100 reads (125 µs each: the connection's set-up
-    // and the parse) and then the accept: 0.5 + 12.5 + 0.005 = 13.005 ms.
+    // 1 worker, backlog 100: the first wake-up accepts 100, one per 10 µs, each `accept()`
+    // returning as its 10 µs end (10 µs … 1 ms); the 101st queued connection waits for the
+    // next poll, whose ready callbacks are the 100 reads (120 µs each: the connection's set-up
+    // and the parse) and then the accept: 1 + 12 + 0.01 = 13.01 ms.
     let r = run(with_backlog(uvicorn_burst(1, 101), 100));
     assert!(all_ok(&r));
     let q = by_id(&r);
     assert!(q[..100]
         .iter()
         .enumerate()
-        .all(|(i, q)| q.accepted == Some((i as u64 + 1) * 5_000)));
-    assert_eq!(q[100].accepted, Some(ms(13.005)));
+        .all(|(i, q)| q.accepted == Some((i as u64 + 1) * 10_000)));
+    assert_eq!(q[100].accepted, Some(ms(13.01)));
     // With the default backlog, all 101 are taken in the first wake-up.
     let r = run(uvicorn_burst(1, 101));
     assert!(by_id(&r)
         .iter()
         .enumerate()
-        .all(|(i, q)| q.accepted == Some((i as u64 + 1) * 5_000)));
+        .all(|(i, q)| q.accepted == Some((i as u64 + 1) * 10_000)));
 }
 
 #[test]

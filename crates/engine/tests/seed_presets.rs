@@ -62,8 +62,8 @@ fn there_are_thirteen_presets_with_unique_names() {
 #[test]
 fn fastapi_async_time_sleep_serialises_the_two_tabs() {
     // t = 0      both SYNs queue; the idle loop wakes.
-    // 0–10 µs    accept callback: accept() once per connection, 5 µs each (A, then B).
-    // 10–135     poll: A readable, set-up and parse 125 µs; 135–260 B's (same iteration).
+    // 0–20 µs    accept callback: accept() once per connection, 10 µs each (A, then B).
+    // 20–140     poll: A readable, set-up and parse 120 µs; 140–260 B's (same iteration).
     // 260        next iteration runs A's task: FastAPI 220 µs → 480, then time.sleep(10)
     //            blocks the loop → 10 000.480, respond 90 µs → A answered at 10 000.570 ms.
     // 10 000.570 B's task (ready since 260): 220 µs → .790, sleep → 20 000.790, respond
@@ -92,13 +92,13 @@ fn fastapi_async_time_sleep_serialises_the_two_tabs() {
     assert_eq!(b.split.gil_wait + b.split.awaiting + b.split.connecting, 0);
     let a = &by_id(&r)[0];
     assert_eq!(a.split.cpu, 440 * US);
-    // A waits for B's accept (5 µs) and for B's set-up and parse (125 µs).
+    // A waits for B's accept (10 µs) and for B's set-up and parse (120 µs).
     assert_eq!(a.split.queued, 130 * US);
     assert_eq!(a.started, Some(260 * US));
     assert_eq!(b.started, Some(TEN_S + 570 * US));
     // Event-loop lag, per ready callback (the accept callback aside): A's read, readable at
-    // 5 µs, waited for B's accept (5 µs), B's read for A's parse (125 µs), A's task for B's
-    // parse (125 µs), and B's task — ready at 260 µs — for A's whole sleep: 10 000.570 ms −
+    // 10 µs, waited for B's accept (10 µs), B's read for A's parse (120 µs), A's task for
+    // B's parse (120 µs), and B's task — ready at 260 µs — for A's whole sleep: 10 000.570 ms −
     // 260 µs = 10 000.31 ms.
     let s = &r.summary;
     assert!(
@@ -106,7 +106,7 @@ fn fastapi_async_time_sleep_serialises_the_two_tabs() {
         "{}",
         s.loop_lag_max_ms
     );
-    let mean = (0.005 + 0.125 + 0.125 + 10_000.31) / 4.0;
+    let mean = (0.01 + 0.12 + 0.12 + 10_000.31) / 4.0;
     assert!(
         (s.loop_lag_mean_ms - mean).abs() < 1e-9,
         "{}",
