@@ -190,7 +190,10 @@ impl ServerKind {
     pub fn defaults(self) -> KindDefaults {
         // Measured by validation/run.sh on a 2-core shared VM (docs/fidelity.md: a hello world's
         // CPU split in these proportions). `spawn_us`: werkzeug's thread per connection; on ASGI
-        // servers AnyIO's start of a worker thread (measured directly: `Thread.start()`).
+        // servers AnyIO's start of a worker thread (measured directly: `Thread.start()`). On
+        // ASGI servers `accept_us` is asyncio's accept loop per connection (measured from the
+        // loop's traced callbacks) and `parse_us` includes the connection's set-up, which runs
+        // in the loop's next iterations.
         let (accept_us, parse_us, respond_us, spawn_us) = match self {
             ServerKind::Uvicorn | ServerKind::GunicornUvicorn => (10.0, 120.0, 90.0, 120.0),
             ServerKind::GunicornSync => (40.0, 110.0, 80.0, 0.0),
