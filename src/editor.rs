@@ -18,6 +18,7 @@ pub enum Steps {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CostField {
     Accept,
+    Setup,
     Parse,
     Respond,
     Spawn,
@@ -224,6 +225,7 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
             let c = s.server.costs.get_or_insert_with(Costs::default);
             match field {
                 CostField::Accept => c.accept_us = v,
+                CostField::Setup => c.setup_us = v,
                 CostField::Parse => c.parse_us = v,
                 CostField::Respond => c.respond_us = v,
                 CostField::Spawn => c.spawn_us = v,
@@ -484,6 +486,15 @@ mod tests {
         s.validate().unwrap();
         assert_eq!(s.server.costs.clone().unwrap().idle_wake_us, Some(170.0));
         apply(&mut s, Edit::Cost(CostField::IdleWake, None));
+        assert_eq!(s.server.costs, None);
+        // An asyncio server's connection set-up: set, refused when negative, cleared.
+        let mut s = preset("fastapi-async-time-sleep");
+        apply(&mut s, Edit::Cost(CostField::Setup, Some(-1.0)));
+        assert_eq!(s.validate().unwrap_err().0[0].path, "server.costs.setup_us");
+        apply(&mut s, Edit::Cost(CostField::Setup, Some(45.0)));
+        s.validate().unwrap();
+        assert_eq!(s.server.resolve().setup, 45_000);
+        apply(&mut s, Edit::Cost(CostField::Setup, None));
         assert_eq!(s.server.costs, None);
     }
 

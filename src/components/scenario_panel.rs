@@ -191,6 +191,9 @@ fn ServerForm(p: &FormProps) -> Html {
                 <p class="hint">{ "Server CPU per connection and request (GIL held, except its kernel share); empty = the server's default." }</p>
                 <div class="row">
                     { cost(CostField::Accept, "f-cost-accept_us", "Accept", costs.accept_us, d.costs.accept_us) }
+                    if kind.is_asgi() {
+                        { cost(CostField::Setup, "f-cost-setup_us", "Connection set-up", costs.setup_us, d.costs.setup_us) }
+                    }
                     { cost(CostField::Parse, "f-cost-parse_us", "Read & parse", costs.parse_us, d.costs.parse_us) }
                     { cost(CostField::Respond, "f-cost-respond_us", "Write response", costs.respond_us, d.costs.respond_us) }
                     if kind == ServerKind::FlaskDev {

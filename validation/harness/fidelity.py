@@ -56,6 +56,7 @@ TOL_ABS_MS = 30.0
 DEFAULT_PARTS = {
     # loopsim's defaults (scenario.rs::ServerKind::defaults): accept, parse, respond, spawn
     # (per connection: werkzeug's thread; AnyIO's thread start is measured apart), overhead.
+    # On the ASGI servers the parse part also holds the connection's set-up (`setup_us`, 30).
     "uvicorn": (10, 120, 90, 0, 220),
     "gunicorn_uvicorn": (10, 120, 90, 0, 220),
     "gunicorn_sync": (40, 110, 80, 0, 110),
@@ -559,6 +560,9 @@ GC_IN_FLIGHT = 40
 GC_READ_STAGES = ("_accept_connection", "_accept_connection2", "connection_made", "_add_reader",
                   "_set_result_unless_cancelled", "_read_ready")
 GC_TRACE_N, GC_TRACE_C = 1000, 100
+# The callbacks that set an accepted connection up before its read (`server.costs.setup_us`).
+SETUP_STAGES = ("_accept_connection2", "connection_made", "_add_reader",
+                "_set_result_unless_cancelled")
 
 
 def gc_read_stages(trace):
@@ -680,12 +684,19 @@ def calibrate_server(kind, n=1000):
     parts = DEFAULT_PARTS[kind]
     scale = cpu_us / sum(parts)
     a, p, r, s, o = (x * scale for x in parts)
+    setup = None
     accept_call = ((gc_cal or {}).get("accept_loop") or {}).get("per_connection_us")
     if accept_call is not None and 0 < accept_call < a + p:
-        # The loop's accept: its accept loop's CPU per connection, measured (the connection's
-        # set-up, `_accept_connection2` and `connection_made`, runs in later iterations, before
-        # the read: with the parse, `parse_us`).
+        # The loop's accept: its accept loop's CPU per connection, measured; the rest of the
+        # accept share is the connection's set-up (below) and read.
         a, p = accept_call, p + a - accept_call
+    if kind in ASGI:
+        # The connection's set-up in the loop's two iterations after the accept, measured
+        # callback by callback (`setup_us`); the parse part keeps the rest.
+        stage = (gc_cal or {}).get("stage_cpu_us") or {}
+        setup = sum(stage.get(n, 0.0) for n in SETUP_STAGES) if stage else 30 * scale
+        setup = min(setup, p)
+        p -= setup
     thread_start = None
     if kind in ASGI:
         # AnyIO starts a worker thread for each of the first `threads` concurrent calls, and
@@ -696,13 +707,16 @@ def calibrate_server(kind, n=1000):
     # The system time is the server's system calls (accept, recv, send, close, clone), all in
     # the server costs. It is reported, not passed as `server.costs.kernel_share`: see the
     # calibration notes in the report (the GIL hand-off).
-    sys_share = sys_us / (a + p + r + s) if a + p + r + s > 0 else 0.0
+    costs = a + (setup or 0.0) + p + r + s
+    sys_share = sys_us / costs if costs > 0 else 0.0
     return {
         "kind": kind, "n": n, "cpu_us": cpu_us, "user_us": user_us, "sys_us": sys_us,
         "latency_ms": lat, "rps": rps, "scale": scale, "rounds_us": rounds,
         # ab's own CPU per request: loopsim runs it on the same cores (`load.client_cpu_us`).
         "client_cpu_us": round(ab_us, 1),
-        "costs": {"accept_us": round(a, 1), "parse_us": round(p, 1),
+        "costs": {"accept_us": round(a, 1),
+                  **({} if setup is None else {"setup_us": round(setup, 1)}),
+                  "parse_us": round(p, 1),
                   "respond_us": round(r, 1), "spawn_us": round(s, 1),
                   "kernel_share": 0.0,
                   **({} if hello_def is None else
@@ -1352,17 +1366,17 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
       "500 requests; the round with the median CPU per request counts (this VM's speed drifts "
       "both ways; every round is listed). ab's own CPU per request in the same round (from "
       "`getrusage`) is passed to the ApacheBench scenarios as `load.client_cpu_us`: ab runs on "
-      "the same two cores. The system time over the server costs (accept + parse + respond + "
+      "the same two cores. The system time over the server costs (accept + set-up + parse + respond + "
       "spawn; the framework's overhead is Python) is listed as their system share; it is not "
       "passed as `server.costs.kernel_share` (the GIL-free part): see the GIL hand-off below.")
     w("")
-    w(f"| server | rounds (CPU / request) | CPU / request (user + system) | ab latency at c={CAL_C} | ab req/s at c={CAL_C} | ab CPU / request | × default | accept | parse | respond | spawn | system share | overhead |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    w(f"| server | rounds (CPU / request) | CPU / request (user + system) | ab latency at c={CAL_C} | ab req/s at c={CAL_C} | ab CPU / request | × default | accept | set-up | parse | respond | spawn | system share | overhead |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for k, c in cal.items():
         cs = c["costs"]
         w(f"| {k} | {', '.join(f'{x:.0f}' for x in c['rounds_us'])} µs | {c['cpu_us']:.0f} µs ({c['user_us']:.0f} + {c['sys_us']:.0f}) | "
           f"{c['latency_ms']:.3f} ms | {c['rps']:.0f} | {c.get('client_cpu_us', 0):g} µs | {c['scale']:.2f} | {cs['accept_us']:g} µs | "
-          f"{cs['parse_us']:g} µs | {cs['respond_us']:g} µs | {cs['spawn_us']:g} µs | "
+          f"{cs.get('setup_us', 0):g} µs | {cs['parse_us']:g} µs | {cs['respond_us']:g} µs | {cs['spawn_us']:g} µs | "
           f"{c.get('sys_share', 0):g} | {c['overhead_ms'] * 1000:g} µs |")
     w("")
     for k, c in cal.items():
@@ -1386,9 +1400,11 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               f"{al['mean_accepted']:g} on average) fits {al['fixed_us']:g} µs per call + "
               f"{al['per_connection_us']:g} µs per connection: the latter is "
               "`server.costs.accept_us` (a worker racing others for a burst takes connections "
-              "this fast); the rest of the default proportions' accept share is the "
-              "connection's set-up (`_accept_connection2`, `connection_made`), which runs in the "
-              "loop's next iterations, before the read: it goes to `parse_us`.")
+              "this fast). The connection's set-up in the loop's next two iterations, "
+              "`_accept_connection2`, `connection_made`, `_add_reader` and "
+              f"`_set_result_unless_cancelled`, is `server.costs.setup_us` "
+              f"({c['costs'].get('setup_us', 0):g} µs); the parse keeps the rest of the default "
+              "proportions' accept and parse shares.")
     w("")
     for k, c in cal.items():
         if c.get("idle_wake"):

@@ -22,7 +22,7 @@ impl Simulation {
 
     /// Schedules a callback from the loop itself (`call_soon`).
     pub(crate) fn loop_ready(&mut self, p: u32, cb: Cb) {
-        if let Cb::Run(s) | Cb::Read(s) | Cb::Wake(s) = cb {
+        if let Cb::Run(s) | Cb::Read(s) | Cb::Wake(s) | Cb::Setup(s) | Cb::Register(s) = cb {
             self.req_cat(s, Cat::Queued);
         }
         let now = self.now;
@@ -34,7 +34,7 @@ impl Simulation {
 
     /// An I/O event, due timer or thread-safe callback for the loop: seen at its next poll.
     pub(crate) fn loop_pending(&mut self, p: u32, cb: Cb) {
-        if let Cb::Run(s) | Cb::Read(s) | Cb::Wake(s) = cb {
+        if let Cb::Run(s) | Cb::Read(s) | Cb::Wake(s) | Cb::Setup(s) | Cb::Register(s) = cb {
             self.req_cat(s, Cat::Queued);
         }
         let now = self.now;
@@ -151,11 +151,35 @@ impl Simulation {
                 }
                 self.loop_parse(p, slot)
             }
+            Cb::Setup(slot) | Cb::Register(slot) => {
+                // Half of the connection's set-up in each of the two iterations.
+                let ns = if cb == Cb::Setup(slot) {
+                    self.cfg.setup / 2
+                } else {
+                    self.cfg.setup - self.cfg.setup / 2
+                };
+                if ns == 0 {
+                    self.loop_setup_next(p, cb);
+                    return false;
+                }
+                self.server_cpu(t, ns, ACT_ACCEPT, slot);
+                true
+            }
             Cb::Wake(slot) => {
                 self.loop_ready(p, Cb::Run(slot));
                 false
             }
             Cb::Run(slot) => self.loop_task(slot),
+        }
+    }
+
+    /// A stage of an accepted connection's set-up ended: the next stage runs in the next
+    /// iteration, and after the last the request is read at the next poll.
+    fn loop_setup_next(&mut self, p: u32, cb: Cb) {
+        match cb {
+            Cb::Setup(slot) => self.loop_ready(p, Cb::Register(slot)),
+            Cb::Register(slot) => self.loop_pending(p, Cb::Read(slot)),
+            _ => unreachable!("not a set-up stage"),
         }
     }
 
@@ -191,15 +215,16 @@ impl Simulation {
         }
     }
 
-    /// The `accept()` call (`accept_ends`): its request's bytes are already there, readable at
-    /// the next poll. `false` if there was none (EAGAIN: the accept callback ends).
+    /// The `accept()` call (`accept_ends`): the connection's set-up task is created (it runs
+    /// next iteration); its request's bytes are already there, read once the set-up has
+    /// registered the socket. `false` if there was none (EAGAIN: the accept callback ends).
     fn loop_accepted(&mut self, p: u32) -> bool {
         let t = self.procs[p as usize].lp.thread;
         let Some(slot) = self.accept_ends(p, t) else {
             return false;
         };
         self.procs[p as usize].lp.accepted_in_batch += 1;
-        self.loop_pending(p, Cb::Read(slot));
+        self.loop_ready(p, Cb::Setup(slot));
         true
     }
 
@@ -229,6 +254,10 @@ impl Simulation {
                 }
             }
             Some(Cb::Run(slot)) => self.loop_task(slot),
+            Some(cb @ (Cb::Setup(_) | Cb::Register(_))) => {
+                self.loop_setup_next(p, cb);
+                false
+            }
             Some(Cb::Wake(_)) | None => unreachable!("loop op without a callback"),
         };
         if !busy {

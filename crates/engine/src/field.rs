@@ -121,6 +121,7 @@ opt_number_field!(worker_timeout_s, "worker_timeout_s", l::WORKER_TIMEOUT_S);
 opt_number_field!(restart_ms, "restart_ms", l::RESTART_MS);
 opt_number_field!(accept_us, "accept_us", l::COST_US);
 opt_number_field!(parse_us, "parse_us", l::COST_US);
+opt_number_field!(setup_us, "setup_us", l::COST_US);
 opt_number_field!(respond_us, "respond_us", l::COST_US);
 opt_number_field!(spawn_us, "spawn_us", l::COST_US);
 opt_number_field!(client_cpu_us, "client_cpu_us", l::COST_US);

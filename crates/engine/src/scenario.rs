@@ -191,11 +191,11 @@ impl ServerKind {
         // Measured by validation/run.sh on a 2-core shared VM (docs/fidelity.md: a hello world's
         // CPU split in these proportions). `spawn_us`: werkzeug's thread per connection; on ASGI
         // servers AnyIO's start of a worker thread (measured directly: `Thread.start()`). On
-        // ASGI servers `accept_us` is asyncio's accept loop per connection (measured from the
-        // loop's traced callbacks) and `parse_us` includes the connection's set-up, which runs
-        // in the loop's next iterations.
+        // ASGI servers `accept_us` is asyncio's accept loop per connection and `setup_us` the
+        // connection's set-up in the loop's next two iterations (both measured from the loop's
+        // traced callbacks).
         let (accept_us, parse_us, respond_us, spawn_us) = match self {
-            ServerKind::Uvicorn | ServerKind::GunicornUvicorn => (10.0, 120.0, 90.0, 120.0),
+            ServerKind::Uvicorn | ServerKind::GunicornUvicorn => (10.0, 90.0, 90.0, 120.0),
             ServerKind::GunicornSync => (40.0, 110.0, 80.0, 0.0),
             ServerKind::GunicornGthread => (55.0, 110.0, 80.0, 0.0),
             ServerKind::FlaskDev => (70.0, 440.0, 260.0, 100.0),
@@ -221,6 +221,7 @@ impl ServerKind {
             },
             costs: Costs {
                 accept_us: Some(accept_us),
+                setup_us: Some(if self.is_asgi() { 30.0 } else { 0.0 }),
                 parse_us: Some(parse_us),
                 respond_us: Some(respond_us),
                 spawn_us: Some(spawn_us),
@@ -450,6 +451,15 @@ pub struct Costs {
         deserialize_with = "crate::field::accept_us"
     )]
     pub accept_us: Option<f64>,
+    /// An asyncio server's set-up of an accepted connection (`_accept_connection2` making the
+    /// transport, then `connection_made` and `_add_reader`), in the loop's two iterations after
+    /// the accept; the request is read at the poll after them. Event-loop servers only.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::setup_us"
+    )]
+    pub setup_us: Option<f64>,
     /// Reading and parsing the HTTP request.
     #[serde(
         default,
@@ -559,6 +569,7 @@ impl Server {
             process_pool: self.process_pool.unwrap_or(cores),
             restart: from_ms(self.restart_ms.unwrap_or(1_000.0)),
             accept: from_us(costs.accept_us.or(d.costs.accept_us).unwrap_or(0.0)),
+            setup: from_us(costs.setup_us.or(d.costs.setup_us).unwrap_or(0.0)),
             parse: from_us(costs.parse_us.or(d.costs.parse_us).unwrap_or(0.0)),
             respond: from_us(costs.respond_us.or(d.costs.respond_us).unwrap_or(0.0)),
             spawn: from_us(costs.spawn_us.or(d.costs.spawn_us).unwrap_or(0.0)),
@@ -603,6 +614,8 @@ pub struct ServerConfig {
     pub process_pool: u32,
     pub restart: Nanos,
     pub accept: Nanos,
+    /// An asyncio server's set-up of an accepted connection (two loop iterations).
+    pub setup: Nanos,
     pub parse: Nanos,
     pub respond: Nanos,
     pub spawn: Nanos,
@@ -1107,6 +1120,7 @@ impl Scenario {
         v.opt_f64("server.restart_ms", s.restart_ms, limits::RESTART_MS);
         if let Some(c) = &s.costs {
             v.opt_f64("server.costs.accept_us", c.accept_us, limits::COST_US);
+            v.opt_f64("server.costs.setup_us", c.setup_us, limits::COST_US);
             v.opt_f64("server.costs.parse_us", c.parse_us, limits::COST_US);
             v.opt_f64("server.costs.respond_us", c.respond_us, limits::COST_US);
             v.opt_f64("server.costs.spawn_us", c.spawn_us, limits::COST_US);

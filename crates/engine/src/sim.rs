@@ -164,6 +164,12 @@ pub(crate) struct Thread {
 pub(crate) enum Cb {
     /// The listening socket is readable: accept up to 100 connections.
     Accept,
+    /// An accepted connection's set-up task (`_accept_connection2`): it makes the transport,
+    /// which schedules the next stage.
+    Setup(u32),
+    /// The transport's scheduled callbacks (`connection_made`, `_add_reader`): the socket is
+    /// polled from the next iteration on.
+    Register(u32),
     /// A connection's request is readable: read, parse, create the task.
     Read(u32),
     /// Run (or resume) a request's task until it suspends.

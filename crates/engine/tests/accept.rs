@@ -156,8 +156,8 @@ fn with_a_backlog_of_100_a_burst_of_250_overflows_it() {
 fn a_burst_on_one_worker_is_accepted_a_backlog_at_a_time() {
     // 1 worker, backlog 100: the first wake-up accepts 100, one per 10 µs, each `accept()`
     // returning as its 10 µs end (10 µs … 1 ms); the 101st queued connection waits for the
-    // next poll, whose ready callbacks are the 100 reads (120 µs each: the connection's set-up
-    // and the parse) and then the accept: 1 + 12 + 0.01 = 13.01 ms.
+    // next poll, whose ready callbacks are the 100 connections' set-up tasks (15 µs each, the
+    // first half of `setup_us`) and then the accept: 1 + 1.5 + 0.01 = 2.51 ms.
     let r = run(with_backlog(uvicorn_burst(1, 101), 100));
     assert!(all_ok(&r));
     let q = by_id(&r);
@@ -165,7 +165,7 @@ fn a_burst_on_one_worker_is_accepted_a_backlog_at_a_time() {
         .iter()
         .enumerate()
         .all(|(i, q)| q.accepted == Some((i as u64 + 1) * 10_000)));
-    assert_eq!(q[100].accepted, Some(ms(13.01)));
+    assert_eq!(q[100].accepted, Some(ms(2.51)));
     // With the default backlog, all 101 are taken in the first wake-up.
     let r = run(uvicorn_burst(1, 101));
     assert!(by_id(&r)
@@ -228,4 +228,38 @@ fn sync_workers_take_one_connection_per_wake_up() {
         histogram(&latencies(&r)),
         vec![(ms(50.0), 4), (ms(100.0), 4)]
     );
+}
+
+#[test]
+fn an_accepted_connection_is_set_up_over_two_iterations_before_its_read() {
+    // asyncio: the accept creates the set-up task (`_accept_connection2`, next iteration),
+    // which makes the transport, whose `connection_made` and `_add_reader` run the iteration
+    // after; the request is read at the poll after that. Accept 10 µs, set-up 40 µs (20 in
+    // each stage), parse 50 µs, nothing else: A and B accepted at 10 and 20 µs, set up 20–60
+    // and 60–100, read 100–150 and 150–200: both tasks start at 200 µs, 100 µs of CPU each.
+    let scenario = |setup_us: f64, load: Value| {
+        json!({
+            "version": 1,
+            "server": {"kind": "uvicorn", "cores": 1, "costs": {
+                "accept_us": 10.0, "setup_us": setup_us, "parse_us": 50.0, "respond_us": 0.0}},
+            "handler": {"route": "async_def", "overhead": zero_overhead(), "steps": []},
+            "load": load
+        })
+    };
+    let r = run(scenario(40.0, burst(2)));
+    let q = by_id(&r);
+    assert_eq!((q[0].accepted, q[1].accepted), (Some(10_000), Some(20_000)));
+    assert_eq!((q[0].started, q[1].started), (Some(200_000), Some(200_000)));
+    assert!(q.iter().all(|q| q.split.cpu == 100_000));
+    // Without a set-up cost the stages still take their iterations, at no cost: read 20–70
+    // and 70–120.
+    let r = run(scenario(0.0, burst(2)));
+    let q = by_id(&r);
+    assert_eq!((q[0].started, q[1].started), (Some(120_000), Some(120_000)));
+    // A kept-alive connection is set up once: its second request is read at once (50 µs).
+    let r = run(scenario(
+        40.0,
+        json!({"kind": "closed", "requests": 2, "concurrency": 1, "keep_alive": true}),
+    ));
+    assert_eq!(latencies(&r), vec![100_000, 50_000]);
 }

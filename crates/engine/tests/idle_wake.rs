@@ -10,7 +10,7 @@ fn scenario(kind: &str, route: &str, step_kind: &str, idle_wake_us: f64) -> Valu
     json!({
         "version": 1,
         "server": {"kind": kind, "cores": 2,
-                   "costs": {"accept_us": 40.0, "parse_us": 0.0, "respond_us": 0.0,
+                   "costs": {"accept_us": 40.0, "setup_us": 0.0, "parse_us": 0.0, "respond_us": 0.0,
                              "idle_wake_us": idle_wake_us}},
         "handler": {"route": route, "overhead": zero_overhead(), "steps": [step(step_kind, 10.0)]},
         "load": burst(1)

@@ -864,7 +864,8 @@ fn defaults_are_filled_in() {
     assert_eq!(cfg.switch_interval, 5_000_000);
     assert_eq!(cfg.backlog, 2048);
     assert_eq!(cfg.accept, 10_000);
-    assert_eq!(cfg.parse, 120_000);
+    assert_eq!(cfg.setup, 30_000);
+    assert_eq!(cfg.parse, 90_000);
     assert_eq!(cfg.respond, 90_000);
     assert_eq!(cfg.spawn, 120_000);
     assert_eq!(cfg.kernel_share, 0.0);

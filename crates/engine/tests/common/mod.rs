@@ -28,7 +28,7 @@ pub fn run(v: Value) -> RunResult {
 
 /// Every server CPU cost set to 0, for hand-computable latencies.
 pub fn zero_costs() -> Value {
-    json!({"accept_us": 0.0, "parse_us": 0.0, "respond_us": 0.0, "spawn_us": 0.0, "wake_us": 0.0, "to_thread_us": 0.0, "close_wait_us": 0.0, "kernel_share": 0.0})
+    json!({"accept_us": 0.0, "setup_us": 0.0, "parse_us": 0.0, "respond_us": 0.0, "spawn_us": 0.0, "wake_us": 0.0, "to_thread_us": 0.0, "close_wait_us": 0.0, "kernel_share": 0.0})
 }
 
 /// No framework overhead.
