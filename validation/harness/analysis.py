@@ -174,12 +174,16 @@ varying speed).
    the 100-request burst again (each callback's CPU time, and `perf sched` for the cores):
    - the accept loop is fast: asyncio's accept callback takes ~10 µs of CPU per connection
      (`accept()` and the task it creates; fitted against the connections each call took, on
-     top of ~50 µs per call), and the connection's set-up (`_accept_connection2`,
-     `connection_made`, `_add_reader`: ~30 µs) runs in the loop's next iterations, before the
-     read. loopsim charged the whole default accept share (30–55 µs) to `accept()`, so the
-     first worker awake took connections 3–5 × too slowly and shared a burst with the others
-     as they woke. The calibration now passes the per-connection part as `accept_us` and the
-     rest to `parse_us` (the engine's defaults: 10 and 120 µs);
+     top of ~50 µs per call), and the connection's set-up (`_accept_connection2` making the
+     transport, then `connection_made` and `_add_reader`: ~30 µs) runs in the loop's two next
+     iterations; the request is read at the poll after them, so a loop's first request task
+     comes four iterations after its accept. loopsim charged the whole default accept share
+     (30–55 µs) to `accept()` and read the request at the next poll, so the first worker
+     awake took connections 3–5 × too slowly, started its first requests' tasks (and AnyIO
+     threads) early, and shared a burst with the others as they woke. The calibration now
+     passes the per-connection part as `accept_us` and the set-up's callbacks as
+     `server.costs.setup_us`, which `event_loop.rs` runs in those two iterations (the
+     engine's defaults: accept 10, set-up 30, parse 90 µs);
    - a core runs one task at a time: two CPU-bound processes on one core take turns of
      3.95 ms here. `cpu.rs` shared a core at 1/n; it now gives turns that end at the tick
      after the slice while others wait (item 11), so the harness's client, which sends a
