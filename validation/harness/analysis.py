@@ -72,9 +72,9 @@ MECHANISMS = {
         "20 at 2 s) when the split is even, a third wave when one worker gets more than 80. "
         "The first worker awake keeps up with the client's sends (its accept loop takes a "
         "connection in ~10 µs) until it loses its core; the second waits for one. Real splits "
-        "over 58 runs today: 51–58 in 37 (54 in 30 of them), 59–100 in the other 21; loopsim's "
-        "seeds give 50–85 depending on the calibration's costs (item 1): the two sets overlap, "
-        "but loopsim's median is often above the real one (here 74.5 against 57). Traced with `perf "
+        "over 64 runs today: 51–58 in 40 (54 in 33 of them), 59–100 in the other 24; loopsim's "
+        "seeds give 50–90 depending on the calibration's costs (item 1): the two sets overlap "
+        "(here medians 65 and 62), but loopsim has no mode at 54. Traced with `perf "
         "sched`, what ends the first worker's run is not always the scheduler's turns that "
         "loopsim models: kernel threads took its core for 1.5–5.5 ms right then (`kcompactd0`, "
         "the memory compactor this VM wakes every 0.5 s, and `rcu_preempt`), and the second "
@@ -193,11 +193,11 @@ varying speed).
    completion wave" rows: either side's median within the other's range). The 6-request
    burst on three workers now matches: the first worker takes 5 or 6 (real: 5 or 6 in most
    runs, 3 or 4 in a few; loopsim gave 4 + 2 before). The 100-request burst on two workers
-   is open in part: over 58 real runs today the first worker took 51–58 in 37 (exactly 54 in
-   30), 59–100 in 21, while loopsim's seeds give 50–56 with one calibration, 72–80 with
-   another and 56–85 with the one reported here (the accept cost, 5 or 10–12 µs, decides how
-   far the first worker gets before it loses its core): the sets overlap, so the comparison
-   passes, but loopsim's median is often the higher. What ends the first worker's run in reality is not only the scheduler's
+   is open in part: over 64 real runs today the first worker took 51–58 in 40 (exactly 54 in
+   33), 59–100 in 24, while loopsim's seeds gave 50–56, 72–80 and 56–85 with three
+   calibrations before the set-up stages, and 59–90 with the one reported here (the costs
+   decide how far the first worker gets before it loses its core): the sets overlap, so the
+   comparison passes (medians 65 and 62 here), but loopsim has no mode at 54. What ends the first worker's run in reality is not only the scheduler's
    turns: `perf sched` showed kernel threads taking its core for 1.5–5.5 ms at that moment
    (`kcompactd0`, the memory compactor, which this VM wakes every ~0.5 s, and
    `rcu_preempt`), and the second worker queued behind the client, which ran its whole
