@@ -225,6 +225,28 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
+  test("an asyncio server's connection set-up is a cost of its own, checked, and not a threaded server's", async ({ page }) => {
+    const problems = watchForProblems(page);
+    await loadPreset(page, 'fastapi-async-time-sleep');
+    const slowest = async () => latencies(await page.getByTestId('ab-report').innerText()).at(-1)!;
+    const before = await slowest();
+    await page.locator('summary', { hasText: 'Per-request costs' }).click();
+    await page.locator('#f-cost-setup_us').fill('-1');
+    await page.locator('#f-cost-setup_us').blur();
+    await expect(page.getByTestId('run-button')).toBeDisabled();
+    await expect(page.getByTestId('run-blocker')).toContainText('server.costs.setup_us');
+    // 100 ms per connection, half in each of the loop's two set-up iterations: both tabs'
+    // set-ups run before either request is read, so the slower one ends 200 ms later.
+    await page.locator('#f-cost-setup_us').fill('100000');
+    await page.locator('#f-cost-setup_us').blur();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText('');
+    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 199);
+    await page.locator('#f-kind').selectOption('flask_dev');
+    await expect(page.locator('#f-cost-setup_us')).toHaveCount(0);
+    expect(problems).toEqual([]);
+  });
+
   test('invalid combinations disable Run with the reason', async ({ page }) => {
     await page.getByLabel('Route').selectOption('def');
     await page.locator('#f-step0-kind').selectOption('await_io');
