@@ -62,7 +62,11 @@ MECHANISMS = {
         "runs and loopsim's seeds are compared as two sets (the \"busiest worker\" row). "
         "Over today's runs the first worker took 5 or 6 in most, 4 or 3 in a few; loopsim "
         "gives 5 or 6 (it gave 4 + 2 while it charged the connection's whole set-up to the "
-        "`accept()`). The makespan follows the largest share (3–6 s).",
+        "`accept()`). The makespan follows the largest share (3–6 s). The real client's sends "
+        "came as one, a pause of 0.35–0.8 ms, then five ~45 µs apart; replayed at those times "
+        "without the client's CPU on the cores (the \"real send times\" rows), the first "
+        "worker has started its blocking task before the five arrive and takes 3 (3 + 2 + 1), "
+        "while with loopsim's client on the cores it takes 5, as the real one does.",
     "gunicorn-uvicorn-3w-async-sleep-staggered":
         "with arrivals 200 ms apart each new connection finds the busy worker not polling (it "
         "sleeps in `time.sleep`) and an idle one takes it; matches loopsim's "
