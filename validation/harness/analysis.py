@@ -64,9 +64,10 @@ MECHANISMS = {
         "gives 5 or 6 (it gave 4 + 2 while it charged the connection's whole set-up to the "
         "`accept()`). The makespan follows the largest share (3–6 s). The real client's sends "
         "came as one, a pause of 0.35–0.8 ms, then five ~45 µs apart; replayed at those times "
-        "without the client's CPU on the cores (the \"real send times\" rows), the first "
-        "worker has started its blocking task before the five arrive and takes 3 (3 + 2 + 1), "
-        "while with loopsim's client on the cores it takes 5, as the real one does.",
+        "without the client's CPU on the cores (the \"real send times\" rows), the worker that "
+        "took the first is already blocked in its `time.sleep` when the five arrive and the "
+        "other two share them (3 + 2 + 1); the real one, like loopsim with its client on the "
+        "cores, had not yet run its first task and took four of them.",
     "gunicorn-uvicorn-3w-async-sleep-staggered":
         "with arrivals 200 ms apart each new connection finds the busy worker not polling (it "
         "sleeps in `time.sleep`) and an idle one takes it; matches loopsim's "
