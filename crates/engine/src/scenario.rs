@@ -1433,9 +1433,15 @@ impl Validator {
 
     fn f64_range(&mut self, path: &str, x: f64, (lo, hi): (f64, f64), extra: &str) {
         if !x.is_finite() || x < lo || x > hi {
+            // Absurd numbers in scientific notation, not 300 digits.
+            let got = if x.abs() >= 1e12 {
+                format!("{x:e}")
+            } else {
+                format!("{x}")
+            };
             self.fail(
                 path,
-                format!("must be between {lo} and {hi}{extra} (got {x})"),
+                format!("must be between {lo} and {hi}{extra} (got {got})"),
             );
         }
     }

@@ -65,7 +65,7 @@ fn without_a_phase_each_seed_draws_where_the_ticks_fall() {
 
 #[test]
 fn a_phase_out_of_range_is_refused_with_its_path() {
-    for (bad, got) in [(4_000.0, "4000"), (-1.0, "-1")] {
+    for (bad, got) in [(4_000.0, "4000"), (-1.0, "-1"), (1e308, "1e308")] {
         let e = refusal(&two_cpu_bound(Some(bad), 1));
         assert!(
             e.contains(&format!(
