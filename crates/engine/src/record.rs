@@ -136,7 +136,7 @@ impl ThreadState {
     pub fn describe(self) -> &'static str {
         match self {
             ThreadState::Idle => "idle",
-            ThreadState::Cpu => "running Python (CPU)",
+            ThreadState::Cpu => "running Python (CPU, or waiting for its turn on a busy core)",
             ThreadState::GilWait => "waiting for the GIL",
             ThreadState::Blocked => "blocked in a call",
             ThreadState::Wait => "waiting for a pool / process",

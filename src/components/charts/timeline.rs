@@ -552,7 +552,7 @@ pub fn Timeline(props: &TimelineProps) -> Html {
                 { "Drag to pan, scroll to zoom. Keyboard: arrow keys move between segments, Enter selects the request, + and − zoom, Escape clears the selection." }
             </p>
             { legend("Timeline legend", vec![
-                LegendItem::new(Swatch::Box, "seg-swatch seg-cpu", "running Python (CPU, holds the GIL)"),
+                LegendItem::new(Swatch::Box, "seg-swatch seg-cpu", "running Python (CPU, holds the GIL; or waiting for its turn on a busy core)"),
                 LegendItem::new(Swatch::Box, "seg-swatch seg-gil_wait", "waiting for the GIL"),
                 LegendItem::new(Swatch::Box, "seg-swatch seg-blocked", "blocked in a call"),
                 LegendItem::new(Swatch::Box, "seg-swatch seg-wait", "waiting for a pool or process"),
