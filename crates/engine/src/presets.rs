@@ -164,7 +164,7 @@ pub static PRESETS: &[Preset] = &[
     Preset {
         name: "ab-uvicorn-noisy-host",
         summary: "ab -n 5000 -c 500 on uvicorn, 1 worker, on a VM whose CPU speed varies: the tail",
-        explanation: "The ab-uvicorn run on a shared VM: each core is fast for a while, then slow (measured on one: sigma 0.05–0.22, held tens of ms).\nThe costs are the same on average; requests queued at a slow moment wait longer, so the longest take ~1.2 × the median where ab-uvicorn has none.",
+        explanation: "The ab-uvicorn run on a shared VM: each core is fast for a while, then slow (measured on one: sigma 0.05–0.22, held tens of ms).\nThe costs are the same on average; requests queued at a slow moment wait longer, so the longest take ~1.1 × the median where ab-uvicorn has none.",
         build: || {
             let mut s = ab(ServerKind::Uvicorn, None, Route::AsyncDef);
             s.server.cpu_speed = Some(CpuSpeed {
