@@ -206,41 +206,38 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
-  test("an idle worker's wake-up delays a lone request and is checked", async ({ page }) => {
-    const problems = watchForProblems(page);
-    await loadPreset(page, 'fastapi-async-asyncio-sleep');
-    const p100 = async () => latencies(await page.getByTestId('ab-report').innerText()).at(-1)!;
-    const before = await p100();
+  // A per-request cost field: a negative value blocks Run naming its path; `us` is accepted
+  // and run; returns the slowest latency (ms) before and after.
+  async function slowestWithCost(page: Page, preset: string, field: string, us: number) {
+    await loadPreset(page, preset);
+    const slowest = async () => latencies(await page.getByTestId('ab-report').innerText()).at(-1)!;
+    const before = await slowest();
+    const input = page.locator(`#f-cost-${field}`);
     await page.locator('summary', { hasText: 'Per-request costs' }).click();
-    await page.locator('#f-cost-idle_wake_us').fill('-1');
-    await page.locator('#f-cost-idle_wake_us').blur();
+    await input.fill('-1');
+    await input.blur();
     await expect(page.getByTestId('run-button')).toBeDisabled();
-    await expect(page.getByTestId('run-blocker')).toContainText('server.costs.idle_wake_us');
-    // 400 ms: the loop wakes late for the connections and again after the awaited sleep.
-    await page.locator('#f-cost-idle_wake_us').fill('400000');
-    await page.locator('#f-cost-idle_wake_us').blur();
+    await expect(page.getByTestId('run-blocker')).toContainText(`server.costs.${field}`);
+    await input.fill(String(us));
+    await input.blur();
     await page.getByTestId('run-button').click();
     await expect(page.getByTestId('run-status')).toHaveText('');
-    await expect.poll(p100, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 800);
+    return { before, slowest };
+  }
+
+  test("an idle worker's wake-up delays a lone request and is checked", async ({ page }) => {
+    const problems = watchForProblems(page);
+    // 400 ms: the loop wakes late for the connections and again after the awaited sleep.
+    const { before, slowest } = await slowestWithCost(page, 'fastapi-async-asyncio-sleep', 'idle_wake_us', 400_000);
+    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 800);
     expect(problems).toEqual([]);
   });
 
   test("an asyncio server's connection set-up is a cost of its own, checked, and not a threaded server's", async ({ page }) => {
     const problems = watchForProblems(page);
-    await loadPreset(page, 'fastapi-async-time-sleep');
-    const slowest = async () => latencies(await page.getByTestId('ab-report').innerText()).at(-1)!;
-    const before = await slowest();
-    await page.locator('summary', { hasText: 'Per-request costs' }).click();
-    await page.locator('#f-cost-setup_us').fill('-1');
-    await page.locator('#f-cost-setup_us').blur();
-    await expect(page.getByTestId('run-button')).toBeDisabled();
-    await expect(page.getByTestId('run-blocker')).toContainText('server.costs.setup_us');
     // 100 ms per connection, half in each of the loop's two set-up iterations: both tabs'
     // set-ups run before either request is read, so the slower one ends 200 ms later.
-    await page.locator('#f-cost-setup_us').fill('100000');
-    await page.locator('#f-cost-setup_us').blur();
-    await page.getByTestId('run-button').click();
-    await expect(page.getByTestId('run-status')).toHaveText('');
+    const { before, slowest } = await slowestWithCost(page, 'fastapi-async-time-sleep', 'setup_us', 100_000);
     await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 199);
     await page.locator('#f-kind').selectOption('flask_dev');
     await expect(page.locator('#f-cost-setup_us')).toHaveCount(0);

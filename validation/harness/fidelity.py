@@ -900,6 +900,15 @@ def splits_over_seeds(sc, cal, sent_ms, gc_start=None, speed=None):
     return out
 
 
+def race_outcomes(real_runs, seeds):
+    """A race's outcomes, each as (label, one value per real run, one per simulated seed):
+    the busiest worker's requests and the first completion wave."""
+    return [("the busiest worker's requests", [x["split"][1][0] for x in real_runs],
+             [x[0] for x in seeds["client"]]),
+            ("first completion wave", [x["waves"][0][0] for x in real_runs],
+             [w[0][0] for w in seeds["client_waves"]])]
+
+
 def race_differs(real_values, sim_values):
     """A race's outcome (one number per real run, one per simulated seed) differs when the
     real runs' median lies outside the seeds' range or the seeds' median outside the real
@@ -1244,12 +1253,7 @@ def compare(real, sim, kind, race=None):
     if real["failed"] != sim["failed"]:
         diffs.append(f"failed: real {real['failed']}, sim {sim['failed']}")
     if race:
-        runs = real["runs"]
-        for label, r, s in (
-                ("worker split, the busiest worker's requests",
-                 [x["split"][1][0] for x in runs], [x[0] for x in race["client"]]),
-                ("first completion wave", [x["waves"][0][0] for x in runs],
-                 [w[0][0] for w in race["client_waves"]])):
+        for label, r, s in race_outcomes(real["runs"], race):
             if race_differs(r, s):
                 diffs.append(f"{label}: real runs {', '.join(map(str, r))}; "
                              f"sim seeds {', '.join(map(str, s))}")
@@ -1568,12 +1572,7 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             w(f"| worker split, seeds {SPLIT_SEEDS[0]}–{SPLIT_SEEDS[-1]}: loopsim's client / the "
               f"real send times | {r['split'][0]} | {splits('client')} / {splits('real_sends')} | |")
             if sc.get("race") and "client_waves" in row["seed_splits"]:
-                seeds = row["seed_splits"]
-                for label, rv, sv in (
-                        ("the busiest worker's requests", [x["split"][1][0] for x in r["runs"]],
-                         [x[0] for x in seeds["client"]]),
-                        ("first completion wave", [x["waves"][0][0] for x in r["runs"]],
-                         [w_[0][0] for w_ in seeds["client_waves"]])):
+                for label, rv, sv in race_outcomes(r["runs"], row["seed_splits"]):
                     w(f"| {label}: all {len(rv)} real runs / seeds {SPLIT_SEEDS[0]}–"
                       f"{SPLIT_SEEDS[-1]} (median) | {', '.join(map(str, sorted(rv)))} "
                       f"({statistics.median(rv):g}) | {', '.join(map(str, sorted(sv)))} "

@@ -22,7 +22,7 @@ impl Simulation {
 
     /// Schedules a callback from the loop itself (`call_soon`).
     pub(crate) fn loop_ready(&mut self, p: u32, cb: Cb) {
-        if let Cb::Run(s) | Cb::Read(s) | Cb::Wake(s) | Cb::Setup(s) | Cb::Register(s) = cb {
+        if let Some(s) = cb.slot() {
             self.req_cat(s, Cat::Queued);
         }
         let now = self.now;
@@ -34,7 +34,7 @@ impl Simulation {
 
     /// An I/O event, due timer or thread-safe callback for the loop: seen at its next poll.
     pub(crate) fn loop_pending(&mut self, p: u32, cb: Cb) {
-        if let Cb::Run(s) | Cb::Read(s) | Cb::Wake(s) | Cb::Setup(s) | Cb::Register(s) = cb {
+        if let Some(s) = cb.slot() {
             self.req_cat(s, Cat::Queued);
         }
         let now = self.now;
@@ -153,10 +153,11 @@ impl Simulation {
             }
             Cb::Setup(slot) | Cb::Register(slot) => {
                 // Half of the connection's set-up in each of the two iterations.
-                let ns = if cb == Cb::Setup(slot) {
-                    self.cfg.setup / 2
+                let half = self.cfg.setup / 2;
+                let ns = if matches!(cb, Cb::Setup(_)) {
+                    half
                 } else {
-                    self.cfg.setup - self.cfg.setup / 2
+                    self.cfg.setup - half
                 };
                 if ns == 0 {
                     self.loop_setup_next(p, cb);

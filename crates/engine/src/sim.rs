@@ -128,7 +128,8 @@ pub(crate) enum Role {
 pub(crate) enum Job {
     None,
     Code(u32),
-    Accept(u32),
+    /// An `accept()` (the connection is taken as its CPU ends).
+    Accept,
     Spawn(u32),
     Read(u32),
     Write(u32),
@@ -177,6 +178,16 @@ pub(crate) enum Cb {
     /// A future the task awaits is done (timer, thread or process result, I/O): its wake-up
     /// is scheduled with `call_soon`, so the task runs one loop iteration later.
     Wake(u32),
+}
+
+impl Cb {
+    /// The request the callback is for (none for the accept callback).
+    pub(crate) fn slot(self) -> Option<u32> {
+        match self {
+            Cb::Accept => None,
+            Cb::Setup(s) | Cb::Register(s) | Cb::Read(s) | Cb::Run(s) | Cb::Wake(s) => Some(s),
+        }
+    }
 }
 
 #[derive(Default)]

@@ -429,7 +429,7 @@ impl Simulation {
             Role::Loop => self.loop_op_done(p),
             Role::Main => self.main_op_done(p, t),
             Role::Sync => match th.job {
-                Job::Accept(_) => self.sync_accepted(p, t),
+                Job::Accept => self.sync_accepted(p, t),
                 _ => self.run_code(t),
             },
             Role::Anyio | Role::Pool | Role::Conn => self.run_code(t),

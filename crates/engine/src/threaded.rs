@@ -159,9 +159,9 @@ impl Simulation {
 
     pub(crate) fn main_op_done(&mut self, p: u32, t: u32) {
         match self.threads[t as usize].job {
-            Job::Accept(_) => {
+            Job::Accept => {
                 if let Some(slot) = self.accept_ends(p, t) {
-                    self.took(t, slot);
+                    self.took(t);
                     if self.main_accepted(p, t, slot) {
                         return;
                     }
@@ -282,7 +282,7 @@ impl Simulation {
             self.sync_next(p);
             return;
         };
-        self.took(t, slot);
+        self.took(t);
         self.sync_start(p, t, slot);
     }
 
@@ -291,21 +291,21 @@ impl Simulation {
     /// takes the oldest one at once.
     fn thread_accept(&mut self, p: u32, t: u32) -> Option<u32> {
         if self.cfg.accept > 0 {
-            self.threads[t as usize].job = Job::Accept(NONE);
+            self.threads[t as usize].job = Job::Accept;
             self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, NONE);
             return None;
         }
         let slot = self.accept_one(p).expect("listener is not empty");
-        self.took(t, slot);
+        self.took(t);
         Some(slot)
     }
 
-    /// Thread `t` took `slot`: the idle workers are woken for the connections left.
-    fn took(&mut self, t: u32, slot: u32) {
+    /// Thread `t` took a connection: the idle workers are woken for the connections left.
+    fn took(&mut self, t: u32) {
         if !self.listener.is_empty() {
             self.notify_acceptors();
         }
-        self.threads[t as usize].job = Job::Accept(slot);
+        self.threads[t as usize].job = Job::Accept;
     }
 
     pub(crate) fn sync_start(&mut self, _p: u32, t: u32, slot: u32) {

@@ -77,7 +77,8 @@ fn a_large_burst_is_shared_by_the_workers_as_they_wake() {
 fn a_worker_woken_onto_a_busy_core_takes_nothing_until_it_runs() {
     // 2 workers on 1 core, 10 connections at once, 40 µs per accept. The first awake gets
     // the core and accepts one per 40 µs, all 10 by 0.4 ms; the second, woken 50 µs later,
-    // waits for the first one's slice (0.75 ms) and its accept finds none left.
+    // waits for its turn on the core (the first one's slice, 0.75 ms, then the next tick) and
+    // its accept finds none left.
     let v = json!({
         "version": 1,
         "server": {"kind": "uvicorn", "workers": 2, "cores": 1,
@@ -101,8 +102,9 @@ fn a_worker_woken_onto_a_busy_core_takes_nothing_until_it_runs() {
 fn a_sync_worker_done_first_takes_the_connection_a_waiting_one_was_woken_for() {
     // gunicorn sync, 2 workers on 1 core, 40 µs per accept, 0.2 ms of handler CPU; requests
     // at 0 and 0.1 ms. Worker A takes #0 (0–40 µs) and runs it to 0.24 ms. #1 wakes B, which
-    // waits for A's slice (0.75 ms); A, done, accepts again at once and takes #1 (0.28 ms),
-    // done at 0.48 ms. B's accept at 0.75 ms finds the queue empty.
+    // waits for its turn on the core (A's slice, 0.75 ms, then the next tick); A, done,
+    // accepts again at once and takes #1 (0.28 ms), done at 0.48 ms. B's accept, later, finds
+    // the queue empty.
     let v = json!({
         "version": 1,
         "server": {"kind": "gunicorn_sync", "workers": 2, "cores": 1,
