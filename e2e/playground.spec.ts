@@ -244,6 +244,42 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
+  test('free-threaded on one core: the two threads take turns, and the wait for the core is shown apart', async ({ page }) => {
+    const problems = watchForProblems(page);
+    await loadPreset(page, 'fastapi-def-cpu-bound');
+    await page.locator('#f-gil').uncheck();
+    await page.locator('#f-cores').fill('1');
+    await page.locator('#f-cores').blur();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText('');
+    // 10 s of CPU each on one core: both end at ≈ 20 s, half of it waiting for the core.
+    await expect(page.getByTestId('kpi-max').locator('dd')).toHaveText(/^20(\.00\d)? s$/, { timeout: 20_000 });
+    await expect(page.getByTestId('kpi-p50').locator('dd')).toHaveText(/^20(\.00\d)? s$/);
+    await openTab(page, 'Latency');
+    // The two points overlap: the one drawn last is on top.
+    await page.getByTestId('latency-chart').locator('[data-request-id]').last().click();
+    const split = page.getByTestId('request-detail').getByLabel('Where the time went');
+    await expect(split).toContainText(/CPU: 10(\.\d+)? s \(50 %\)/);
+    await expect(split).toContainText(/waiting for a core: 10(\.\d+)? s \(50 %\)/);
+    await expect(split).not.toContainText('waiting for the GIL');
+    await openTab(page, 'Timeline');
+    const timeline = page.getByTestId('timeline');
+    await expect(page.getByRole('list', { name: 'Timeline legend' })).toContainText('waiting for its turn on a busy core');
+    for (const lane of ['w0 thread 0', 'w0 thread 1']) {
+      await expect(timeline.locator(`[data-lane="${lane}"] [data-state="core_wait"]`).first()).toBeAttached();
+    }
+    // With the GIL back, the threads wait for it instead (one holds it at a time).
+    await openTab(page, 'Report');
+    await page.locator('#f-gil').check();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText('');
+    await openTab(page, 'Latency');
+    await page.getByTestId('latency-chart').locator('[data-request-id]').last().click();
+    await expect(split).toContainText('waiting for the GIL');
+    await expect(split).not.toContainText('waiting for a core');
+    expect(problems).toEqual([]);
+  });
+
   test('invalid combinations disable Run with the reason', async ({ page }) => {
     await page.getByLabel('Route').selectOption('def');
     await page.locator('#f-step0-kind').selectOption('await_io');

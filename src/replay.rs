@@ -225,7 +225,7 @@ pub struct LaneNow {
 pub struct WorkerNow {
     pub worker: u32,
     pub lanes: Vec<LaneNow>,
-    /// The thread running Python (holding the GIL), if any.
+    /// The thread holding the GIL (running Python, or waiting for a core to run it), if any.
     pub gil_holder: Option<String>,
     /// The event loop (or main thread) is in a blocking call: its activity.
     pub blocked_by: Option<String>,
@@ -309,7 +309,10 @@ pub fn snapshot(v: &RunView, index: &Index, t: u64, max_lanes_per_worker: usize)
             lanes.truncate(max_lanes_per_worker);
             let gil_holder = lanes
                 .iter()
-                .find(|l| l.state == ThreadState::Cpu && l.kind != LaneKind::ProcessPool)
+                .find(|l| {
+                    matches!(l.state, ThreadState::Cpu | ThreadState::CoreWait)
+                        && !matches!(l.kind, LaneKind::ProcessPool | LaneKind::Client)
+                })
                 .map(|l| l.name.clone());
             let blocked_by = lanes
                 .iter()

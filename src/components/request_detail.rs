@@ -35,6 +35,7 @@ pub fn RequestDetail(p: &RequestDetailProps) -> Html {
         ("queued", r.split.queued),
         ("CPU", r.split.cpu),
         ("waiting for the GIL", r.split.gil_wait),
+        ("waiting for a core", r.split.core_wait),
         ("blocked", r.split.blocked),
         ("awaiting", r.split.awaiting),
     ];

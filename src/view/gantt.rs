@@ -46,9 +46,10 @@ impl LaneIndex {
     }
 }
 
-const STATES: [ThreadState; 4] = [
+const STATES: [ThreadState; 5] = [
     ThreadState::Cpu,
     ThreadState::GilWait,
+    ThreadState::CoreWait,
     ThreadState::Blocked,
     ThreadState::Wait,
 ];
@@ -91,12 +92,12 @@ fn layout_with(
     let cols = (width / col_px).ceil() as usize;
     let min_ns = (2.0 * col_px * span / width) as u64;
     let mut out = Vec::new();
-    let mut acc = vec![[0u64; 4]; cols];
+    let mut acc = vec![[0u64; STATES.len()]; cols];
     for &lane in lanes {
         let Some(segs) = index.lanes.get(lane as usize) else {
             continue;
         };
-        acc.iter_mut().for_each(|c| *c = [0; 4]);
+        acc.iter_mut().for_each(|c| *c = [0; STATES.len()]);
         let mut pooled = false;
         // Segments are sorted by start; skip those ending before the window.
         let first = segs.partition_point(|s| s.end <= t0);
@@ -158,7 +159,7 @@ fn layout_with(
                 flush(run.take(), &mut out);
                 continue;
             }
-            let si = (0..4)
+            let si = (0..STATES.len())
                 .max_by_key(|&i| (a[i], std::cmp::Reverse(i)))
                 .unwrap();
             run = match run {
@@ -292,6 +293,27 @@ mod tests {
             (ThreadState::Cpu, 0.0, 500.0)
         );
     }
+    #[test]
+    fn pooled_columns_take_any_states_dominant() {
+        // Tiny segments on two lanes: lane 0 runs 1 ns and waits for a core 2 ns in turn,
+        // lane 1 runs 1 ns and waits for a pool 2 ns (the last state of the list).
+        let mut segs = Vec::new();
+        for i in 0..10_000u64 {
+            segs.push(seg(0, 3 * i, 3 * i + 1, ThreadState::Cpu, 1));
+            segs.push(seg(0, 3 * i + 1, 3 * i + 3, ThreadState::CoreWait, 1));
+            segs.push(seg(1, 3 * i, 3 * i + 1, ThreadState::Cpu, 2));
+            segs.push(seg(1, 3 * i + 1, 3 * i + 3, ThreadState::Wait, 2));
+        }
+        segs.sort_by_key(|s| (s.lane, s.start));
+        let idx = LaneIndex::new(2, &segs);
+        let r = layout(&idx, &[0, 1], 0, 30_000, 300.0, 100);
+        let states: Vec<(u32, ThreadState)> = r.iter().map(|x| (x.lane, x.state)).collect();
+        assert_eq!(
+            states,
+            vec![(0, ThreadState::CoreWait), (1, ThreadState::Wait)]
+        );
+    }
+
     #[test]
     fn request_marks_merge_close_segments() {
         let segs = vec![

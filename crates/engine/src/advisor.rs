@@ -565,14 +565,14 @@ impl<'a> Run<'a> {
         });
     }
 
-    /// Busy time of the lanes of one kind: (blocked + waiting, CPU + GIL wait).
+    /// Busy time of the lanes of one kind: (blocked + waiting, CPU + GIL and core waits).
     fn lane_split(&self, kind: LaneKind) -> (Nanos, Nanos) {
         let mut blocked = 0;
         let mut python = 0;
         for (l, t) in self.r.lanes.iter().zip(&self.r.lane_totals) {
             if l.kind == kind {
                 blocked += t.blocked + t.wait;
-                python += t.cpu + t.gil_wait;
+                python += t.cpu + t.gil_wait + t.core_wait;
             }
         }
         (blocked, python)
@@ -1280,7 +1280,7 @@ impl<'a> Run<'a> {
                 a.awaiting += q.split.awaiting;
                 a.blocked += q.split.blocked;
                 a.queued += q.split.queued;
-                a.cpu += q.split.cpu;
+                a.cpu += q.split.cpu + q.split.core_wait;
                 a
             });
         let total = (split.awaiting + split.blocked + split.queued + split.cpu).max(1) as f64;

@@ -129,6 +129,12 @@ pub(crate) struct Cores {
     noise: Option<SpeedNoise>,
     /// Whether any core's speed may differ from 1 (otherwise the hot paths skip speeds).
     varies: bool,
+    /// What the simulation was last told (`turns`): per core the thread running on it, per
+    /// thread whether it runs (a job starts as running); and the threads whose job started
+    /// since.
+    shown_runner: Vec<u32>,
+    shown_on: Vec<bool>,
+    started: Vec<u32>,
 }
 
 impl Cores {
@@ -170,6 +176,9 @@ impl Cores {
             scheduled: None,
             varies: noise.is_some(),
             noise,
+            shown_runner: vec![NO_CORE; k.max(1) as usize],
+            shown_on: Vec::new(),
+            started: Vec::new(),
         }
     }
 
@@ -290,7 +299,61 @@ impl Cores {
             self.work.resize(t + 1, 0);
             self.core.resize(t + 1, NO_CORE);
             self.ended_at.resize(t + 1, NEVER);
+            self.shown_on.resize(t + 1, false);
         }
+    }
+
+    /// A job starts for `thread`: the simulation shows it running until `turns` says otherwise.
+    fn started(&mut self, thread: u32) {
+        self.shown_on[thread as usize] = true;
+        self.started.push(thread);
+    }
+
+    /// The thread core `c` runs: the priority job if it is there, else the front of its queue.
+    fn runner(&self, c: usize) -> Option<u32> {
+        match self.prio {
+            Some((t, _, pc)) if pc == c => Some(t),
+            _ => self.cores[c].queue.front().copied(),
+        }
+    }
+
+    /// Whether `thread` (which has a job) runs on its core now.
+    fn runs_now(&self, thread: u32) -> bool {
+        match self.prio {
+            Some((t, _, _)) if t == thread => true,
+            _ => self.front(self.core[thread as usize] as usize) == Some(thread),
+        }
+    }
+
+    /// The threads with a job whose turn began or ended since the last call (or whose job
+    /// started waiting), each with whether it now runs: `(thread, runs)`. The simulation calls
+    /// this after every change at an instant (after `next_finish`, which balances), so it can
+    /// show a thread waiting for a core apart from one running.
+    pub fn turns(&mut self, out: &mut Vec<(u32, bool)>) {
+        for c in 0..self.cores.len() {
+            let now = self.runner(c).unwrap_or(NO_CORE);
+            let before = std::mem::replace(&mut self.shown_runner[c], now);
+            if now != before {
+                if before != NO_CORE {
+                    self.started.push(before);
+                }
+                if now != NO_CORE {
+                    self.started.push(now);
+                }
+            }
+        }
+        for i in 0..self.started.len() {
+            let t = self.started[i];
+            if !self.running[t as usize] {
+                continue;
+            }
+            let on = self.runs_now(t);
+            if on != self.shown_on[t as usize] {
+                self.shown_on[t as usize] = on;
+                out.push((t, on));
+            }
+        }
+        self.started.clear();
     }
 
     /// The core a thread becoming runnable goes to.
@@ -357,6 +420,7 @@ impl Cores {
         self.work[t] = work;
         self.left[t] = work as f64;
         self.running[t] = true;
+        self.started(thread);
         if self.ended_at[t] == now && self.core[t] != NO_CORE {
             // Its last job ended at this instant: the thread never left its core and keeps its
             // turn (a job that got the core meanwhile goes back behind it).
@@ -405,6 +469,7 @@ impl Cores {
         self.work[t] = work;
         self.left[t] = work as f64;
         self.running[t] = true;
+        self.started(thread);
         self.core[t] = c as u32;
         let end = if self.cores[c].speed == 1.0 {
             now + work
@@ -639,6 +704,44 @@ mod tests {
         c.add(0, 2, 200);
         assert_eq!(drain(&mut c), vec![(100, 0), (200, 1), (400, 2)]);
         assert_eq!(c.busy, 400.0);
+    }
+
+    /// The turn changes the simulation is told of after the changes at `at`.
+    fn turns_at(c: &mut Cores, at: Nanos) -> Vec<(u32, bool)> {
+        let mut done = Vec::new();
+        c.finished(at, &mut done);
+        c.next_finish();
+        let mut out = Vec::new();
+        c.turns(&mut out);
+        out
+    }
+
+    #[test]
+    fn the_simulation_is_told_who_waits_for_a_core() {
+        // 1 core, ticks at 0, 4, 8 ms. Job 0 (10 ms) from 0 runs; job 1 (1 ms) wakes at 0.5 ms,
+        // within job 0's slice, and waits; at the 4 ms tick they swap; job 1 ends at 5 ms and job 0 runs again. A
+        // priority job at 6 ms pauses job 0 until it ends at 6.5 ms.
+        let mut c = Cores::new(1, 0, None);
+        c.add(0, 0, 10 * MS);
+        assert_eq!(turns_at(&mut c, 0), vec![], "a job starts shown as running");
+        c.add(MS / 2, 1, MS);
+        assert_eq!(turns_at(&mut c, MS / 2), vec![(1, false)]);
+        assert_eq!(c.next_finish(), Some(4 * MS));
+        assert_eq!(turns_at(&mut c, 4 * MS), vec![(0, false), (1, true)]);
+        assert_eq!(c.next_finish(), Some(5 * MS));
+        assert_eq!(turns_at(&mut c, 5 * MS), vec![(0, true)], "job 1 ended");
+        c.add_priority(6 * MS, 2, MS / 2);
+        assert_eq!(turns_at(&mut c, 6 * MS), vec![(0, false)]);
+        assert_eq!(c.next_finish(), Some(6 * MS + MS / 2));
+        assert_eq!(turns_at(&mut c, 6 * MS + MS / 2), vec![(0, true)]);
+        // Two cores: a third job waits; the balancer gives it the core a job leaves.
+        let mut c = Cores::new(2, 0, None);
+        c.add(0, 0, MS);
+        c.add(0, 1, 2 * MS);
+        c.add(0, 2, MS);
+        assert_eq!(turns_at(&mut c, 0), vec![(2, false)]);
+        assert_eq!(c.next_finish(), Some(MS));
+        assert_eq!(turns_at(&mut c, MS), vec![(2, true)]);
     }
 
     #[test]

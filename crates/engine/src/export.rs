@@ -37,6 +37,7 @@ pub fn request_json(lanes: &[Lane], q: &RequestRecord) -> Value {
         "queued_ms": to_ms(q.split.queued),
         "cpu_ms": to_ms(q.split.cpu),
         "gil_wait_ms": to_ms(q.split.gil_wait),
+        "core_wait_ms": to_ms(q.split.core_wait),
         "blocked_ms": to_ms(q.split.blocked),
         "awaiting_ms": to_ms(q.split.awaiting),
     })
@@ -56,7 +57,7 @@ pub fn result_json(r: &RunResult) -> Value {
     })
 }
 
-pub const CSV_HEADER: &str = "id,client,sent_ms,connected_ms,accepted_ms,started_ms,finished_ms,latency_ms,status,worker,thread,syn_retries,connecting_ms,queued_ms,cpu_ms,gil_wait_ms,blocked_ms,awaiting_ms";
+pub const CSV_HEADER: &str = "id,client,sent_ms,connected_ms,accepted_ms,started_ms,finished_ms,latency_ms,status,worker,thread,syn_retries,connecting_ms,queued_ms,cpu_ms,gil_wait_ms,core_wait_ms,blocked_ms,awaiting_ms";
 
 /// Every kept request, one CSV row each.
 pub fn requests_csv(r: &RunResult) -> String {
@@ -78,7 +79,7 @@ pub fn csv(requests: &[RequestRecord], lanes: &[Lane]) -> String {
             .unwrap_or("");
         let _ = writeln!(
             o,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             q.id,
             q.client,
             ms(q.sent),
@@ -95,6 +96,7 @@ pub fn csv(requests: &[RequestRecord], lanes: &[Lane]) -> String {
             ms(q.split.queued),
             ms(q.split.cpu),
             ms(q.split.gil_wait),
+            ms(q.split.core_wait),
             ms(q.split.blocked),
             ms(q.split.awaiting),
         );

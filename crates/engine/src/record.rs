@@ -50,10 +50,13 @@ pub struct TimeSplit {
     /// Waiting in a queue: listen backlog, event-loop ready queue, threadpool tokens, task
     /// queue, connection pool.
     pub queued: Nanos,
-    /// Running Python on a core (including sharing cores with other runnable threads).
+    /// Running on a core (Python, or the system calls of a server cost).
     pub cpu: Nanos,
     /// Runnable but waiting for the GIL.
     pub gil_wait: Nanos,
+    /// Runnable (holding the GIL, if it needs it) but waiting for its turn on a busy core.
+    #[serde(default)]
+    pub core_wait: Nanos,
     /// In a blocking call.
     pub blocked: Nanos,
     /// Suspended in an `await` (the loop was free).
@@ -62,7 +65,13 @@ pub struct TimeSplit {
 
 impl TimeSplit {
     pub fn total(&self) -> Nanos {
-        self.connecting + self.queued + self.cpu + self.gil_wait + self.blocked + self.awaiting
+        self.connecting
+            + self.queued
+            + self.cpu
+            + self.gil_wait
+            + self.core_wait
+            + self.blocked
+            + self.awaiting
     }
 }
 
@@ -109,6 +118,8 @@ pub enum ThreadState {
     Cpu,
     /// Runnable, waiting for the GIL.
     GilWait,
+    /// Runnable (holding the GIL, if it needs it), waiting for its turn on a busy core.
+    CoreWait,
     /// In a blocking call (GIL released).
     Blocked,
     /// Waiting for a pool connection or another process's result (GIL released).
@@ -116,9 +127,10 @@ pub enum ThreadState {
 }
 
 impl ThreadState {
-    pub const BUSY: [ThreadState; 4] = [
+    pub const BUSY: [ThreadState; 5] = [
         ThreadState::Cpu,
         ThreadState::GilWait,
+        ThreadState::CoreWait,
         ThreadState::Blocked,
         ThreadState::Wait,
     ];
@@ -128,6 +140,7 @@ impl ThreadState {
             ThreadState::Idle => "idle",
             ThreadState::Cpu => "cpu",
             ThreadState::GilWait => "gil_wait",
+            ThreadState::CoreWait => "core_wait",
             ThreadState::Blocked => "blocked",
             ThreadState::Wait => "wait",
         }
@@ -136,8 +149,9 @@ impl ThreadState {
     pub fn describe(self) -> &'static str {
         match self {
             ThreadState::Idle => "idle",
-            ThreadState::Cpu => "running Python (CPU, or waiting for its turn on a busy core)",
+            ThreadState::Cpu => "running on a core (CPU)",
             ThreadState::GilWait => "waiting for the GIL",
+            ThreadState::CoreWait => "waiting for a core (its turn on a busy core)",
             ThreadState::Blocked => "blocked in a call",
             ThreadState::Wait => "waiting for a pool / process",
         }
@@ -226,6 +240,8 @@ pub const ACT_FIRST_STEP: u16 = 11;
 pub struct LaneTotals {
     pub cpu: Nanos,
     pub gil_wait: Nanos,
+    #[serde(default)]
+    pub core_wait: Nanos,
     pub blocked: Nanos,
     pub wait: Nanos,
 }
@@ -236,13 +252,14 @@ impl LaneTotals {
             ThreadState::Idle => {}
             ThreadState::Cpu => self.cpu += d,
             ThreadState::GilWait => self.gil_wait += d,
+            ThreadState::CoreWait => self.core_wait += d,
             ThreadState::Blocked => self.blocked += d,
             ThreadState::Wait => self.wait += d,
         }
     }
 
     pub fn busy(&self) -> Nanos {
-        self.cpu + self.gil_wait + self.blocked + self.wait
+        self.cpu + self.gil_wait + self.core_wait + self.blocked + self.wait
     }
 }
 
@@ -303,6 +320,7 @@ pub struct LoopStats {
     pub lag_max: Nanos,
     /// Time the loop thread spent blocked, per activity (index, ns), largest first.
     pub blocked_by: Vec<(u16, Nanos)>,
-    /// Time the loop thread ran CPU, per activity, largest first.
+    /// Time the loop thread ran CPU or waited for a core to run it (the loop was held
+    /// either way), per activity, largest first.
     pub cpu_by: Vec<(u16, Nanos)>,
 }

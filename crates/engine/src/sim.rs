@@ -67,6 +67,7 @@ pub(crate) enum Cat {
     Queued,
     Cpu,
     GilWait,
+    CoreWait,
     Blocked,
     Awaiting,
 }
@@ -327,6 +328,8 @@ pub struct Simulation {
     pub(crate) finished: u64,
     pub(crate) events: u64,
     pub(crate) done_buf: Vec<u32>,
+    /// Reused buffer for the cores' turn changes (`Cores::turns`).
+    pub(crate) turn_buf: Vec<(u32, bool)>,
     /// CPU work asked of the cores (ns); matches the cores' busy time at the end.
     pub(crate) cpu_demand: u64,
     /// When a thread last changed state or a request last ended: the end of the activity
@@ -390,6 +393,7 @@ impl Simulation {
             finished: 0,
             events: 0,
             done_buf: Vec::new(),
+            turn_buf: Vec::new(),
             cpu_demand: 0,
             last_change: 0,
             cfg,
@@ -724,6 +728,7 @@ impl Simulation {
             Cat::Queued => r.split.queued += d,
             Cat::Cpu => r.split.cpu += d,
             Cat::GilWait => r.split.gil_wait += d,
+            Cat::CoreWait => r.split.core_wait += d,
             Cat::Blocked => r.split.blocked += d,
             Cat::Awaiting => r.split.awaiting += d,
         }

@@ -111,11 +111,11 @@ impl Simulation {
             if th.role == Role::Loop {
                 match old {
                     ThreadState::Blocked => ps.loop_blocked[old_act as usize] += d,
-                    ThreadState::Cpu => ps.loop_cpu[old_act as usize] += d,
+                    ThreadState::Cpu | ThreadState::CoreWait => ps.loop_cpu[old_act as usize] += d,
                     _ => {}
                 }
             }
-            if old == ThreadState::Cpu
+            if matches!(old, ThreadState::Cpu | ThreadState::CoreWait)
                 && old_act != ACT_KERNEL
                 && self.cfg.gil
                 && gil == self.procs[proc as usize].gil
@@ -141,6 +141,7 @@ impl Simulation {
             let cat = match state {
                 ThreadState::Cpu => Some(Cat::Cpu),
                 ThreadState::GilWait => Some(Cat::GilWait),
+                ThreadState::CoreWait => Some(Cat::CoreWait),
                 ThreadState::Blocked => Some(Cat::Blocked),
                 _ => None,
             };
@@ -381,6 +382,26 @@ impl Simulation {
     pub(crate) fn reschedule_cores(&mut self) {
         self.cores_dirty = false;
         let next = self.cores.next_finish();
+        // Threads that got or lost their turn on a core this instant.
+        let mut turns = std::mem::take(&mut self.turn_buf);
+        self.cores.turns(&mut turns);
+        for &(t, on) in &turns {
+            let th = &self.threads[t as usize];
+            debug_assert!(
+                matches!(th.state, ThreadState::Cpu | ThreadState::CoreWait),
+                "thread {t} on the cores is {:?}",
+                th.state
+            );
+            let state = if on {
+                ThreadState::Cpu
+            } else {
+                ThreadState::CoreWait
+            };
+            let (slot, act) = (th.req, th.activity);
+            self.set_state(t, state, slot, act);
+        }
+        turns.clear();
+        self.turn_buf = turns;
         if next != self.cores.scheduled {
             self.cores.gen += 1;
             self.cores.scheduled = next;

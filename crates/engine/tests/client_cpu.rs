@@ -113,11 +113,23 @@ fn a_client_that_runs_a_whole_slice_without_sleeping_takes_turns() {
     let read: Vec<u64> = (0..10).map(|i| ms(15.5 + 10.5 * i as f64)).collect();
     let want: Vec<u64> = read.iter().zip(&sends).map(|(r, s)| r - s).collect();
     assert_eq!(latencies(&r), want);
-    // Its lane is the client script's, not ab's: 14 ms running or runnable (10 sends and 10
-    // reads of 0.5 ms, and #8 waiting 4–8 ms for the loop's turn to end).
+    // Its lane is the client script's, not ab's: 10 ms running (10 sends and 10 reads of
+    // 0.5 ms), and 4 ms waiting for a core (#8's send, 4–8 ms, while the loop has its turn).
     let lane = lane_named(&r, "the client (a script)");
-    assert_eq!(r.lane_totals[lane].cpu, ms(14.0));
+    assert_eq!(r.lane_totals[lane].cpu, ms(10.0));
+    assert_eq!(r.lane_totals[lane].core_wait, ms(4.0));
     assert!(r.lanes.iter().all(|l| !l.name.starts_with("ab")));
+    // The loop runs its 100 ms of steps and waits 9 ms for the core: 0.5–4 ms (#0 ready, the
+    // client's turn), 8–9 ms (the client's two sends) and 0.5 ms for each of the nine reads
+    // that come while a request is left to run.
+    let lp = lane_named(&r, "w0 event loop");
+    assert_eq!(r.lane_totals[lp].cpu, ms(100.0));
+    assert_eq!(r.lane_totals[lp].core_wait, ms(9.0));
+    // #0's step waited for the core 0.5–4 ms and 8–9 ms and ran 4–8 and 9–15 ms; the
+    // client read it 15–15.5 ms.
+    let q = by_id(&r);
+    assert_eq!(q[0].split.core_wait, ms(4.5));
+    assert_eq!(q[0].split.cpu, ms(10.5));
 }
 
 #[test]

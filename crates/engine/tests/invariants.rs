@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 
 use loopsim_engine::export::result_json;
-use loopsim_engine::record::{LaneTotals, NO_REQUEST};
+use loopsim_engine::record::{LaneKind, LaneTotals, ACT_KERNEL, NO_REQUEST};
 use loopsim_engine::scenario::ServerKind;
 use loopsim_engine::time::to_ms;
 use loopsim_engine::{RunOptions, RunResult, Scenario, Simulation, Status, ThreadState};
@@ -254,6 +254,19 @@ fn ab_percentile(sorted: &[u64], permille: usize) -> f64 {
     to_ms(sorted[sorted.len() * permille / 1000])
 }
 
+/// The most intervals `[start, end)` that overlap at one instant.
+fn most_at_once(intervals: impl Iterator<Item = (u64, u64)>) -> usize {
+    let mut edges: Vec<(u64, i32)> = intervals.flat_map(|(a, b)| [(a, 1), (b, -1)]).collect();
+    // At one instant, ends before starts.
+    edges.sort_unstable();
+    let (mut now, mut most) = (0i32, 0i32);
+    for (_, d) in edges {
+        now += d;
+        most = most.max(now);
+    }
+    most as usize
+}
+
 fn check(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
     let cfg = s.server.resolve();
     let n = r.requests_sent;
@@ -369,6 +382,31 @@ fn check(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
     }
     prop_assert_eq!(&totals, &r.lane_totals);
     prop_assert_eq!(r.workers.len() as u32, cfg.workers);
+
+    // A core runs one thread at a time: never more threads running than cores (the others
+    // wait for a core). With the GIL, one thread per process holds it, running or waiting for
+    // a core (a server cost's system calls run without it).
+    let running = r.segments.iter().filter(|g| g.state == ThreadState::Cpu);
+    let most = most_at_once(running.map(|g| (g.start, g.end)));
+    prop_assert!(
+        most <= cfg.cores as usize,
+        "{} threads on {} cores",
+        most,
+        cfg.cores
+    );
+    if cfg.gil {
+        for w in 0..cfg.workers {
+            let holding = r.segments.iter().filter(|g| {
+                let lane = &r.lanes[g.lane as usize];
+                lane.worker == w
+                    && !matches!(lane.kind, LaneKind::ProcessPool | LaneKind::Client)
+                    && matches!(g.state, ThreadState::Cpu | ThreadState::CoreWait)
+                    && g.activity != ACT_KERNEL
+            });
+            let most = most_at_once(holding.map(|g| (g.start, g.end)));
+            prop_assert!(most <= 1, "{} threads of worker {} hold its GIL", most, w);
+        }
+    }
 
     // Percentiles as ab computes them, from the completed requests' latencies.
     let mut lat: Vec<u64> = r

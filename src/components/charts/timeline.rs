@@ -552,7 +552,8 @@ pub fn Timeline(props: &TimelineProps) -> Html {
                 { "Drag to pan, scroll to zoom. Keyboard: arrow keys move between segments, Enter selects the request, + and − zoom, Escape clears the selection." }
             </p>
             { legend("Timeline legend", vec![
-                LegendItem::new(Swatch::Box, "seg-swatch seg-cpu", "running Python (CPU, holds the GIL; or waiting for its turn on a busy core)"),
+                LegendItem::new(Swatch::Box, "seg-swatch seg-cpu", "running on a core (CPU)"),
+                LegendItem::new(Swatch::Box, "seg-swatch seg-core_wait", "waiting for its turn on a busy core"),
                 LegendItem::new(Swatch::Box, "seg-swatch seg-gil_wait", "waiting for the GIL"),
                 LegendItem::new(Swatch::Box, "seg-swatch seg-blocked", "blocked in a call"),
                 LegendItem::new(Swatch::Box, "seg-swatch seg-wait", "waiting for a pool or process"),
@@ -584,6 +585,7 @@ fn state_class(s: ThreadState) -> &'static str {
     match s {
         ThreadState::Cpu => "seg seg-cpu",
         ThreadState::GilWait => "seg seg-gil_wait",
+        ThreadState::CoreWait => "seg seg-core_wait",
         ThreadState::Blocked => "seg seg-blocked",
         ThreadState::Wait => "seg seg-wait",
         ThreadState::Idle => "seg seg-idle",
