@@ -20,6 +20,7 @@
 //! | `pool_threads_busy` | waitress / gthread: all threads busy and a task queue | warning |
 //! | `sync_workers_busy` | gunicorn sync: requests ≥ 30 % of their time queued | warning |
 //! | `idle_cores` | fewer workers than cores, each worker's GIL (or loop) ≥ 60 % busy, cores ≤ 75 % | warning |
+//! | `cores_busy` | requests waited ≥ 50 ms in all and ≥ 10 % of their time for a core | problem if ≥ 25 %, else warning |
 //! | `client_timeouts`, `connect_failures` | failed requests by reason | problem |
 //! | `gc_pauses` | the collector is modelled and collected | warning if a full collection ran, else info |
 //! | `background_tasks` | background tasks ran (from the timeline) | info |
@@ -78,6 +79,8 @@ pub mod ids {
     pub const SYN_DROPS: &str = "syn_drops";
     /// Fewer worker processes than cores, and the workers were busy.
     pub const IDLE_CORES: &str = "idle_cores";
+    /// Runnable threads waited for their turn on busy cores.
+    pub const CORES_BUSY: &str = "cores_busy";
     /// Requests failed: the client's timeout expired.
     pub const CLIENT_TIMEOUTS: &str = "client_timeouts";
     /// Requests failed: the connection was never accepted.
@@ -113,6 +116,7 @@ pub fn advise(r: &RunResult) -> Vec<Finding> {
     a.pool_threads_busy(&mut out);
     a.sync_workers_busy(&mut out);
     a.idle_cores(&mut out);
+    a.cores_busy(&mut out);
     a.client_timeouts(&mut out);
     a.connect_failures(&mut out);
     a.gc_pauses(&mut out);
@@ -827,6 +831,94 @@ impl<'a> Run<'a> {
         });
     }
 
+    fn cores_busy(&self, out: &mut Vec<Finding>) {
+        let wait: Nanos = self.r.requests.iter().map(|q| q.split.core_wait).sum();
+        let total: Nanos = self.r.requests.iter().map(|q| q.latency()).sum();
+        let share = wait as f64 / total.max(1) as f64;
+        if wait < from_ms(50.0) || share < 0.1 {
+            return;
+        }
+        let k = self.cfg.cores;
+        let cores = if k == 1 {
+            "1 core".to_string()
+        } else {
+            format!("{k} cores")
+        };
+        let title = match self.most_wanting_a_core() {
+            Some(n) => format!(
+                "Requests spent {} of their time waiting for a core: up to {n} threads wanted {cores}",
+                fmt_percent(share)
+            ),
+            None => format!(
+                "Requests spent {} of their time waiting for a core ({cores})",
+                fmt_percent(share)
+            ),
+        };
+        // The load generator's own CPU, when it runs on these cores.
+        let client: Nanos = self
+            .r
+            .lanes
+            .iter()
+            .zip(&self.r.lane_totals)
+            .filter(|(l, _)| l.kind == LaneKind::Client)
+            .map(|(_, t)| t.cpu)
+            .sum();
+        let client_share = client as f64 / (self.span * k as f64);
+        let mut detail = format!(
+            "Linux runs one thread at a time on a core. A runnable thread (holding its GIL, if it has one) waits for its turn, and a turn lasts until the scheduler tick after the running thread's slice (ticks every 4 ms). The cores were {} busy. Taking turns adds no capacity: it only moves time from one request to another.",
+            fmt_percent(self.r.summary.cores_utilisation),
+        );
+        if client > 0 {
+            detail.push_str(&format!(
+                " The load generator ran on these cores too: {} of their time.",
+                fmt_percent(client_share)
+            ));
+        }
+        let fix = if client_share >= 0.1 {
+            "Run the load generator on another machine, or give this one more cores.".to_string()
+        } else if self.cfg.workers > k {
+            format!(
+                "Run at most one CPU-busy worker per core ({}), or give the machine more cores.",
+                self.workers_flag(k)
+            )
+        } else {
+            format!("More CPU-bound threads or processes than cores only take turns: keep them to {k}, or give the machine more cores.")
+        };
+        out.push(Finding {
+            id: ids::CORES_BUSY.to_string(),
+            severity: if share >= 0.25 {
+                Severity::Problem
+            } else {
+                Severity::Warning
+            },
+            title,
+            detail,
+            fix: Some(fix),
+        });
+    }
+
+    /// The most threads running or waiting for a core at one instant (from the timeline).
+    fn most_wanting_a_core(&self) -> Option<usize> {
+        if self.r.segments_dropped > 0 || self.r.segments.is_empty() {
+            return None;
+        }
+        let mut edges: Vec<(Nanos, i32)> = self
+            .r
+            .segments
+            .iter()
+            .filter(|g| matches!(g.state, ThreadState::Cpu | ThreadState::CoreWait))
+            .flat_map(|g| [(g.start, 1), (g.end, -1)])
+            .collect();
+        // At one instant, ends before starts.
+        edges.sort_unstable();
+        let (mut now, mut most) = (0i32, 0i32);
+        for (_, d) in edges {
+            now += d;
+            most = most.max(now);
+        }
+        Some(most as usize)
+    }
+
     // ---- (g) failures ----
 
     fn worker_killed(&self, out: &mut Vec<Finding>) {
@@ -1129,10 +1221,15 @@ impl<'a> Run<'a> {
                 "The workers mostly waited in blocking calls: use threads (`gunicorn -w {w} -k gthread --threads 8 app:app`) or more workers (`-w {}`).",
                 w * 2
             )
-        } else {
+        } else if w < self.cfg.cores {
             format!(
                 "The workers were busy running Python: add workers up to the number of cores ({}).",
-                self.workers_flag(self.cfg.cores.max(w + 1))
+                self.workers_flag(self.cfg.cores)
+            )
+        } else {
+            format!(
+                "The workers were busy running Python, already at least one per core ({}): more would only take turns on the cores. Only less CPU per request, or more cores, would go faster.",
+                self.cfg.cores
             )
         };
         out.push(Finding {

@@ -160,6 +160,76 @@ fn seed_def_cpu_bound_is_serialised_by_the_gil() {
     let fs = advise(&loopsim_engine::run(&s).unwrap());
     check_shape(&fs);
     assert!(!has(&fs, ids::GIL_CONTENTION), "{}", show(&fs));
+    assert!(
+        !has(&fs, ids::CORES_BUSY),
+        "4 cores for 2 threads: {}",
+        show(&fs)
+    );
+
+    // Free-threaded on one core, the two threads take turns: each request waits 10 s of its
+    // 20 s for the core.
+    s.server.cores = Some(1);
+    let fs = advise(&loopsim_engine::run(&s).unwrap());
+    check_shape(&fs);
+    let f = get(&fs, ids::CORES_BUSY);
+    assert_eq!(f.severity, Severity::Problem);
+    assert_eq!(
+        f.title,
+        "Requests spent 50 % of their time waiting for a core: up to 2 threads wanted 1 core"
+    );
+    assert!(
+        f.detail.contains("The cores were 100 % busy"),
+        "{}",
+        f.detail
+    );
+    assert!(!f.detail.contains("load generator"), "{}", f.detail);
+    assert!(f.fix.as_deref().unwrap().contains("keep them to 1"));
+}
+
+#[test]
+fn more_busy_workers_than_cores_take_turns() {
+    // gunicorn sync, 4 workers on 2 cores, 100 ms of CPU per request, a burst of 4: two
+    // requests run at a time in turns of a tick, the others wait for a core.
+    let v = json!({"version": 1,
+        "server": {"kind": "gunicorn_sync", "workers": 4, "cores": 2},
+        "handler": {"route": "def", "steps": [{"kind": "cpu", "duration": constant(100.0)}]},
+        "load": {"kind": "burst", "clients": 4}});
+    let fs = advise(&run_json(v.clone()));
+    check_shape(&fs);
+    let f = get(&fs, ids::CORES_BUSY);
+    assert!(
+        f.title.ends_with("up to 4 threads wanted 2 cores"),
+        "{}",
+        f.title
+    );
+    let share = percent_after(&f.title, "Requests spent");
+    assert!((45.0..=50.0).contains(&share), "{share}");
+    assert!(f
+        .fix
+        .as_deref()
+        .unwrap()
+        .contains("`gunicorn -w 2 app:app`"));
+    // With 4 cores nobody waits.
+    let mut v4 = v.clone();
+    v4["server"]["cores"] = json!(4);
+    assert!(!has(&advise(&run_json(v4)), ids::CORES_BUSY));
+
+    // Under ab -c 20 the sync workers' queue fills: with 1 worker on 2 cores, add one; with
+    // 4 on 2 cores, more would only take turns.
+    let mut ab = v;
+    ab["load"] = json!({"kind": "closed", "requests": 100, "concurrency": 20});
+    ab["server"]["workers"] = json!(1);
+    let fs = advise(&run_json(ab.clone()));
+    let fix = get(&fs, ids::SYNC_WORKERS_BUSY).fix.clone().unwrap();
+    assert!(
+        fix.contains("add workers up to the number of cores (`gunicorn -w 2 app:app`)"),
+        "{fix}"
+    );
+    ab["server"]["workers"] = json!(4);
+    let fs = advise(&run_json(ab));
+    let fix = get(&fs, ids::SYNC_WORKERS_BUSY).fix.clone().unwrap();
+    assert!(fix.contains("already at least one per core (2)"), "{fix}");
+    assert!(has(&fs, ids::CORES_BUSY), "{}", show(&fs));
 }
 
 #[test]
