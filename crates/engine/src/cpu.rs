@@ -129,12 +129,10 @@ pub(crate) struct Cores {
     noise: Option<SpeedNoise>,
     /// Whether any core's speed may differ from 1 (otherwise the hot paths skip speeds).
     varies: bool,
-    /// What the simulation was last told (`turns`): per core the thread running on it, per
-    /// thread whether it runs (a job starts as running); and the threads whose job started
-    /// since.
-    shown_runner: Vec<u32>,
+    /// What the simulation was last told (`turns`): per thread whether it runs (a job starts
+    /// as running); and the threads that may have got or lost a core since.
     shown_on: Vec<bool>,
-    started: Vec<u32>,
+    touched: Vec<u32>,
 }
 
 impl Cores {
@@ -176,9 +174,8 @@ impl Cores {
             scheduled: None,
             varies: noise.is_some(),
             noise,
-            shown_runner: vec![NO_CORE; k.max(1) as usize],
             shown_on: Vec::new(),
-            started: Vec::new(),
+            touched: Vec::new(),
         }
     }
 
@@ -303,17 +300,16 @@ impl Cores {
         }
     }
 
-    /// A job starts for `thread`: the simulation shows it running until `turns` says otherwise.
+    /// A job starts for `thread`: the simulation shows it running until `turns` says otherwise
+    /// (where it has to wait, its placing touches it).
     fn started(&mut self, thread: u32) {
         self.shown_on[thread as usize] = true;
-        self.started.push(thread);
     }
 
-    /// The thread core `c` runs: the priority job if it is there, else the front of its queue.
-    fn runner(&self, c: usize) -> Option<u32> {
-        match self.prio {
-            Some((t, _, pc)) if pc == c => Some(t),
-            _ => self.cores[c].queue.front().copied(),
+    /// The job at the front of core `c`'s queue may have got or lost the core.
+    fn touch_front(&mut self, c: usize) {
+        if let Some(&t) = self.cores[c].queue.front() {
+            self.touched.push(t);
         }
     }
 
@@ -328,22 +324,14 @@ impl Cores {
     /// The threads with a job whose turn began or ended since the last call (or whose job
     /// started waiting), each with whether it now runs: `(thread, runs)`. The simulation calls
     /// this after every change at an instant (after `next_finish`, which balances), so it can
-    /// show a thread waiting for a core apart from one running.
+    /// show a thread waiting for a core apart from one running. Only the threads touched since
+    /// are looked at: a job starts behind others or beside the priority job; a turn starts
+    /// (`start_turn`: the front job) or ends (`rotate`: the job sent back); a thread going on
+    /// in its turn sends back the job that had got the core; the priority job comes or goes
+    /// (the front job of its core).
     pub fn turns(&mut self, out: &mut Vec<(u32, bool)>) {
-        for c in 0..self.cores.len() {
-            let now = self.runner(c).unwrap_or(NO_CORE);
-            let before = std::mem::replace(&mut self.shown_runner[c], now);
-            if now != before {
-                if before != NO_CORE {
-                    self.started.push(before);
-                }
-                if now != NO_CORE {
-                    self.started.push(now);
-                }
-            }
-        }
-        for i in 0..self.started.len() {
-            let t = self.started[i];
+        for i in 0..self.touched.len() {
+            let t = self.touched[i];
             if !self.running[t as usize] {
                 continue;
             }
@@ -353,7 +341,7 @@ impl Cores {
                 out.push((t, on));
             }
         }
-        self.started.clear();
+        self.touched.clear();
     }
 
     /// The core a thread becoming runnable goes to.
@@ -384,6 +372,7 @@ impl Cores {
     /// The job at the front of core `c` gets it at `at`: its turn runs its slice and, while
     /// others wait, until the next tick.
     fn start_turn(&mut self, c: usize, at: Nanos) {
+        self.touch_front(c);
         let end = self.tick_at_or_after(at + self.slice);
         let core = &mut self.cores[c];
         core.picked = at;
@@ -395,6 +384,7 @@ impl Cores {
         let q = &mut self.cores[c].queue;
         if let Some(t) = q.pop_front() {
             q.push_back(t);
+            self.touched.push(t);
         }
         self.start_turn(c, at);
     }
@@ -406,6 +396,9 @@ impl Cores {
         self.cores[c].queue.push_back(thread);
         if self.cores[c].queue.len() == 1 {
             self.start_turn(c, now);
+        } else {
+            // It waits behind the running job.
+            self.touched.push(thread);
         }
         self.jobs += 1;
         self.moved = true;
@@ -427,6 +420,11 @@ impl Cores {
             let c = self.core[t] as usize;
             self.jobs += 1;
             self.moved = true;
+            self.touch_front(c);
+            if self.prio_on(c) {
+                // The priority job runs: it waits.
+                self.touched.push(thread);
+            }
             let core = &mut self.cores[c];
             core.queue.push_front(thread);
             match core.ended {
@@ -477,13 +475,15 @@ impl Cores {
             now + round_ns(work as f64 / self.cores[c].speed)
         };
         self.prio = Some((thread, end, c));
+        self.touch_front(c);
         self.jobs += 1;
         self.moved = true;
     }
 
     /// The priority job is off the cores (done, or `left` of it undone); returns its thread.
     fn end_prio(&mut self, left: Nanos) -> u32 {
-        let (t, _, _) = self.prio.take().expect("a priority job runs");
+        let (t, _, c) = self.prio.take().expect("a priority job runs");
+        self.touch_front(c);
         self.jobs -= 1;
         self.moved = true;
         let i = t as usize;

@@ -394,6 +394,17 @@ fn check(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
         most,
         cfg.cores
     );
+    // And every core running a job shows it: at constant speed (time = work), the time lanes
+    // spent running is the CPU work the cores delivered.
+    if cfg.cpu_speed.is_none() {
+        let ran: u64 = r.lane_totals.iter().map(|t| t.cpu).sum();
+        prop_assert!(
+            (to_ms(ran) - sm.cpu_delivered_ms).abs() <= 1e-3,
+            "lanes ran {} ms, the cores delivered {} ms",
+            to_ms(ran),
+            sm.cpu_delivered_ms
+        );
+    }
     if cfg.gil {
         for w in 0..cfg.workers {
             let holding = r.segments.iter().filter(|g| {
