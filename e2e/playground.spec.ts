@@ -255,6 +255,8 @@ test.describe('the playground', () => {
     // 10 s of CPU each on one core: both end at ≈ 20 s, half of it waiting for the core.
     await expect(page.getByTestId('kpi-max').locator('dd')).toHaveText(/^20(\.00\d)? s$/, { timeout: 20_000 });
     await expect(page.getByTestId('kpi-p50').locator('dd')).toHaveText(/^20(\.00\d)? s$/);
+    // The report adds it up over the requests.
+    await expect(page.getByTestId('ab-report')).toContainText(/waiting for a core:\s+10000\.\d{3}\s+50\.0 %/);
     await openTab(page, 'Latency');
     // The two points overlap: the one drawn last is on top.
     await page.getByTestId('latency-chart').locator('[data-request-id]').last().click();

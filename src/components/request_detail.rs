@@ -30,15 +30,7 @@ pub fn RequestDetail(p: &RequestDetailProps) -> Html {
         .and_then(|l| p.view.lanes.get(l as usize))
         .map(|l| l.name.clone())
         .unwrap_or_else(|| "—".into());
-    let split = [
-        ("connecting", r.split.connecting),
-        ("queued", r.split.queued),
-        ("CPU", r.split.cpu),
-        ("waiting for the GIL", r.split.gil_wait),
-        ("waiting for a core", r.split.core_wait),
-        ("blocked", r.split.blocked),
-        ("awaiting", r.split.awaiting),
-    ];
+    let split = r.split.parts();
     let total = r.latency().max(1) as f64;
     html! {
         <div class="request-detail" data-testid="request-detail" aria-live="polite">

@@ -64,6 +64,30 @@ pub struct TimeSplit {
 }
 
 impl TimeSplit {
+    /// Adds `other`'s times to these.
+    pub fn add(&mut self, other: &TimeSplit) {
+        self.connecting += other.connecting;
+        self.queued += other.queued;
+        self.cpu += other.cpu;
+        self.gil_wait += other.gil_wait;
+        self.core_wait += other.core_wait;
+        self.blocked += other.blocked;
+        self.awaiting += other.awaiting;
+    }
+
+    /// The parts with their names, in the order a request meets them.
+    pub fn parts(&self) -> [(&'static str, Nanos); 7] {
+        [
+            ("connecting", self.connecting),
+            ("queued", self.queued),
+            ("CPU", self.cpu),
+            ("waiting for a core", self.core_wait),
+            ("waiting for the GIL", self.gil_wait),
+            ("blocked", self.blocked),
+            ("awaiting", self.awaiting),
+        ]
+    }
+
     pub fn total(&self) -> Nanos {
         self.connecting
             + self.queued

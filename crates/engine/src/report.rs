@@ -169,5 +169,22 @@ pub fn ab_report(r: &RunResult) -> String {
             crate::summary::HISTOGRAM_RELATIVE_ERROR * 100.0
         );
     }
+    // Not in ab: where the completed requests' time went (loopsim sees inside the server).
+    let total = s.time_split_ns.total().max(1) as f64;
+    let _ = writeln!(
+        o,
+        "\nWhere the time went (mean per completed request, ms; share of the total)"
+    );
+    for (name, ns) in s.time_split_ns.parts() {
+        if ns > 0 {
+            let _ = writeln!(
+                o,
+                "  {:<20}{:>10.3}  {:>5.1} %",
+                format!("{name}:"),
+                ns as f64 / 1e6 / done,
+                ns as f64 / total * 100.0
+            );
+        }
+    }
     o
 }

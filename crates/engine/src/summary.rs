@@ -362,6 +362,10 @@ pub struct Summary {
     /// Time-averaged number of requests in the system (sent, not yet answered), over the
     /// makespan; with `rps` and `mean_ms` it checks Little's law.
     pub mean_in_system: f64,
+    /// Where the completed requests' time went, summed over them (ns): its total is the sum
+    /// of their latencies.
+    #[serde(default)]
+    pub time_split_ns: crate::record::TimeSplit,
 }
 
 /// Streaming statistics over finished requests.
@@ -372,6 +376,8 @@ pub(crate) struct StatsCollector {
     pub processing: Quantiles,
     pub waiting: Quantiles,
     pub failed: [u64; 4],
+    /// The completed requests' time splits, summed.
+    pub split: crate::record::TimeSplit,
     pub first_sent: Option<Nanos>,
     pub last_finished: Nanos,
     /// Integral over time of the number of requests in the system, and its bookkeeping.
@@ -420,6 +426,7 @@ impl StatsCollector {
                 self.connect.add(connect);
                 self.processing.add(total - connect);
                 self.waiting.add(r.finished - connected);
+                self.split.add(&r.split);
             }
             Status::ClientTimeout => self.failed[0] += 1,
             Status::ConnectFailed => self.failed[1] += 1,
@@ -471,6 +478,7 @@ impl StatsCollector {
             waiting: ColumnStats::of(&mut self.waiting),
             total: ColumnStats::of(q),
             mean_in_system: self.mean_in_system(),
+            time_split_ns: self.split,
             ..Summary::default()
         }
     }

@@ -447,6 +447,8 @@ fn check(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
         let mean = lat.iter().sum::<u64>() as f64 / lat.len() as f64 / 1e6;
         prop_assert!((sm.mean_ms - mean).abs() <= 1e-9 * mean.max(1.0));
     }
+    // The summary's time split adds up the completed requests' latencies.
+    prop_assert_eq!(sm.time_split_ns.total(), lat.iter().sum::<u64>());
     // Time-averaged requests in system × makespan = total time spent in the system: with no
     // failures, that is Little's law with the measured throughput.
     if sm.failed == 0 && sm.completed > 0 && sm.makespan_ms > 0.0 {

@@ -75,3 +75,51 @@ fn a_phase_out_of_range_is_refused_with_its_path() {
         );
     }
 }
+
+#[test]
+fn a_thread_waiting_for_its_turn_is_shown_waiting_for_a_core() {
+    // As above with ticks at 0, 4, 8 … ms: #0 runs 0–4, 8–12 and 16–18 and waits 4–8 and
+    // 12–16; #1 waits 0–4, 8–12 and 16–18 and runs 4–8, 12–16 and 18–20.
+    use loopsim_engine::ThreadState::{CoreWait, Cpu};
+    let r = run(two_cpu_bound(Some(0.0), 1));
+    let stretches = |id: u32| -> Vec<(_, f64, f64)> {
+        request_segments(&r, id)
+            .iter()
+            .map(|g| (g.state, g.start as f64 / 1e6, g.end as f64 / 1e6))
+            .collect()
+    };
+    assert_eq!(
+        stretches(0),
+        vec![
+            (Cpu, 0.0, 4.0),
+            (CoreWait, 4.0, 8.0),
+            (Cpu, 8.0, 12.0),
+            (CoreWait, 12.0, 16.0),
+            (Cpu, 16.0, 18.0)
+        ]
+    );
+    assert_eq!(
+        stretches(1),
+        vec![
+            (CoreWait, 0.0, 4.0),
+            (Cpu, 4.0, 8.0),
+            (CoreWait, 8.0, 12.0),
+            (Cpu, 12.0, 16.0),
+            (CoreWait, 16.0, 18.0),
+            (Cpu, 18.0, 20.0)
+        ]
+    );
+    let q = by_id(&r);
+    assert_eq!((q[0].split.cpu, q[0].split.core_wait), (ms(10.0), ms(8.0)));
+    assert_eq!((q[1].split.cpu, q[1].split.core_wait), (ms(10.0), ms(10.0)));
+    // The report adds up where the time went: per request 10 ms running and 9 ms waiting.
+    let text = loopsim_engine::report::ab_report(&r);
+    assert!(
+        text.ends_with(
+            "Where the time went (mean per completed request, ms; share of the total)\n  \
+             CPU:                    10.000   52.6 %\n  \
+             waiting for a core:      9.000   47.4 %\n"
+        ),
+        "{text}"
+    );
+}
