@@ -718,9 +718,10 @@ mod tests {
 
     #[test]
     fn the_simulation_is_told_who_waits_for_a_core() {
-        // 1 core, ticks at 0, 4, 8 ms. Job 0 (10 ms) from 0 runs; job 1 (1 ms) wakes at 0.5 ms,
-        // within job 0's slice, and waits; at the 4 ms tick they swap; job 1 ends at 5 ms and job 0 runs again. A
-        // priority job at 6 ms pauses job 0 until it ends at 6.5 ms.
+        // 1 core, ticks at 0, 4, 8 ms. Job 0 (10 ms) from 0 runs; job 1 (1 ms) wakes at
+        // 0.5 ms, within job 0's slice, and waits; at the 4 ms tick they swap; job 1 ends at
+        // 5 ms and job 0 runs again. A priority job at 6 ms pauses job 0 until it ends at
+        // 6.5 ms.
         let mut c = Cores::new(1, 0, None);
         c.add(0, 0, 10 * MS);
         assert_eq!(turns_at(&mut c, 0), vec![], "a job starts shown as running");
