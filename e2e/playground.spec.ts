@@ -270,6 +270,8 @@ test.describe('the playground', () => {
     for (const lane of ['w0 thread 0', 'w0 thread 1']) {
       await expect(timeline.locator(`[data-lane="${lane}"] [data-state="core_wait"]`).first()).toBeAttached();
     }
+    await openTab(page, 'Advice');
+    await expect(page.locator('[data-finding="cores_busy"]')).toContainText('Requests spent 50 % of their time waiting for a core: up to 2 threads wanted 1 core');
     // With the GIL back, the threads wait for it instead (one holds it at a time).
     await openTab(page, 'Report');
     await page.locator('#f-gil').check();
