@@ -35,7 +35,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::{LaneKind, LoopStats, Origin, ThreadState, TimeSplit, ACT_FIRST_STEP};
+use crate::record::{
+    most_at_once, LaneKind, LaneTotals, LoopStats, Origin, ThreadState, TimeSplit, ACT_FIRST_STEP,
+};
 use crate::scenario::{
     Offload, Route, Runtime, Scenario, ServerConfig, ServerKind, Step, StepKind,
 };
@@ -790,14 +792,7 @@ impl<'a> Run<'a> {
             }
             held as f64 / (self.span * w as f64)
         } else if self.cfg.runtime == Runtime::EventLoop {
-            let cpu: Nanos = self
-                .r
-                .lanes
-                .iter()
-                .zip(&self.r.lane_totals)
-                .filter(|(l, _)| l.kind == LaneKind::EventLoop)
-                .map(|(_, t)| t.cpu)
-                .sum();
+            let cpu = self.lanes_total(LaneKind::EventLoop, |t| t.cpu);
             if cpu < from_ms(50.0) {
                 return;
             }
@@ -855,14 +850,7 @@ impl<'a> Run<'a> {
             ),
         };
         // The load generator's own CPU, when it runs on these cores.
-        let client: Nanos = self
-            .r
-            .lanes
-            .iter()
-            .zip(&self.r.lane_totals)
-            .filter(|(l, _)| l.kind == LaneKind::Client)
-            .map(|(_, t)| t.cpu)
-            .sum();
+        let client = self.lanes_total(LaneKind::Client, |t| t.cpu);
         let client_share = client as f64 / (self.span * k as f64);
         let mut detail = format!(
             "Linux runs one thread at a time on a core. A runnable thread (holding its GIL, if it has one) waits for its turn, and a turn lasts until the scheduler tick after the running thread's slice (ticks every 4 ms). The cores were {} busy. Taking turns adds no capacity: it only moves time from one request to another.",
@@ -902,21 +890,24 @@ impl<'a> Run<'a> {
         if self.r.segments_dropped > 0 || self.r.segments.is_empty() {
             return None;
         }
-        let mut edges: Vec<(Nanos, i32)> = self
-            .r
-            .segments
+        Some(most_at_once(
+            self.r
+                .segments
+                .iter()
+                .filter(|g| matches!(g.state, ThreadState::Cpu | ThreadState::CoreWait))
+                .map(|g| (g.start, g.end)),
+        ))
+    }
+
+    /// A time total (`f` of their totals) over the lanes of one kind.
+    fn lanes_total(&self, kind: LaneKind, f: impl Fn(&LaneTotals) -> Nanos) -> Nanos {
+        self.r
+            .lanes
             .iter()
-            .filter(|g| matches!(g.state, ThreadState::Cpu | ThreadState::CoreWait))
-            .flat_map(|g| [(g.start, 1), (g.end, -1)])
-            .collect();
-        // At one instant, ends before starts.
-        edges.sort_unstable();
-        let (mut now, mut most) = (0i32, 0i32);
-        for (_, d) in edges {
-            now += d;
-            most = most.max(now);
-        }
-        Some(most as usize)
+            .zip(&self.r.lane_totals)
+            .filter(|(l, _)| l.kind == kind)
+            .map(|(_, t)| f(t))
+            .sum()
     }
 
     // ---- (g) failures ----
@@ -1338,14 +1329,7 @@ impl<'a> Run<'a> {
                 rps
             )
         } else if self.loops > 0 {
-            let busy: Nanos = self
-                .r
-                .lanes
-                .iter()
-                .zip(&self.r.lane_totals)
-                .filter(|(l, _)| l.kind == LaneKind::EventLoop)
-                .map(|(_, t)| t.busy())
-                .sum();
+            let busy = self.lanes_total(LaneKind::EventLoop, LaneTotals::busy);
             let free = 1.0 - (busy as f64 / (self.span * self.loops as f64)).min(1.0);
             format!(
                 "No bottleneck: {} free {} of the time{overlap}",

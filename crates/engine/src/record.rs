@@ -287,6 +287,20 @@ impl LaneTotals {
     }
 }
 
+/// The most intervals `[start, end)` that overlap at one instant (e.g. threads wanting a
+/// core, from their timeline segments).
+pub fn most_at_once(intervals: impl Iterator<Item = (Nanos, Nanos)>) -> usize {
+    let mut edges: Vec<(Nanos, i32)> = intervals.flat_map(|(a, b)| [(a, 1), (b, -1)]).collect();
+    // At one instant, ends before starts.
+    edges.sort_unstable();
+    let (mut now, mut most) = (0i32, 0i32);
+    for (_, d) in edges {
+        now += d;
+        most = most.max(now);
+    }
+    most as usize
+}
+
 /// One worker process's counters.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkerStats {
@@ -347,4 +361,17 @@ pub struct LoopStats {
     /// Time the loop thread ran CPU or waited for a core to run it (the loop was held
     /// either way), per activity, largest first.
     pub cpu_by: Vec<(u16, Nanos)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_that_touch_do_not_overlap() {
+        assert_eq!(most_at_once([(0, 1), (1, 2)].into_iter()), 1);
+        assert_eq!(most_at_once([(0, 3), (1, 2), (2, 4)].into_iter()), 2);
+        assert_eq!(most_at_once([(0, 5), (1, 4), (2, 3)].into_iter()), 3);
+        assert_eq!(most_at_once(std::iter::empty()), 0);
+    }
 }

@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 
 use loopsim_engine::export::result_json;
-use loopsim_engine::record::{LaneKind, LaneTotals, ACT_KERNEL, NO_REQUEST};
+use loopsim_engine::record::{most_at_once, LaneKind, LaneTotals, ACT_KERNEL, NO_REQUEST};
 use loopsim_engine::scenario::ServerKind;
 use loopsim_engine::time::to_ms;
 use loopsim_engine::{RunOptions, RunResult, Scenario, Simulation, Status, ThreadState};
@@ -252,19 +252,6 @@ fn ab_percentile(sorted: &[u64], permille: usize) -> f64 {
         return to_ms(*sorted.last().unwrap());
     }
     to_ms(sorted[sorted.len() * permille / 1000])
-}
-
-/// The most intervals `[start, end)` that overlap at one instant.
-fn most_at_once(intervals: impl Iterator<Item = (u64, u64)>) -> usize {
-    let mut edges: Vec<(u64, i32)> = intervals.flat_map(|(a, b)| [(a, 1), (b, -1)]).collect();
-    // At one instant, ends before starts.
-    edges.sort_unstable();
-    let (mut now, mut most) = (0i32, 0i32);
-    for (_, d) in edges {
-        now += d;
-        most = most.max(now);
-    }
-    most as usize
 }
 
 fn check(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
