@@ -20,7 +20,7 @@
 //! | `pool_threads_busy` | waitress / gthread: all threads busy and a task queue | warning |
 //! | `sync_workers_busy` | gunicorn sync: requests ≥ 30 % of their time queued | warning |
 //! | `idle_cores` | fewer workers than cores, each worker's GIL (or loop) ≥ 60 % busy, cores ≤ 75 % | warning |
-//! | `cores_busy` | requests waited ≥ 50 ms in all and ≥ 10 % of their time for a core | problem if ≥ 25 %, else warning |
+//! | `cores_busy` | completed requests waited ≥ 50 ms in all and ≥ 10 % of their time for a core (`summary.time_split_ns`) | problem if ≥ 25 %, else warning |
 //! | `client_timeouts`, `connect_failures` | failed requests by reason | problem |
 //! | `gc_pauses` | the collector is modelled and collected | warning if a full collection ran, else info |
 //! | `background_tasks` | background tasks ran (from the timeline) | info |
@@ -827,9 +827,10 @@ impl<'a> Run<'a> {
     }
 
     fn cores_busy(&self, out: &mut Vec<Finding>) {
-        let wait: Nanos = self.r.requests.iter().map(|q| q.split.core_wait).sum();
-        let total: Nanos = self.r.requests.iter().map(|q| q.latency()).sum();
-        let share = wait as f64 / total.max(1) as f64;
+        // Over every completed request, kept or not (the summary's streamed split).
+        let split = &self.r.summary.time_split_ns;
+        let wait = split.core_wait;
+        let share = wait as f64 / split.total().max(1) as f64;
         if wait < from_ms(50.0) || share < 0.1 {
             return;
         }

@@ -209,6 +209,22 @@ fn more_busy_workers_than_cores_take_turns() {
         .as_deref()
         .unwrap()
         .contains("`gunicorn -w 2 app:app`"));
+    // Without records or timeline, from the summary: the same share, without the count.
+    let opts = loopsim_engine::RunOptions {
+        keep_requests: Some(0),
+        segment_window: None,
+        max_segments: 0,
+        keep_logs: false,
+    };
+    let s = Scenario::from_json(&v.to_string()).unwrap();
+    let mut sim = loopsim_engine::Simulation::new(&s, opts).unwrap();
+    while !sim.step(1 << 16) {}
+    let bare = get(&advise(&sim.finish()), ids::CORES_BUSY).clone();
+    assert_eq!(
+        bare.title,
+        f.title
+            .replace(": up to 4 threads wanted 2 cores", " (2 cores)")
+    );
     // With 4 cores nobody waits.
     let mut v4 = v.clone();
     v4["server"]["cores"] = json!(4);
