@@ -662,14 +662,18 @@ def measure_gc(srv, n=1000):
             "garbage_per_request": max(0, round(net / n)), "garbage_n": n, "garbage_collections": ran}
 
 
-def calibrate_server(kind, n=1000):
+def calibrate_server(kind, n=1000, loop_rate=None):
     """Hello world at c=CAL_C on one worker: the worker's CPU per request, ab's own CPU per
-    request, and ab's mean latency.
+    request, and ab's mean latency; with `loop_rate`, the machine's speed just before (the CPU
+    loop's rate over it), as every real run records it: a shared VM's slow spell during a
+    calibration shows here.
     For the ASGI servers also a `def` hello: the extra CPU is the threadpool round trip
     (`server.costs.to_thread_us`)."""
     tag = f"calibrate-{kind}"
     srv = Server(kind, workers=1, threads=4 if kind == "waitress" else None, tag=tag)
     try:
+        speed = (measure_cpu_speed(loop_rate, seconds=1.0)["rate"] / loop_rate
+                 if loop_rate else None)
         cpu_us, user_us, sys_us, lat, rps, argv, ab_us, rounds = measure_c1(srv, "/hello", n, tag)
         hello_def = measure_c1(srv, "/hello-def", n, tag) if kind in ASGI else None
         # No two requests cost the same: the spread of a lone hello world's latency (our
@@ -711,7 +715,7 @@ def calibrate_server(kind, n=1000):
     sys_share = sys_us / costs if costs > 0 else 0.0
     return {
         "kind": kind, "n": n, "cpu_us": cpu_us, "user_us": user_us, "sys_us": sys_us,
-        "latency_ms": lat, "rps": rps, "scale": scale, "rounds_us": rounds,
+        "latency_ms": lat, "rps": rps, "scale": scale, "rounds_us": rounds, "speed": speed,
         # ab's own CPU per request: loopsim runs it on the same cores (`load.client_cpu_us`).
         "client_cpu_us": round(ab_us, 1),
         "costs": {"accept_us": round(a, 1),
@@ -1368,17 +1372,20 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
       "`server.costs` and `handler.overhead` in the proportions of loopsim's defaults for the "
       "server kind (docs/scenario.md), every part scaled by the same factor. Three rounds of "
       "500 requests; the round with the median CPU per request counts (this VM's speed drifts "
-      "both ways; every round is listed). ab's own CPU per request in the same round (from "
+      "both ways; every round is listed, and the machine's speed just before, as for every "
+      "real run: a calibration in a slow spell makes every scenario on that server slower in "
+      "loopsim than in its runs). ab's own CPU per request in the same round (from "
       "`getrusage`) is passed to the ApacheBench scenarios as `load.client_cpu_us`: ab runs on "
       "the same two cores. The system time over the server costs (accept + set-up + parse + respond + "
       "spawn; the framework's overhead is Python) is listed as their system share; it is not "
       "passed as `server.costs.kernel_share` (the GIL-free part): see the GIL hand-off below.")
     w("")
-    w(f"| server | rounds (CPU / request) | CPU / request (user + system) | ab latency at c={CAL_C} | ab req/s at c={CAL_C} | ab CPU / request | × default | accept | set-up | parse | respond | spawn | system share | overhead |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    w(f"| server | machine speed just before | rounds (CPU / request) | CPU / request (user + system) | ab latency at c={CAL_C} | ab req/s at c={CAL_C} | ab CPU / request | × default | accept | set-up | parse | respond | spawn | system share | overhead |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for k, c in cal.items():
         cs = c["costs"]
-        w(f"| {k} | {', '.join(f'{x:.0f}' for x in c['rounds_us'])} µs | {c['cpu_us']:.0f} µs ({c['user_us']:.0f} + {c['sys_us']:.0f}) | "
+        speed = f"{c['speed']:.2f} ×" if c.get("speed") else "—"
+        w(f"| {k} | {speed} | {', '.join(f'{x:.0f}' for x in c['rounds_us'])} µs | {c['cpu_us']:.0f} µs ({c['user_us']:.0f} + {c['sys_us']:.0f}) | "
           f"{c['latency_ms']:.3f} ms | {c['rps']:.0f} | {c.get('client_cpu_us', 0):g} µs | {c['scale']:.2f} | {cs['accept_us']:g} µs | "
           f"{cs.get('setup_us', 0):g} µs | {cs['parse_us']:g} µs | {cs['respond_us']:g} µs | {cs['spawn_us']:g} µs | "
           f"{c.get('sys_share', 0):g} | {c['overhead_ms'] * 1000:g} µs |")
@@ -1586,6 +1593,9 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
         if "server_us_per_req" in c:
             w(f"| server CPU / request during the run | {c['server_us_per_req']:.0f} µs "
               f"({c['server_s'] / c['wall_s']:.2f} cores) | calibrated {cal[sc['kind']]['cpu_us']:.0f} µs | |")
+            if cal[sc["kind"]].get("speed"):
+                w(f"| machine speed just before the server's calibration (CPU loop vs calibration) | "
+                  f"{cal[sc['kind']]['speed']:.2f} × | | |")
             w(f"| client (ab) CPU / request | {c['client_us_per_req']:.0f} µs "
               f"({c['client_s'] / c['wall_s']:.2f} cores) | calibrated {cal[sc['kind']].get('client_cpu_us', 0):g} µs (`load.client_cpu_us`) | |")
             # A hello world under ab is bound by the server's CPU per request, which this VM's
@@ -1744,7 +1754,7 @@ def main():
     log(f"   GIL hand-off to a sleeping thread: {gil_wake[0]:.1f} µs wall, {gil_wake[1]:.1f} µs CPU")
     cal = {}
     for k in kinds:
-        c = calibrate_server(k, n=300 if a.smoke else 500)
+        c = calibrate_server(k, n=300 if a.smoke else 500, loop_rate=loop[0])
         wake = measure_idle_wake(k, c["costs"]["accept_us"])
         if wake:
             c["idle_wake"] = wake
