@@ -89,13 +89,7 @@ impl TimeSplit {
     }
 
     pub fn total(&self) -> Nanos {
-        self.connecting
-            + self.queued
-            + self.cpu
-            + self.gil_wait
-            + self.core_wait
-            + self.blocked
-            + self.awaiting
+        self.parts().iter().map(|&(_, ns)| ns).sum()
     }
 }
 

@@ -12,6 +12,13 @@ fn run_preset(name: &str) -> RunResult {
     loopsim_engine::run(&find(name).unwrap().scenario()).unwrap()
 }
 
+/// Runs `s` keeping only what `opts` says.
+fn run_with(s: &Scenario, opts: loopsim_engine::RunOptions) -> RunResult {
+    let mut sim = loopsim_engine::Simulation::new(s, opts).unwrap();
+    while !sim.step(1 << 16) {}
+    sim.finish()
+}
+
 fn run_json(v: Value) -> RunResult {
     let s = Scenario::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}\n{v:#}"));
     loopsim_engine::run(&s).unwrap()
@@ -217,9 +224,7 @@ fn more_busy_workers_than_cores_take_turns() {
         keep_logs: false,
     };
     let s = Scenario::from_json(&v.to_string()).unwrap();
-    let mut sim = loopsim_engine::Simulation::new(&s, opts).unwrap();
-    while !sim.step(1 << 16) {}
-    let bare = get(&advise(&sim.finish()), ids::CORES_BUSY).clone();
+    let bare = get(&advise(&run_with(&s, opts)), ids::CORES_BUSY).clone();
     assert_eq!(
         bare.title,
         f.title
@@ -579,11 +584,7 @@ fn partial_records_and_timeline() {
             max_segments: 50,
             keep_logs: false,
         };
-        let mut sim =
-            loopsim_engine::Simulation::new(&find(name).unwrap().scenario(), opts).unwrap();
-        while !sim.step(1 << 16) {}
-        let r = sim.finish();
-        let fs = advise(&r);
+        let fs = advise(&run_with(&find(name).unwrap().scenario(), opts));
         check_shape(&fs);
         for f in &full {
             if f.id != ids::BACKGROUND_TASKS {
@@ -591,17 +592,11 @@ fn partial_records_and_timeline() {
             }
         }
     }
-    let r = {
-        let opts = loopsim_engine::RunOptions {
-            keep_requests: Some(10),
-            ..Default::default()
-        };
-        let mut sim =
-            loopsim_engine::Simulation::new(&find("ab-flask-dev").unwrap().scenario(), opts)
-                .unwrap();
-        while !sim.step(1 << 16) {}
-        sim.finish()
+    let opts = loopsim_engine::RunOptions {
+        keep_requests: Some(10),
+        ..Default::default()
     };
+    let r = run_with(&find("ab-flask-dev").unwrap().scenario(), opts);
     let f = get(&advise(&r), ids::SYN_DROPS).clone();
     assert!(
         f.title
