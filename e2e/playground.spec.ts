@@ -244,6 +244,17 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
+  test("an asyncio accept callback's failing accept() is a cost of its own, checked, and not a threaded server's", async ({ page }) => {
+    const problems = watchForProblems(page);
+    // 100 ms for the accept() that ends each accept callback: the connections' set-up runs
+    // after it, so the slower tab ends at least 100 ms later.
+    const { before, slowest } = await slowestWithCost(page, 'fastapi-async-time-sleep', 'accept_call_us', 100_000);
+    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 99);
+    await page.locator('#f-kind').selectOption('waitress');
+    await expect(page.locator('#f-cost-accept_call_us')).toHaveCount(0);
+    expect(problems).toEqual([]);
+  });
+
   test('free-threaded on one core: the two threads take turns, and the wait for the core is shown apart', async ({ page }) => {
     const problems = watchForProblems(page);
     await loadPreset(page, 'fastapi-def-cpu-bound');

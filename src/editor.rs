@@ -18,6 +18,7 @@ pub enum Steps {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CostField {
     Accept,
+    AcceptCall,
     Setup,
     Parse,
     Respond,
@@ -225,6 +226,7 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
             let c = s.server.costs.get_or_insert_with(Costs::default);
             match field {
                 CostField::Accept => c.accept_us = v,
+                CostField::AcceptCall => c.accept_call_us = v,
                 CostField::Setup => c.setup_us = v,
                 CostField::Parse => c.parse_us = v,
                 CostField::Respond => c.respond_us = v,
@@ -495,6 +497,17 @@ mod tests {
         s.validate().unwrap();
         assert_eq!(s.server.resolve().setup, 45_000);
         apply(&mut s, Edit::Cost(CostField::Setup, None));
+        assert_eq!(s.server.costs, None);
+        // Its accept callback's failing accept(): set, refused when too large, cleared.
+        apply(&mut s, Edit::Cost(CostField::AcceptCall, Some(2e6)));
+        assert_eq!(
+            s.validate().unwrap_err().0[0].path,
+            "server.costs.accept_call_us"
+        );
+        apply(&mut s, Edit::Cost(CostField::AcceptCall, Some(30.0)));
+        s.validate().unwrap();
+        assert_eq!(s.server.resolve().accept_call, 30_000);
+        apply(&mut s, Edit::Cost(CostField::AcceptCall, None));
         assert_eq!(s.server.costs, None);
     }
 

@@ -192,6 +192,7 @@ fn ServerForm(p: &FormProps) -> Html {
                 <div class="row">
                     { cost(CostField::Accept, "f-cost-accept_us", "Accept", costs.accept_us, d.costs.accept_us) }
                     if kind.is_asgi() {
+                        { cost(CostField::AcceptCall, "f-cost-accept_call_us", "Accept callback's failing accept()", costs.accept_call_us, d.costs.accept_call_us) }
                         { cost(CostField::Setup, "f-cost-setup_us", "Connection set-up", costs.setup_us, d.costs.setup_us) }
                     }
                     { cost(CostField::Parse, "f-cost-parse_us", "Read & parse", costs.parse_us, d.costs.parse_us) }

@@ -196,17 +196,20 @@ impl Simulation {
     }
 
     /// asyncio's accept loop: `sock.accept()` once per connection, up to the batch, while
-    /// connections are queued. The accept's CPU runs first and the connection is taken as it
-    /// ends (`loop_accepted`): a worker that was woken but waits for a core takes nothing
-    /// meanwhile, and other woken workers accept in parallel.
+    /// connections are queued; the `accept()` that finds none ends it (`loop_accept_fails`).
+    /// The accept's CPU runs first and the connection is taken as it ends (`loop_accepted`): a
+    /// worker that was woken but waits for a core takes nothing meanwhile, and other woken
+    /// workers accept in parallel.
     fn loop_accept_next(&mut self, p: u32) -> bool {
         let t = self.procs[p as usize].lp.thread;
         loop {
             if self.procs[p as usize].lp.accepted_in_batch >= self.cfg.accept_batch
                 || self.accept_room(p) == 0
-                || self.listener.is_empty()
             {
                 return false;
+            }
+            if self.listener.is_empty() {
+                return self.loop_accept_fails(p, self.cfg.accept_call);
             }
             if self.cfg.accept > 0 {
                 self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, NONE);
@@ -214,6 +217,18 @@ impl Simulation {
             }
             self.loop_accepted(p);
         }
+    }
+
+    /// The accept callback's last `accept()` finds no connection (EAGAIN, raised and caught as
+    /// `BlockingIOError`): `cpu` of it, then the callback ends. `true` if that is an op.
+    fn loop_accept_fails(&mut self, p: u32, cpu: Nanos) -> bool {
+        if cpu == 0 {
+            return false;
+        }
+        let t = self.procs[p as usize].lp.thread;
+        self.procs[p as usize].lp.accept_failing = true;
+        self.server_cpu(t, cpu, ACT_ACCEPT, NONE);
+        true
     }
 
     /// The `accept()` call (`accept_ends`): the connection's set-up task is created (it runs
@@ -244,7 +259,18 @@ impl Simulation {
     pub(crate) fn loop_op_done(&mut self, p: u32) {
         let cur = self.procs[p as usize].lp.cur;
         let busy = match cur {
-            Some(Cb::Accept) => self.loop_accepted(p) && self.loop_accept_next(p),
+            Some(Cb::Accept) => {
+                if std::mem::take(&mut self.procs[p as usize].lp.accept_failing) {
+                    false
+                } else if self.loop_accepted(p) {
+                    self.loop_accept_next(p)
+                } else {
+                    // Another worker took the connection while this `accept()` ran: it found
+                    // none, and pays the rest of a failing call.
+                    let rest = self.cfg.accept_call.saturating_sub(self.cfg.accept);
+                    self.loop_accept_fails(p, rest)
+                }
+            }
             Some(Cb::Read(slot)) => {
                 if std::mem::take(&mut self.procs[p as usize].lp.read_gc) {
                     self.loop_parse(p, slot)

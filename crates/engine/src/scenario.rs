@@ -221,6 +221,8 @@ impl ServerKind {
             },
             costs: Costs {
                 accept_us: Some(accept_us),
+                // Not modelled by default (~30 µs on the harness's VM: docs/fidelity.md).
+                accept_call_us: Some(0.0),
                 setup_us: Some(if self.is_asgi() { 30.0 } else { 0.0 }),
                 parse_us: Some(parse_us),
                 respond_us: Some(respond_us),
@@ -451,6 +453,16 @@ pub struct Costs {
         deserialize_with = "crate::field::accept_us"
     )]
     pub accept_us: Option<f64>,
+    /// An asyncio server's accept callback beyond its connections: the call, and the last
+    /// `accept()` that finds none (EAGAIN, raised and caught as `BlockingIOError`). Paid once
+    /// per callback that ends that way, however many connections it took. Event-loop servers
+    /// only; default 0 (~30 µs measured by the harness).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::accept_call_us"
+    )]
+    pub accept_call_us: Option<f64>,
     /// An asyncio server's set-up of an accepted connection (`_accept_connection2` making the
     /// transport, then `connection_made` and `_add_reader`), in the loop's two iterations after
     /// the accept; the request is read at the poll after them. Event-loop servers only.
@@ -569,6 +581,12 @@ impl Server {
             process_pool: self.process_pool.unwrap_or(cores),
             restart: from_ms(self.restart_ms.unwrap_or(1_000.0)),
             accept: from_us(costs.accept_us.or(d.costs.accept_us).unwrap_or(0.0)),
+            accept_call: from_us(
+                costs
+                    .accept_call_us
+                    .or(d.costs.accept_call_us)
+                    .unwrap_or(0.0),
+            ),
             setup: from_us(costs.setup_us.or(d.costs.setup_us).unwrap_or(0.0)),
             parse: from_us(costs.parse_us.or(d.costs.parse_us).unwrap_or(0.0)),
             respond: from_us(costs.respond_us.or(d.costs.respond_us).unwrap_or(0.0)),
@@ -614,6 +632,8 @@ pub struct ServerConfig {
     pub process_pool: u32,
     pub restart: Nanos,
     pub accept: Nanos,
+    /// An asyncio accept callback's CPU beyond its connections (`accept_call_us`).
+    pub accept_call: Nanos,
     /// An asyncio server's set-up of an accepted connection (two loop iterations).
     pub setup: Nanos,
     pub parse: Nanos,
@@ -1120,6 +1140,11 @@ impl Scenario {
         v.opt_f64("server.restart_ms", s.restart_ms, limits::RESTART_MS);
         if let Some(c) = &s.costs {
             v.opt_f64("server.costs.accept_us", c.accept_us, limits::COST_US);
+            v.opt_f64(
+                "server.costs.accept_call_us",
+                c.accept_call_us,
+                limits::COST_US,
+            );
             v.opt_f64("server.costs.setup_us", c.setup_us, limits::COST_US);
             v.opt_f64("server.costs.parse_us", c.parse_us, limits::COST_US);
             v.opt_f64("server.costs.respond_us", c.respond_us, limits::COST_US);

@@ -203,6 +203,8 @@ pub(crate) struct LoopState {
     pub cur: Option<Cb>,
     /// Connections accepted in the current accept callback.
     pub accepted_in_batch: u32,
+    /// The current accept callback is in its last `accept()`, which finds none.
+    pub accept_failing: bool,
     /// The current read callback runs a collection before it parses.
     pub read_gc: bool,
     pub anyio_idle: Vec<u32>,
