@@ -84,6 +84,9 @@ def _traced_handle_run(self):
     t0 = time.thread_time_ns()
     _orig_handle_run(self)
     cpu_ns = time.thread_time_ns() - t0
+    if _stages is None:
+        # This callback stopped the tracing (`stages_stop`).
+        return
     cb = self._callback
     try:
         # A task's step: name it by its coroutine (`_accept_connection2`, `run_asgi`, …).

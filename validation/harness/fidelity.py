@@ -495,6 +495,21 @@ def measure_c1(srv, path, n, tag, rounds=3):
     return ms[len(ms) // 2] + (totals,)
 
 
+def measure_by_concurrency(srv, tag, n=1000, pairs=3, high=100):
+    """The hello world's CPU per request at `ab -c CAL_C` and at `-c high`, in alternating
+    rounds (this VM's speed drifts over seconds, so the two see the same spells): the median
+    round of each, and every round. A diagnostic: the calibration uses c=CAL_C only."""
+    out = {CAL_C: [], high: []}
+    for _ in range(pairs):
+        for c in (CAL_C, high):
+            u0, s0 = srv.cpu_seconds()
+            run_ab(srv.port, "/hello", n, c, tag)
+            u1, s1 = srv.cpu_seconds()
+            out[c].append(round((u1 - u0 + s1 - s0) / n * 1e6, 1))
+    return {"n": n, "high": high, "rounds": {str(c): v for c, v in out.items()},
+            "median_us": {str(c): statistics.median(v) for c, v in out.items()}}
+
+
 def measure_thread_start(n=200, rounds=3):
     """`threading.Thread(...).start()` in this interpreter (the servers' Python): CPU µs per
     start (the process's CPU, so the new thread's bootstrap counts) and wall µs per start
@@ -648,9 +663,23 @@ def measure_gc(srv, n=1000):
                     f"http://127.0.0.1:{srv.port}/hello"], capture_output=True, timeout=300)
     trace = http_json(srv.port, "/gc-stages")
     on_read, per_stage, partial_ns, partial_n, task = gc_read_stages(trace)
+    # The same at the calibration's c=CAL_C: its accept callbacks per request (the calibrated
+    # CPU per request holds that many accept calls' fixed part) and its callbacks' CPU.
+    http_json(srv.port, "/gc-stages-start")
+    subprocess.run(["ab", "-q", "-n", str(GC_TRACE_N), "-c", str(CAL_C),
+                    f"http://127.0.0.1:{srv.port}/hello"], capture_output=True, timeout=300)
+    trace_cal = http_json(srv.port, "/gc-stages")
+    st_cal = trace_cal["stages"]
+    calls_cal = (st_cal.get("_accept_connection", [0])[0]
+                 / max(1, st_cal.get("run_asgi", [0])[0]))
+    st = trace["stages"]
+    calls_high = st.get("_accept_connection", [0])[0] / max(1, st.get("run_asgi", [0])[0])
     return {"ns_per_object": round(mid["ms"] * 1e6 / mid["examined"], 1),
             "stage_cpu_us": loop_stage_cpu(trace),
             "accept_loop": accept_loop_cost(trace),
+            "stage_cpu_us_cal": loop_stage_cpu(trace_cal),
+            "accept_calls_per_request_cal": round(calls_cal, 3),
+            "accept_calls_per_request_high": round(calls_high, 3),
             "objects_on_read": on_read, "read_stages": per_stage, "task_objects": task,
             # A hello world holds what it allocated before its task and what its task left
             # (its temporaries come and go within the task's step).
@@ -683,13 +712,21 @@ def calibrate_server(kind, n=1000, loop_rate=None):
         q1, q3 = lone[len(lone) // 4], lone[3 * len(lone) // 4]
         sigma = round((math.log(q3) - math.log(q1)) / 1.349, 3)
         gc_cal = measure_gc(srv) if kind in ASGI else None
+        by_c = measure_by_concurrency(srv, tag) if kind in ASGI else None
     finally:
         srv.stop()
     parts = DEFAULT_PARTS[kind]
-    scale = cpu_us / sum(parts)
+    # An asyncio accept callback's fixed part (the call, the last `accept()` finding none) is
+    # paid per callback, not per request: `server.costs.accept_call_us`. The hello worlds at
+    # c=CAL_C ran that many callbacks per request (traced); the rest is split per request.
+    accept_loop = (gc_cal or {}).get("accept_loop") or {}
+    call_fixed = max(0.0, accept_loop.get("fixed_us") or 0.0)
+    calls_cal = (gc_cal or {}).get("accept_calls_per_request_cal") or 0.0
+    per_request_us = max(cpu_us - call_fixed * calls_cal, 0.5 * cpu_us)
+    scale = per_request_us / sum(parts)
     a, p, r, s, o = (x * scale for x in parts)
     setup = None
-    accept_call = ((gc_cal or {}).get("accept_loop") or {}).get("per_connection_us")
+    accept_call = accept_loop.get("per_connection_us")
     if accept_call is not None and 0 < accept_call < a + p:
         # The loop's accept: its accept loop's CPU per connection, measured; the rest of the
         # accept share is the connection's set-up (below) and read.
@@ -718,7 +755,10 @@ def calibrate_server(kind, n=1000, loop_rate=None):
         "latency_ms": lat, "rps": rps, "scale": scale, "rounds_us": rounds, "speed": speed,
         # ab's own CPU per request: loopsim runs it on the same cores (`load.client_cpu_us`).
         "client_cpu_us": round(ab_us, 1),
+        "per_request_us": round(per_request_us, 1),
+        "by_concurrency": by_c,
         "costs": {"accept_us": round(a, 1),
+                  **({} if not accept_loop else {"accept_call_us": round(call_fixed, 1)}),
                   **({} if setup is None else {"setup_us": round(setup, 1)}),
                   "parse_us": round(p, 1),
                   "respond_us": round(r, 1), "spawn_us": round(s, 1),
@@ -1411,11 +1451,46 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               f"{al['mean_accepted']:g} on average) fits {al['fixed_us']:g} µs per call + "
               f"{al['per_connection_us']:g} µs per connection: the latter is "
               "`server.costs.accept_us` (a worker racing others for a burst takes connections "
-              "this fast). The connection's set-up in the loop's next two iterations, "
+              "this fast), the former `server.costs.accept_call_us` (the call, and the last "
+              "`accept()`, which finds none and raises `BlockingIOError`: paid per callback, "
+              "so a loop that accepts in batches pays it less often per request)."
+              + ("" if c.get("per_request_us") is None or not c["gc"].get(
+                  "accept_calls_per_request_cal") else
+                 f" At the calibration's c={CAL_C} the loop ran "
+                 f"{c['gc']['accept_calls_per_request_cal']:g} accept callbacks per request "
+                 f"(traced): of the {c['cpu_us']:g} µs per request, "
+                 f"{c['cpu_us'] - c['per_request_us']:.1f} µs are theirs, and the rest, "
+                 f"{c['per_request_us']:g} µs, is split into the per-request costs.")
+              + " The connection's set-up in the loop's next two iterations, "
               "`_accept_connection2`, `connection_made`, `_add_reader` and "
               f"`_set_result_unless_cancelled`, is `server.costs.setup_us` "
               f"({c['costs'].get('setup_us', 0):g} µs); the parse keeps the rest of the default "
               "proportions' accept and parse shares.")
+        sc4 = (c.get("gc") or {}).get("stage_cpu_us_cal")
+        if sc_ and sc4:
+            both = [n for n in sc_ if n in sc4]
+            w(f"  The same callbacks at the calibration's c={CAL_C} (µs per request, c={CAL_C} / "
+              f"c={GC_TRACE_C}): " + ", ".join(f"`{n}` {sc4[n]:g} / {sc_[n]:g}" for n in both)
+              + f"; in all {sum(sc4[n] for n in both):.0f} / {sum(sc_[n] for n in both):.0f} µs "
+              f"(each traced over its own {GC_TRACE_N} requests, seconds apart on a VM whose "
+              "speed drifts by ~10 % over seconds: the untraced rounds below compare better).")
+        bc = c.get("by_concurrency")
+        if bc and al and c["gc"].get("accept_calls_per_request_cal") is not None:
+            lo, hi = bc["median_us"][str(CAL_C)], bc["median_us"][str(bc["high"])]
+            calls_hi = (c["gc"].get("accept_calls_per_request_high")
+                        or al["calls"] / GC_TRACE_N)
+            model = c["costs"].get("accept_call_us", 0) * (
+                c["gc"]["accept_calls_per_request_cal"] - calls_hi)
+            w(f"  Untraced, in alternating rounds of {bc['n']} (`ab -c {CAL_C}`: "
+              + ", ".join(f"{x:g}" for x in bc["rounds"][str(CAL_C)])
+              + f" µs; `-c {bc['high']}`: "
+              + ", ".join(f"{x:g}" for x in bc["rounds"][str(bc["high"])])
+              + f" µs per request), the worker used {lo:g} µs per request at c={CAL_C} and "
+              f"{hi:g} µs at c={bc['high']}: {(lo - hi) / lo * 100:.0f} % less. The accept "
+              f"callbacks' fixed part accounts for {model:.0f} µs of it "
+              f"({c['gc']['accept_calls_per_request_cal']:g} callbacks per request at "
+              f"c={CAL_C}, {calls_hi:.3f} at c={bc['high']}), which loopsim models; the "
+              "rest it does not.")
     w("")
     for k, c in cal.items():
         if c.get("idle_wake"):
