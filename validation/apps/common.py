@@ -50,8 +50,9 @@ def _gc_callback(phase, info):
 # name, calls, and over the calls that ran no collection and started with the young count at
 # 200 or more (so that CPython's floor of 0 took nothing off), their number and the sum of
 # the count's change from their start to the next callback's; over the calls that ran no
-# collection, their number and CPU time (ns, the thread's); and each young or middle
-# collection's objects examined and pause (ms).
+# collection, their number and CPU time (ns, the thread's), and of those the ones that ran right
+# after a call of the same name (in a batch), their number and CPU time; and each young or
+# middle collection's objects examined and pause (ms).
 _stages = None
 # asyncio's accept callbacks traced: per call that ran no collection, the connections it
 # accepted (the tasks it scheduled) and its CPU time (ns).
@@ -74,7 +75,7 @@ def _traced_handle_run(self):
     prev = _pending[0]
     if prev is not None:
         name, before, runs0 = prev
-        st = _stages.setdefault(name, [0, 0, 0, 0, 0])
+        st = _stages.setdefault(name, [0, 0, 0, 0, 0, 0, 0])
         st[0] += 1
         if before >= 200 and runs == runs0:
             st[1] += 1
@@ -95,9 +96,13 @@ def _traced_handle_run(self):
         name = getattr(cb, "__qualname__", type(cb).__name__)
     name = name.split(".")[-1]
     if sum(s["collections"] for s in gc.get_stats()[:2]) == runs:
-        st = _stages.setdefault(name, [0, 0, 0, 0, 0])
+        st = _stages.setdefault(name, [0, 0, 0, 0, 0, 0, 0])
         st[3] += 1
         st[4] += cpu_ns
+        if prev is not None and prev[0] == name:
+            # Right after a call of the same kind (a batch).
+            st[5] += 1
+            st[6] += cpu_ns
         if name == "_accept_connection" and len(_accept_calls) < 100_000:
             _accept_calls.append((len(ready) - queued, cpu_ns))
     _pending[0] = (name, count, runs)

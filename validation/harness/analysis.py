@@ -89,8 +89,8 @@ MECHANISMS = {
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
         "either way: this VM's speed drifts between the calibration and the run; under it, a "
-        "loop at c=100 uses 12–16 % less per request than at the calibration's c=4, a part of "
-        "which (its accept callbacks) loopsim models (item 3). At the "
+        "loop at c=100 uses 12–16 % less per request than at the calibration's c=4, which "
+        "loopsim does not model (item 3). At the "
         "calibrated CPU per request (the rescaled rows) median and makespan agree within a few "
         "%. The tail (real max ~1.2–2 × the median, every request served in send order) comes "
         "from the cores' varying speed: simulated with the variation measured just before the "
@@ -99,8 +99,8 @@ MECHANISMS = {
         "two loops and ab on two cores (ab's ~75–95 µs per request is simulated, "
         "`load.client_cpu_us`): at the calibrated CPU per request the makespan agrees within "
         "~5 %. The real workers use less CPU per request at c=100 than at the calibration's "
-        "c=4 (285 against 380 µs in one run): loopsim now charges asyncio's accept callback "
-        "per call, which accounts for about half of it, not the rest (item 3). The real split varies run to run (1009 + 991 … 1287 + 713 over 21 runs), "
+        "c=4 (285 against 380 µs in one run), as a loop that runs its callbacks in batches "
+        "runs each faster; loopsim charges every call the same (item 3). The real split varies run to run (1009 + 991 … 1287 + 713 over 21 runs), "
         "loopsim's stays within 1033 + 967: each loop drains the queue in one accept batch "
         "whenever it polls, so the split follows the batches more than the loops' shares of "
         "the cores (item 11).",
@@ -221,31 +221,31 @@ varying speed).
    garbage collector (item 7) account for it: each burst is also simulated with the real
    send times (rows "simulated with the real send times"), and matches that way.
 
-3. **Partly fixed: per-request CPU depends on load.** Measured on the ASGI servers by
-   alternating untraced rounds of `ab -c 4` and `-c 100` against the same worker (the
-   calibration's "Untraced" rows; alternating, so that both see the VM's same spells): a loop
-   used 12–16 % less CPU per request at c=100 (320 → 280 µs for gunicorn's uvicorn worker,
-   380 → 320 for uvicorn; by hand, 3 pairs each: uvicorn 340 → 280, gunicorn -w 1 330–390 →
-   290–340), and the two workers of ab-gunicorn-uvicorn-2-workers ran at 285 µs against a
-   calibration of 380. Earlier runs, which compared the ab runs with a calibration made a
-   minute before, could not see it under the drift (0.64–1.11 ×, both ways). Part of it is a
-   mechanism now in the engine: asyncio's accept callback costs a fixed 20–60 µs per call
-   besides ~10 µs per connection (the call, and the last `accept()`, which finds none and
-   raises `BlockingIOError`; fitted over the traced calls), and the loop runs ~0.45 accept
-   callbacks per request at c=4 but ~0.03 at c=100, where one takes a whole batch.
-   `server.costs.accept_call_us` charges it once per callback
-   (`event_loop.rs::loop_accept_fails`; a worker whose `accept()` lost the race pays it too),
-   and the calibration takes the c=4 callbacks' share out of the CPU per request before
-   splitting it (traced at c=4); it accounts for 23–27 µs of the 40–60 µs. Not modelled: the
-   loop's own bookkeeping outside the callbacks (`_run_once` timed against its callbacks:
-   ~5 µs per iteration and ~1.6 µs per callback; 1.5 iterations per request at c=4, 0.06 at
-   c=100: ~8 µs per request), and the small callbacks running faster when a hundred of one
-   kind run in a row (`_read_ready` 38 against 50 µs, `_call_connection_lost` 16 against 26,
-   `_accept_connection2` 8 against 12 per call in one paired trace; the long `run_asgi` 200
-   against 205: presumably caches kept warm by one kind of work, not a mechanism of the
-   servers; not investigated further). With the accept
-   callbacks modelled, ab-gunicorn-uvicorn-2-workers went from +21–29 % to +12 % (makespan)
-   in the first runs. Two more effects are measurable and not modelled:
+3. **Open: per-request CPU depends on load; loopsim's costs are constant.** Measured on the
+   ASGI servers by alternating untraced rounds of `ab -c 4` and `-c 100` against the same
+   worker (the calibration's "Untraced" rows; alternating, so that both see the VM's same
+   spells): a loop used 12–16 % less CPU per request at c=100 (e.g. 320 → 280 µs for
+   gunicorn's uvicorn worker, 380 → 320 for uvicorn; by hand, 3 pairs each: uvicorn 340 →
+   280, gunicorn -w 1 330–390 → 290–340), and the two workers of
+   ab-gunicorn-uvicorn-2-workers ran at 285 µs against a calibration of 380. Earlier runs,
+   which compared the ab runs with a calibration made a minute before, could not see it under
+   the drift (0.64–1.11 ×, both ways). Traced call by call (the calibration's "Call by call"
+   rows), a callback that runs right after one of its own kind is cheaper than one that runs
+   after other work: `_read_ready` ~40 against 56–76 µs at c=4, 37 against 116 at c=100 (the
+   first of a batch); `run_asgi` 182–280 against 200–307 at c=4. At c=100 a loop runs its
+   callbacks in batches of ~40 connections, so most calls are the cheap ones; at c=4 it
+   interleaves four connections' callbacks. This is the processor's caches and predictors
+   warm with one kind of work, not a mechanism of the servers, and loopsim charges every call
+   of a kind the same, its cost at c=4. The accept callback shows it too: its CPU against the
+   connections it took fits 20–85 µs per call + ~10 µs per connection, but the call's last
+   `accept()`, which finds none and raises `BlockingIOError`, costs only ~5 µs (timed on an
+   idle listening socket): the rest is its first `accept()` running cold. That failing call
+   is now in the engine (`server.costs.accept_call_us`, `event_loop.rs::loop_accept_fails`,
+   paid once per callback, and by a worker whose `accept()` lost the race), and the harness
+   passes the timed ~5 µs; it accounts for ~2 µs of the 40–60. Passing the fitted 20–85 µs
+   instead, as one run did, made the 100-request race more lopsided (the busiest worker 51–93
+   over seeds 1–6 against real 52–68): in a race the first worker's accept callbacks follow
+   each other, warm. Two more effects are measurable and not modelled:
    - a fresh server's first burst of N connections costs ~3 × a later one (a fresh uvicorn:
      60 ms of CPU for its first 50 hellos, 20 ms for the next 50: its heap grows), and its
      first `run_in_threadpool` calls ~20 ms and ~10 ms (lazy initialisation). The harness

@@ -510,6 +510,35 @@ def measure_by_concurrency(srv, tag, n=1000, pairs=3, high=100):
             "median_us": {str(c): statistics.median(v) for c, v in out.items()}}
 
 
+def measure_failing_accept(n=20000, rounds=3):
+    """asyncio's accept callback when its `accept()` finds no connection (EAGAIN, raised and
+    caught as `BlockingIOError`), as `_accept_connection` runs it, in this interpreter (the
+    servers' Python), on a non-blocking listening socket: CPU µs per call, the round with the
+    median."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(100)
+    sock.setblocking(False)
+
+    def call():
+        for _ in range(100):
+            try:
+                sock.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                return
+
+    res = []
+    try:
+        for _ in range(rounds):
+            c0 = time.thread_time_ns()
+            for _ in range(n):
+                call()
+            res.append((time.thread_time_ns() - c0) / n / 1000)
+    finally:
+        sock.close()
+    return statistics.median(res)
+
+
 def measure_thread_start(n=200, rounds=3):
     """`threading.Thread(...).start()` in this interpreter (the servers' Python): CPU µs per
     start (the process's CPU, so the new thread's bootstrap counts) and wall µs per start
@@ -611,6 +640,22 @@ def loop_stage_cpu(trace):
             if n in st and len(st[n]) > 4 and st[n][3] > 0}
 
 
+def batch_effect(trace):
+    """Per traced callback name, the mean CPU (µs) of its calls right after a call of the same
+    name and of its calls after other work, with their numbers (calls that ran no collection;
+    names with at least 20 of each)."""
+    out = {}
+    for n, st in trace["stages"].items():
+        if len(st) < 7:
+            continue
+        same_n, other_n = st[5], st[3] - st[5]
+        if same_n >= 20 and other_n >= 20:
+            out[n] = {"same_us": round(st[6] / same_n / 1000, 1), "same_n": same_n,
+                      "other_us": round((st[4] - st[6]) / other_n / 1000, 1),
+                      "other_n": other_n}
+    return out
+
+
 def accept_loop_cost(trace):
     """asyncio's accept callback, from its traced calls (connections accepted, CPU): the
     least-squares line CPU = fixed + per connection × accepted, in µs (None without two
@@ -678,6 +723,7 @@ def measure_gc(srv, n=1000):
             "stage_cpu_us": loop_stage_cpu(trace),
             "accept_loop": accept_loop_cost(trace),
             "stage_cpu_us_cal": loop_stage_cpu(trace_cal),
+            "batch_effect": {"cal": batch_effect(trace_cal), "high": batch_effect(trace)},
             "accept_calls_per_request_cal": round(calls_cal, 3),
             "accept_calls_per_request_high": round(calls_high, 3),
             "objects_on_read": on_read, "read_stages": per_stage, "task_objects": task,
@@ -720,7 +766,7 @@ def calibrate_server(kind, n=1000, loop_rate=None):
     # paid per callback, not per request: `server.costs.accept_call_us`. The hello worlds at
     # c=CAL_C ran that many callbacks per request (traced); the rest is split per request.
     accept_loop = (gc_cal or {}).get("accept_loop") or {}
-    call_fixed = max(0.0, accept_loop.get("fixed_us") or 0.0)
+    call_fixed = measure_failing_accept() if kind in ASGI else 0.0
     calls_cal = (gc_cal or {}).get("accept_calls_per_request_cal") or 0.0
     per_request_us = max(cpu_us - call_fixed * calls_cal, 0.5 * cpu_us)
     scale = per_request_us / sum(parts)
@@ -756,9 +802,10 @@ def calibrate_server(kind, n=1000, loop_rate=None):
         # ab's own CPU per request: loopsim runs it on the same cores (`load.client_cpu_us`).
         "client_cpu_us": round(ab_us, 1),
         "per_request_us": round(per_request_us, 1),
+        "failing_accept_us": round(call_fixed, 1) if kind in ASGI else None,
         "by_concurrency": by_c,
         "costs": {"accept_us": round(a, 1),
-                  **({} if not accept_loop else {"accept_call_us": round(call_fixed, 1)}),
+                  **({} if kind not in ASGI else {"accept_call_us": round(call_fixed, 1)}),
                   **({} if setup is None else {"setup_us": round(setup, 1)}),
                   "parse_us": round(p, 1),
                   "respond_us": round(r, 1), "spawn_us": round(s, 1),
@@ -1451,16 +1498,20 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               f"{al['mean_accepted']:g} on average) fits {al['fixed_us']:g} µs per call + "
               f"{al['per_connection_us']:g} µs per connection: the latter is "
               "`server.costs.accept_us` (a worker racing others for a burst takes connections "
-              "this fast), the former `server.costs.accept_call_us` (the call, and the last "
-              "`accept()`, which finds none and raises `BlockingIOError`: paid per callback, "
-              "so a loop that accepts in batches pays it less often per request)."
+              "this fast). The former is not the call's own cost: the callback's last "
+              "`accept()`, which finds none and raises `BlockingIOError`, costs "
+              + (f"{c['failing_accept_us']:g} µs" if c.get("failing_accept_us") else "a few µs")
+              + " (timed in the servers' Python on an idle listening socket: "
+              "`server.costs.accept_call_us`, paid once per callback); the rest is the first "
+              "`accept()` of a callback after other work running slower (see the call-by-call "
+              "note below), which loopsim does not model."
               + ("" if c.get("per_request_us") is None or not c["gc"].get(
                   "accept_calls_per_request_cal") else
                  f" At the calibration's c={CAL_C} the loop ran "
                  f"{c['gc']['accept_calls_per_request_cal']:g} accept callbacks per request "
                  f"(traced): of the {c['cpu_us']:g} µs per request, "
-                 f"{c['cpu_us'] - c['per_request_us']:.1f} µs are theirs, and the rest, "
-                 f"{c['per_request_us']:g} µs, is split into the per-request costs.")
+                 f"{c['cpu_us'] - c['per_request_us']:.1f} µs are their failing calls, and the "
+                 f"rest, {c['per_request_us']:g} µs, is split into the per-request costs.")
               + " The connection's set-up in the loop's next two iterations, "
               "`_accept_connection2`, `connection_made`, `_add_reader` and "
               f"`_set_result_unless_cancelled`, is `server.costs.setup_us` "
@@ -1474,6 +1525,19 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               + f"; in all {sum(sc4[n] for n in both):.0f} / {sum(sc_[n] for n in both):.0f} µs "
               f"(each traced over its own {GC_TRACE_N} requests, seconds apart on a VM whose "
               "speed drifts by ~10 % over seconds: the untraced rounds below compare better).")
+        be = (c.get("gc") or {}).get("batch_effect")
+        if be and (be["cal"] or be["high"]):
+            parts_ = []
+            for lvl, cc in (("cal", CAL_C), ("high", GC_TRACE_C)):
+                for n, x in be[lvl].items():
+                    parts_.append(f"`{n}` at c={cc} {x['same_us']:g} µs right after another "
+                                  f"({x['same_n']} calls), {x['other_us']:g} after other work "
+                                  f"({x['other_n']})")
+            w("  Call by call (the same traces, mean CPU per call): " + "; ".join(parts_)
+              + ". A callback that runs right after one of its kind is cheaper: the processor's "
+              "caches and predictors are warm with its work. A loop that takes connections in "
+              "batches runs more of its callbacks that way, so a request costs less at "
+              "c=100 than at c=4 (below); loopsim charges every call of a kind the same.")
         bc = c.get("by_concurrency")
         if bc and al and c["gc"].get("accept_calls_per_request_cal") is not None:
             lo, hi = bc["median_us"][str(CAL_C)], bc["median_us"][str(bc["high"])]
@@ -1487,10 +1551,10 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               + ", ".join(f"{x:g}" for x in bc["rounds"][str(bc["high"])])
               + f" µs per request), the worker used {lo:g} µs per request at c={CAL_C} and "
               f"{hi:g} µs at c={bc['high']}: {(lo - hi) / lo * 100:.0f} % less. The accept "
-              f"callbacks' fixed part accounts for {model:.0f} µs of it "
+              f"callbacks' failing calls account for {model:.0f} µs of it "
               f"({c['gc']['accept_calls_per_request_cal']:g} callbacks per request at "
               f"c={CAL_C}, {calls_hi:.3f} at c={bc['high']}), which loopsim models; the "
-              "rest it does not.")
+              "rest, callbacks running faster in batches, it does not (item 3).")
     w("")
     for k, c in cal.items():
         if c.get("idle_wake"):

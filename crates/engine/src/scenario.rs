@@ -221,7 +221,7 @@ impl ServerKind {
             },
             costs: Costs {
                 accept_us: Some(accept_us),
-                // Not modelled by default (~30 µs on the harness's VM: docs/fidelity.md).
+                // Not modelled by default (~5 µs on the harness's VM: docs/fidelity.md).
                 accept_call_us: Some(0.0),
                 setup_us: Some(if self.is_asgi() { 30.0 } else { 0.0 }),
                 parse_us: Some(parse_us),
@@ -456,7 +456,7 @@ pub struct Costs {
     /// An asyncio server's accept callback beyond its connections: the call, and the last
     /// `accept()` that finds none (EAGAIN, raised and caught as `BlockingIOError`). Paid once
     /// per callback that ends that way, however many connections it took. Event-loop servers
-    /// only; default 0 (~30 µs measured by the harness).
+    /// only; default 0 (~5 µs timed by the harness).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
