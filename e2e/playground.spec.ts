@@ -233,27 +233,25 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
-  test("an asyncio server's connection set-up is a cost of its own, checked, and not a threaded server's", async ({ page }) => {
-    const problems = watchForProblems(page);
+  // asyncio-only costs: each delays the slower of the two tabs by at least `delta` ms, is
+  // checked, and is not offered for a threaded server.
+  for (const c of [
     // 100 ms per connection, half in each of the loop's two set-up iterations: both tabs'
     // set-ups run before either request is read, so the slower one ends 200 ms later.
-    const { before, slowest } = await slowestWithCost(page, 'fastapi-async-time-sleep', 'setup_us', 100_000);
-    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 199);
-    await page.locator('#f-kind').selectOption('flask_dev');
-    await expect(page.locator('#f-cost-setup_us')).toHaveCount(0);
-    expect(problems).toEqual([]);
-  });
-
-  test("an asyncio accept callback's failing accept() is a cost of its own, checked, and not a threaded server's", async ({ page }) => {
-    const problems = watchForProblems(page);
+    { what: "an asyncio server's connection set-up", field: 'setup_us', delta: 199, other: 'flask_dev' },
     // 100 ms for the accept() that ends each accept callback: the connections' set-up runs
     // after it, so the slower tab ends at least 100 ms later.
-    const { before, slowest } = await slowestWithCost(page, 'fastapi-async-time-sleep', 'accept_call_us', 100_000);
-    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 99);
-    await page.locator('#f-kind').selectOption('waitress');
-    await expect(page.locator('#f-cost-accept_call_us')).toHaveCount(0);
-    expect(problems).toEqual([]);
-  });
+    { what: "an asyncio accept callback's failing accept()", field: 'accept_call_us', delta: 99, other: 'waitress' },
+  ]) {
+    test(`${c.what} is a cost of its own, checked, and not a threaded server's`, async ({ page }) => {
+      const problems = watchForProblems(page);
+      const { before, slowest } = await slowestWithCost(page, 'fastapi-async-time-sleep', c.field, 100_000);
+      await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + c.delta);
+      await page.locator('#f-kind').selectOption(c.other);
+      await expect(page.locator(`#f-cost-${c.field}`)).toHaveCount(0);
+      expect(problems).toEqual([]);
+    });
+  }
 
   test('free-threaded on one core: the two threads take turns, and the wait for the core is shown apart', async ({ page }) => {
     const problems = watchForProblems(page);
