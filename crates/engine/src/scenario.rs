@@ -453,10 +453,10 @@ pub struct Costs {
         deserialize_with = "crate::field::accept_us"
     )]
     pub accept_us: Option<f64>,
-    /// An asyncio server's accept callback beyond its connections: the call, and the last
-    /// `accept()` that finds none (EAGAIN, raised and caught as `BlockingIOError`). Paid once
-    /// per callback that ends that way, however many connections it took. Event-loop servers
-    /// only; default 0 (~5 µs timed by the harness).
+    /// The last `accept()` of an asyncio server's accept callback, which finds no connection
+    /// (EAGAIN, raised and caught as `BlockingIOError`). Paid once per callback that ends that
+    /// way, however many connections it took. Event-loop servers only; default 0 (~5 µs timed
+    /// by the harness).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -632,7 +632,7 @@ pub struct ServerConfig {
     pub process_pool: u32,
     pub restart: Nanos,
     pub accept: Nanos,
-    /// An asyncio accept callback's CPU beyond its connections (`accept_call_us`).
+    /// The failing `accept()` that ends an asyncio accept callback (`accept_call_us`).
     pub accept_call: Nanos,
     /// An asyncio server's set-up of an accepted connection (two loop iterations).
     pub setup: Nanos,
