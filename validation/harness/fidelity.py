@@ -709,7 +709,7 @@ def measure_gc(srv, n=1000):
     trace = http_json(srv.port, "/gc-stages")
     on_read, per_stage, partial_ns, partial_n, task = gc_read_stages(trace)
     # The same at the calibration's c=CAL_C: its accept callbacks per request (the calibrated
-    # CPU per request holds that many accept calls' fixed part) and its callbacks' CPU.
+    # CPU per request holds that many failing `accept()` calls) and its callbacks' CPU.
     http_json(srv.port, "/gc-stages-start")
     subprocess.run(["ab", "-q", "-n", str(GC_TRACE_N), "-c", str(CAL_C),
                     f"http://127.0.0.1:{srv.port}/hello"], capture_output=True, timeout=300)
@@ -762,9 +762,11 @@ def calibrate_server(kind, n=1000, loop_rate=None):
     finally:
         srv.stop()
     parts = DEFAULT_PARTS[kind]
-    # An asyncio accept callback's fixed part (the call, the last `accept()` finding none) is
-    # paid per callback, not per request: `server.costs.accept_call_us`. The hello worlds at
-    # c=CAL_C ran that many callbacks per request (traced); the rest is split per request.
+    # The failing `accept()` that ends an asyncio accept callback is paid per callback, not per
+    # request: `server.costs.accept_call_us`, timed directly (the accept loop's fitted
+    # intercept is mostly its first `accept()` running cold, see the report). The hello
+    # worlds at c=CAL_C ran that many callbacks per request (traced); the rest is split per
+    # request.
     accept_loop = (gc_cal or {}).get("accept_loop") or {}
     call_fixed = measure_failing_accept() if kind in ASGI else 0.0
     calls_cal = (gc_cal or {}).get("accept_calls_per_request_cal") or 0.0
