@@ -758,7 +758,7 @@ def calibrate_server(kind, n=1000, loop_rate=None):
         q1, q3 = lone[len(lone) // 4], lone[3 * len(lone) // 4]
         sigma = round((math.log(q3) - math.log(q1)) / 1.349, 3)
         gc_cal = measure_gc(srv) if kind in ASGI else None
-        by_c = measure_by_concurrency(srv, tag) if kind in ASGI else None
+        by_c = measure_by_concurrency(srv, tag)
     finally:
         srv.stop()
     parts = DEFAULT_PARTS[kind]
@@ -1557,6 +1557,17 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               f"({c['gc']['accept_calls_per_request_cal']:g} callbacks per request at "
               f"c={CAL_C}, {calls_hi:.3f} at c={bc['high']}), which loopsim models; the "
               "rest, callbacks running faster in batches, it does not (item 3).")
+    for k, c in cal.items():
+        bc = c.get("by_concurrency")
+        if bc and k not in ASGI:
+            lo, hi = bc["median_us"][str(CAL_C)], bc["median_us"][str(bc["high"])]
+            w(f"- {k}: untraced, in alternating rounds of {bc['n']} (`ab -c {CAL_C}`: "
+              + ", ".join(f"{x:g}" for x in bc["rounds"][str(CAL_C)])
+              + f" µs; `-c {bc['high']}`: "
+              + ", ".join(f"{x:g}" for x in bc["rounds"][str(bc["high"])])
+              + f" µs per request), the server used {lo:g} µs per request at c={CAL_C} and "
+              f"{hi:g} µs at c={bc['high']} ({(hi - lo) / lo * 100:+.0f} %); loopsim charges "
+              "the same per request at both (item 3).")
     w("")
     for k, c in cal.items():
         if c.get("idle_wake"):
