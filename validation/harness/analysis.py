@@ -89,7 +89,7 @@ MECHANISMS = {
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
         "either way: this VM's speed drifts between the calibration and the run; under it, a "
-        "loop at c=100 uses 12–16 % less per request than at the calibration's c=4, which "
+        "loop at c=100 uses 3–16 % less per request than at the calibration's c=4, which "
         "loopsim does not model (item 3). At the "
         "calibrated CPU per request (the rescaled rows) median and makespan agree within a few "
         "%. The tail (real max ~1.2–2 × the median, every request served in send order) comes "
@@ -224,15 +224,18 @@ varying speed).
 3. **Open: per-request CPU depends on load; loopsim's costs are constant.** Measured on the
    ASGI servers by alternating untraced rounds of `ab -c 4` and `-c 100` against the same
    worker (the calibration's "Untraced" rows; alternating, so that both see the VM's same
-   spells): a loop used 12–16 % less CPU per request at c=100 (e.g. 320 → 280 µs for
-   gunicorn's uvicorn worker, 380 → 320 for uvicorn; by hand, 3 pairs each: uvicorn 340 →
-   280, gunicorn -w 1 330–390 → 290–340), and the two workers of
-   ab-gunicorn-uvicorn-2-workers ran at 285 µs against a calibration of 380. Earlier runs,
+   spells): a loop used 3–16 % less CPU per request at c=100 over three runs (gunicorn's
+   uvicorn worker 320 → 280, 330 → 290 and 390 → 380 µs; uvicorn 380 → 320, 400 → 340 and
+   390 → 380; by hand, 3 pairs each: uvicorn 340 → 280, gunicorn -w 1 330–390 → 290–340),
+   and the two workers of ab-gunicorn-uvicorn-2-workers ran at 265–285 µs against
+   calibrations of 320–380. The threaded servers, in one run: Flask's dev server 9 % less
+   (800 → 730), waitress 3 % less, gunicorn sync 3 % more. Earlier runs,
    which compared the ab runs with a calibration made a minute before, could not see it under
    the drift (0.64–1.11 ×, both ways). Traced call by call (the calibration's "Call by call"
    rows), a callback that runs right after one of its own kind is cheaper than one that runs
-   after other work: `_read_ready` ~40 against 56–76 µs at c=4, 37 against 116 at c=100 (the
-   first of a batch); `run_asgi` 182–280 against 200–307 at c=4. At c=100 a loop runs its
+   after other work: `_read_ready` 39–42 against 56–76 µs at c=4, 33–37 against 116–141 at
+   c=100 (the first of a batch); `run_asgi` 182–281 against 200–307 at c=4, 189–267 against
+   366–462 at c=100. At c=100 a loop runs its
    callbacks in batches of ~40 connections, so most calls are the cheap ones; at c=4 it
    interleaves four connections' callbacks. This is the processor's caches and predictors
    warm with one kind of work, not a mechanism of the servers, and loopsim charges every call
@@ -242,10 +245,11 @@ varying speed).
    idle listening socket): the rest is its first `accept()` running cold. That failing call
    is now in the engine (`server.costs.accept_call_us`, `event_loop.rs::loop_accept_fails`,
    paid once per callback, and by a worker whose `accept()` lost the race), and the harness
-   passes the timed ~5 µs; it accounts for ~2 µs of the 40–60. Passing the fitted 20–85 µs
+   passes the timed ~5 µs; it accounts for ~2 µs of the 10–60. Passing the fitted 20–85 µs
    instead, as one run did, made the 100-request race more lopsided (the busiest worker 51–93
-   over seeds 1–6 against real 52–68): in a race the first worker's accept callbacks follow
-   each other, warm. Two more effects are measurable and not modelled:
+   over seeds 1–6 against real 52–68), presumably because in a race the first worker's
+   accept callbacks follow each other closely and run warm. Two more effects are measurable
+   and not modelled:
    - a fresh server's first burst of N connections costs ~3 × a later one (a fresh uvicorn:
      60 ms of CPU for its first 50 hellos, 20 ms for the next 50: its heap grows), and its
      first `run_in_threadpool` calls ~20 ms and ~10 ms (lazy initialisation). The harness
