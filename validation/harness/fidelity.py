@@ -539,6 +539,18 @@ def measure_failing_accept(n=20000, rounds=3):
     return statistics.median(res)
 
 
+def by_concurrency_text(bc):
+    """`measure_by_concurrency`'s medians at c=CAL_C and at the high concurrency, and its
+    rounds as the report lists them."""
+    lo, hi = bc["median_us"][str(CAL_C)], bc["median_us"][str(bc["high"])]
+    text = (f"in alternating rounds of {bc['n']} (`ab -c {CAL_C}`: "
+            + ", ".join(f"{x:g}" for x in bc["rounds"][str(CAL_C)])
+            + f" µs; `-c {bc['high']}`: "
+            + ", ".join(f"{x:g}" for x in bc["rounds"][str(bc["high"])])
+            + " µs per request)")
+    return lo, hi, text
+
+
 def measure_thread_start(n=200, rounds=3):
     """`threading.Thread(...).start()` in this interpreter (the servers' Python): CPU µs per
     start (the process's CPU, so the new thread's bootstrap counts) and wall µs per start
@@ -1542,16 +1554,12 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "c=100 than at c=4 (below); loopsim charges every call of a kind the same.")
         bc = c.get("by_concurrency")
         if bc and al and c["gc"].get("accept_calls_per_request_cal") is not None:
-            lo, hi = bc["median_us"][str(CAL_C)], bc["median_us"][str(bc["high"])]
+            lo, hi, rounds_txt = by_concurrency_text(bc)
             calls_hi = (c["gc"].get("accept_calls_per_request_high")
                         or al["calls"] / GC_TRACE_N)
             model = c["costs"].get("accept_call_us", 0) * (
                 c["gc"]["accept_calls_per_request_cal"] - calls_hi)
-            w(f"  Untraced, in alternating rounds of {bc['n']} (`ab -c {CAL_C}`: "
-              + ", ".join(f"{x:g}" for x in bc["rounds"][str(CAL_C)])
-              + f" µs; `-c {bc['high']}`: "
-              + ", ".join(f"{x:g}" for x in bc["rounds"][str(bc["high"])])
-              + f" µs per request), the worker used {lo:g} µs per request at c={CAL_C} and "
+            w(f"  Untraced, {rounds_txt}, the worker used {lo:g} µs per request at c={CAL_C} and "
               f"{hi:g} µs at c={bc['high']}: {(lo - hi) / lo * 100:.0f} % less. The accept "
               f"callbacks' failing calls account for {model:.0f} µs of it "
               f"({c['gc']['accept_calls_per_request_cal']:g} callbacks per request at "
@@ -1560,12 +1568,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
     for k, c in cal.items():
         bc = c.get("by_concurrency")
         if bc and k not in ASGI:
-            lo, hi = bc["median_us"][str(CAL_C)], bc["median_us"][str(bc["high"])]
-            w(f"- {k}: untraced, in alternating rounds of {bc['n']} (`ab -c {CAL_C}`: "
-              + ", ".join(f"{x:g}" for x in bc["rounds"][str(CAL_C)])
-              + f" µs; `-c {bc['high']}`: "
-              + ", ".join(f"{x:g}" for x in bc["rounds"][str(bc["high"])])
-              + f" µs per request), the server used {lo:g} µs per request at c={CAL_C} and "
+            lo, hi, rounds_txt = by_concurrency_text(bc)
+            w(f"- {k}: untraced, {rounds_txt}, the server used {lo:g} µs per request at c={CAL_C} and "
               f"{hi:g} µs at c={bc['high']} ({(hi - lo) / lo * 100:+.0f} %); loopsim charges "
               "the same per request at both (item 3).")
     w("")
