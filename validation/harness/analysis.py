@@ -183,10 +183,11 @@ varying speed).
    the 100-request burst again (each callback's CPU time, and `perf sched` for the cores):
    - the accept loop is fast: asyncio's accept callback takes ~10 µs of CPU per connection
      (`accept()` and the task it creates; fitted against the connections each call took, on
-     top of ~50 µs per call), and the connection's set-up (`_accept_connection2` making the
-     transport, then `connection_made` and `_add_reader`: ~30 µs) runs in the loop's two next
-     iterations; the request is read at the poll after them, so a loop's first request task
-     comes four iterations after its accept. loopsim charged the whole default accept share
+     top of 20–85 µs per call, mostly its first `accept()` running cold: item 3), and the
+     connection's set-up (`_accept_connection2` making the transport, then `connection_made`
+     and `_add_reader`: ~30 µs) runs in the loop's two next iterations; the request is read
+     at the poll after them, so a loop's first request task comes four iterations after its
+     accept. loopsim charged the whole default accept share
      (30–55 µs) to `accept()` and read the request at the next poll, so the first worker
      awake took connections 3–5 × too slowly, started its first requests' tasks (and AnyIO
      threads) early, and shared a burst with the others as they woke. The calibration now
