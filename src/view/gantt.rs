@@ -46,13 +46,8 @@ impl LaneIndex {
     }
 }
 
-const STATES: [ThreadState; 5] = [
-    ThreadState::Cpu,
-    ThreadState::GilWait,
-    ThreadState::CoreWait,
-    ThreadState::Blocked,
-    ThreadState::Wait,
-];
+/// The states a column can show, in the order that breaks its ties.
+const STATES: [ThreadState; 5] = ThreadState::BUSY;
 
 fn state_index(s: ThreadState) -> Option<usize> {
     STATES.iter().position(|x| *x == s)

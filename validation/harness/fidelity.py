@@ -668,6 +668,12 @@ def batch_effect(trace):
     return out
 
 
+def accept_calls_per_request(trace):
+    """asyncio's accept callbacks per request (request tasks, `run_asgi`) in a traced run."""
+    st = trace["stages"]
+    return round(st.get("_accept_connection", [0])[0] / max(1, st.get("run_asgi", [0])[0]), 3)
+
+
 def accept_loop_cost(trace):
     """asyncio's accept callback, from its traced calls (connections accepted, CPU): the
     least-squares line CPU = fixed + per connection × accepted, in µs (None without two
@@ -726,18 +732,13 @@ def measure_gc(srv, n=1000):
     subprocess.run(["ab", "-q", "-n", str(GC_TRACE_N), "-c", str(CAL_C),
                     f"http://127.0.0.1:{srv.port}/hello"], capture_output=True, timeout=300)
     trace_cal = http_json(srv.port, "/gc-stages")
-    st_cal = trace_cal["stages"]
-    calls_cal = (st_cal.get("_accept_connection", [0])[0]
-                 / max(1, st_cal.get("run_asgi", [0])[0]))
-    st = trace["stages"]
-    calls_high = st.get("_accept_connection", [0])[0] / max(1, st.get("run_asgi", [0])[0])
     return {"ns_per_object": round(mid["ms"] * 1e6 / mid["examined"], 1),
             "stage_cpu_us": loop_stage_cpu(trace),
             "accept_loop": accept_loop_cost(trace),
             "stage_cpu_us_cal": loop_stage_cpu(trace_cal),
             "batch_effect": {"cal": batch_effect(trace_cal), "high": batch_effect(trace)},
-            "accept_calls_per_request_cal": round(calls_cal, 3),
-            "accept_calls_per_request_high": round(calls_high, 3),
+            "accept_calls_per_request_cal": accept_calls_per_request(trace_cal),
+            "accept_calls_per_request_high": accept_calls_per_request(trace),
             "objects_on_read": on_read, "read_stages": per_stage, "task_objects": task,
             # A hello world holds what it allocated before its task and what its task left
             # (its temporaries come and go within the task's step).
@@ -1555,8 +1556,7 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
         bc = c.get("by_concurrency")
         if bc and al and c["gc"].get("accept_calls_per_request_cal") is not None:
             lo, hi, rounds_txt = by_concurrency_text(bc)
-            calls_hi = (c["gc"].get("accept_calls_per_request_high")
-                        or al["calls"] / GC_TRACE_N)
+            calls_hi = c["gc"]["accept_calls_per_request_high"]
             model = c["costs"].get("accept_call_us", 0) * (
                 c["gc"]["accept_calls_per_request_cal"] - calls_hi)
             w(f"  Untraced, {rounds_txt}, the worker used {lo:g} µs per request at c={CAL_C} and "
