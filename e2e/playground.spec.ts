@@ -242,6 +242,11 @@ test.describe('the playground', () => {
     // 100 ms for the accept() that ends each accept callback: the connections' set-up runs
     // after it, so the slower tab ends at least 100 ms later.
     { what: "an asyncio accept callback's failing accept()", field: 'accept_call_us', delta: 99, other: 'waitress' },
+    // 100 ms more for a read after a callback of another kind: the two tabs' reads run one
+    // after the other, so only the first pays it, and the slower tab ends 100 ms later.
+    { what: "an asyncio read callback run cold", field: 'cold_read_us', delta: 99, other: 'flask_dev' },
+    // The same for the first of the two tasks (the second runs right after it, warm).
+    { what: "an asyncio task step run cold", field: 'cold_task_us', delta: 99, other: 'gunicorn_sync' },
   ]) {
     test(`${c.what} is a cost of its own, checked, and not a threaded server's`, async ({ page }) => {
       const problems = watchForProblems(page);

@@ -19,6 +19,8 @@ pub enum Steps {
 pub enum CostField {
     Accept,
     AcceptCall,
+    ColdRead,
+    ColdTask,
     Setup,
     Parse,
     Respond,
@@ -227,6 +229,8 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
             match field {
                 CostField::Accept => c.accept_us = v,
                 CostField::AcceptCall => c.accept_call_us = v,
+                CostField::ColdRead => c.cold_read_us = v,
+                CostField::ColdTask => c.cold_task_us = v,
                 CostField::Setup => c.setup_us = v,
                 CostField::Parse => c.parse_us = v,
                 CostField::Respond => c.respond_us = v,
@@ -509,6 +513,25 @@ mod tests {
         assert_eq!(s.server.resolve().accept_call, 30_000);
         apply(&mut s, Edit::Cost(CostField::AcceptCall, None));
         assert_eq!(s.server.costs, None);
+        // Its read callbacks and task steps run cold: each set, refused when too large, cleared.
+        for (field, path) in [
+            (CostField::ColdRead, "server.costs.cold_read_us"),
+            (CostField::ColdTask, "server.costs.cold_task_us"),
+        ] {
+            apply(&mut s, Edit::Cost(field, Some(2e6)));
+            assert_eq!(s.validate().unwrap_err().0[0].path, path);
+            apply(&mut s, Edit::Cost(field, Some(25.0)));
+            s.validate().unwrap();
+            let cfg = s.server.resolve();
+            let set = if field == CostField::ColdRead {
+                cfg.cold_read
+            } else {
+                cfg.cold_task
+            };
+            assert_eq!(set, 25_000);
+            apply(&mut s, Edit::Cost(field, None));
+            assert_eq!(s.server.costs, None);
+        }
     }
 
     #[test]

@@ -194,6 +194,8 @@ fn ServerForm(p: &FormProps) -> Html {
                     if kind.is_asgi() {
                         { cost(CostField::AcceptCall, "f-cost-accept_call_us", "Accept callback's failing accept()", costs.accept_call_us, d.costs.accept_call_us) }
                         { cost(CostField::Setup, "f-cost-setup_us", "Connection set-up", costs.setup_us, d.costs.setup_us) }
+                        { cost(CostField::ColdRead, "f-cost-cold_read_us", "Read after other callbacks (cold caches), extra", costs.cold_read_us, d.costs.cold_read_us) }
+                        { cost(CostField::ColdTask, "f-cost-cold_task_us", "Task step after other callbacks (cold caches), extra", costs.cold_task_us, d.costs.cold_task_us) }
                     }
                     { cost(CostField::Parse, "f-cost-parse_us", "Read & parse", costs.parse_us, d.costs.parse_us) }
                     { cost(CostField::Respond, "f-cost-respond_us", "Write response", costs.respond_us, d.costs.respond_us) }

@@ -5,7 +5,7 @@
 //! `async def`) stops every other request of the process, and nothing is accepted meanwhile.
 
 use crate::queue::Ev;
-use crate::record::{LaneKind, ACT_ACCEPT, ACT_GC, ACT_PARSE};
+use crate::record::{LaneKind, ACT_ACCEPT, ACT_GC, ACT_OVERHEAD, ACT_PARSE};
 use crate::sim::{Cat, Cb, Role, Simulation, NONE};
 use crate::time::Nanos;
 
@@ -127,10 +127,41 @@ impl Simulation {
                 ps.loop_lag_total += lag;
                 ps.loop_lag_max = ps.loop_lag_max.max(lag);
             }
-            if self.loop_run(p, cb) {
+            if self.loop_warm_up(p, cb) || self.loop_run(p, cb) {
                 return;
             }
         }
+    }
+
+    /// A read callback or task step that runs right after a callback of another kind runs
+    /// cold: the processor's caches and predictors hold other code and data, so it first pays
+    /// `cold_read` / `cold_task` (traced per call by the harness). A loop that reads a batch of
+    /// requests one after another, then runs their tasks, pays it once per batch. `true` if
+    /// that is an op (the callback itself runs when it ends).
+    fn loop_warm_up(&mut self, p: u32, cb: Cb) -> bool {
+        let kind = std::mem::discriminant(&cb);
+        let cold = self.procs[p as usize].lp.last.replace(kind) != Some(kind);
+        let w = &mut self.pstats[p as usize].loop_warmth;
+        let (extra, act, slot) = match cb {
+            Cb::Read(slot) => {
+                w.reads += 1;
+                w.reads_cold += u64::from(cold);
+                (self.cfg.cold_read, ACT_PARSE, slot)
+            }
+            Cb::Run(slot) => {
+                w.task_steps += 1;
+                w.task_steps_cold += u64::from(cold);
+                (self.cfg.cold_task, ACT_OVERHEAD, slot)
+            }
+            _ => return false,
+        };
+        if !cold || extra == 0 {
+            return false;
+        }
+        self.procs[p as usize].lp.warming = true;
+        let t = self.procs[p as usize].lp.thread;
+        self.thread_cpu(t, extra, act, slot);
+        true
     }
 
     /// Starts a callback; `true` if it started an op (the loop thread is busy with it).
@@ -258,6 +289,13 @@ impl Simulation {
     /// The loop thread's op finished: the current callback goes on or ends.
     pub(crate) fn loop_op_done(&mut self, p: u32) {
         let cur = self.procs[p as usize].lp.cur;
+        if std::mem::take(&mut self.procs[p as usize].lp.warming) {
+            let cb = cur.expect("a warm-up is for the current callback");
+            if !self.loop_run(p, cb) {
+                self.loop_next(p);
+            }
+            return;
+        }
         let busy = match cur {
             Some(Cb::Accept) => {
                 if std::mem::take(&mut self.procs[p as usize].lp.accept_failing) {

@@ -355,6 +355,20 @@ pub struct LoopStats {
     /// Time the loop thread ran CPU or waited for a core to run it (the loop was held
     /// either way), per activity, largest first.
     pub cpu_by: Vec<(u16, Nanos)>,
+    /// Its read callbacks and task steps, and how many ran cold.
+    #[serde(default)]
+    pub warmth: Warmth,
+}
+
+/// An event loop's read callbacks and task steps, and of each how many ran right after a
+/// callback of another kind (cold: they pay `cold_read_us` / `cold_task_us`, counted whatever
+/// those are).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warmth {
+    pub reads: u64,
+    pub reads_cold: u64,
+    pub task_steps: u64,
+    pub task_steps_cold: u64,
 }
 
 #[cfg(test)]

@@ -223,6 +223,9 @@ impl ServerKind {
                 accept_us: Some(accept_us),
                 // Not modelled by default (~5 µs on the harness's VM: docs/fidelity.md).
                 accept_call_us: Some(0.0),
+                // Not modelled by default (~26 and ~30 µs on the harness's VM: docs/fidelity.md).
+                cold_read_us: Some(0.0),
+                cold_task_us: Some(0.0),
                 setup_us: Some(if self.is_asgi() { 30.0 } else { 0.0 }),
                 parse_us: Some(parse_us),
                 respond_us: Some(respond_us),
@@ -463,6 +466,25 @@ pub struct Costs {
         deserialize_with = "crate::field::accept_call_us"
     )]
     pub accept_call_us: Option<f64>,
+    /// An asyncio server's read callback (`_read_ready`) when the loop's previous callback was
+    /// of another kind: the extra CPU of running its code with the processor's caches and
+    /// predictors cold. A loop that reads a batch of requests one after another pays it once
+    /// per batch. Event-loop servers only; default 0 (~26 µs traced by the harness).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::cold_read_us"
+    )]
+    pub cold_read_us: Option<f64>,
+    /// The same for a step of a request's task (`run_asgi`): extra CPU when the loop's
+    /// previous callback was not a task step. Event-loop servers only; default 0 (~30 µs
+    /// traced by the harness).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::cold_task_us"
+    )]
+    pub cold_task_us: Option<f64>,
     /// An asyncio server's set-up of an accepted connection (`_accept_connection2` making the
     /// transport, then `connection_made` and `_add_reader`), in the loop's two iterations after
     /// the accept; the request is read at the poll after them. Event-loop servers only.
@@ -587,6 +609,8 @@ impl Server {
                     .or(d.costs.accept_call_us)
                     .unwrap_or(0.0),
             ),
+            cold_read: from_us(costs.cold_read_us.or(d.costs.cold_read_us).unwrap_or(0.0)),
+            cold_task: from_us(costs.cold_task_us.or(d.costs.cold_task_us).unwrap_or(0.0)),
             setup: from_us(costs.setup_us.or(d.costs.setup_us).unwrap_or(0.0)),
             parse: from_us(costs.parse_us.or(d.costs.parse_us).unwrap_or(0.0)),
             respond: from_us(costs.respond_us.or(d.costs.respond_us).unwrap_or(0.0)),
@@ -634,6 +658,10 @@ pub struct ServerConfig {
     pub accept: Nanos,
     /// The failing `accept()` that ends an asyncio accept callback (`accept_call_us`).
     pub accept_call: Nanos,
+    /// An asyncio read callback's extra CPU after a callback of another kind (`cold_read_us`).
+    pub cold_read: Nanos,
+    /// A task step's extra CPU after a callback that was not a task step (`cold_task_us`).
+    pub cold_task: Nanos,
     /// An asyncio server's set-up of an accepted connection (two loop iterations).
     pub setup: Nanos,
     pub parse: Nanos,
@@ -1145,6 +1173,8 @@ impl Scenario {
                 c.accept_call_us,
                 limits::COST_US,
             );
+            v.opt_f64("server.costs.cold_read_us", c.cold_read_us, limits::COST_US);
+            v.opt_f64("server.costs.cold_task_us", c.cold_task_us, limits::COST_US);
             v.opt_f64("server.costs.setup_us", c.setup_us, limits::COST_US);
             v.opt_f64("server.costs.parse_us", c.parse_us, limits::COST_US);
             v.opt_f64("server.costs.respond_us", c.respond_us, limits::COST_US);

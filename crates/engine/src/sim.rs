@@ -207,6 +207,10 @@ pub(crate) struct LoopState {
     pub accept_failing: bool,
     /// The current read callback runs a collection before it parses.
     pub read_gc: bool,
+    /// The kind of the callback the loop ran last (`Cb::kind`).
+    pub last: Option<std::mem::Discriminant<Cb>>,
+    /// The current callback first pays for running cold (`cold_read_us`, `cold_task_us`).
+    pub warming: bool,
     pub anyio_idle: Vec<u32>,
     pub anyio_count: u32,
 }
@@ -253,6 +257,7 @@ pub(crate) struct ProcStats {
     pub loop_lag_total: Nanos,
     pub loop_lag_max: Nanos,
     pub loop_callbacks: u64,
+    pub loop_warmth: crate::record::Warmth,
     pub loop_blocked: Vec<Nanos>,
     pub loop_cpu: Vec<Nanos>,
 }
@@ -409,6 +414,7 @@ impl Simulation {
                 loop_lag_total: 0,
                 loop_lag_max: 0,
                 loop_callbacks: 0,
+                loop_warmth: Default::default(),
                 loop_blocked: vec![0; n_act],
                 loop_cpu: vec![0; n_act],
             });
@@ -575,6 +581,7 @@ impl Simulation {
                         lag_max: ps.loop_lag_max,
                         blocked_by: by(&ps.loop_blocked),
                         cpu_by: by(&ps.loop_cpu),
+                        warmth: ps.loop_warmth,
                     });
                 }
                 w
@@ -638,7 +645,7 @@ impl Simulation {
                 let r = &self.reqs[slot as usize];
                 if r.id == id && r.server_held {
                     let p = r.proc;
-                    self.loop_pending(p, Cb::Run(slot));
+                    self.loop_pending(p, Cb::Wake(slot));
                 }
             }
             Ev::LoopWake { proc, gen } => {

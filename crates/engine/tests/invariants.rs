@@ -230,8 +230,15 @@ fn gen_scenario(v: &[u32]) -> Value {
             load["client_send_us"] = json!(k.float(0.0, cpu));
         }
     }
-    // The event loop's accept callback and set-up, and an idle worker's wake-up.
-    for f in ["accept_call_us", "setup_us", "idle_wake_us"] {
+    // The event loop's accept callback, set-up and cold callbacks, and an idle worker's wake-up
+    // (in the order they were added, so that earlier cases keep their scenarios).
+    for f in [
+        "accept_call_us",
+        "setup_us",
+        "idle_wake_us",
+        "cold_read_us",
+        "cold_task_us",
+    ] {
         if k.chance(30) {
             if server.get("costs").is_none() {
                 server["costs"] = json!({});

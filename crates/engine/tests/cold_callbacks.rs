@@ -1,0 +1,133 @@
+//! `server.costs.cold_read_us` and `cold_task_us`: an asyncio read callback or task step that
+//! runs right after a callback of another kind pays extra CPU (its code and data are not in the
+//! processor's caches). A loop that reads a batch of requests one after another, then runs
+//! their tasks one after another, pays each once per batch; requests one at a time pay both
+//! every time.
+
+mod common;
+
+use common::*;
+use loopsim_engine::record::{LaneKind, Warmth};
+use serde_json::{json, Value};
+
+/// uvicorn, every cost 0 but a 10 µs parse, a 100 µs framework overhead and the cold extras.
+fn uvicorn(cold_read_us: f64, cold_task_us: f64, steps: Value, load: Value) -> Value {
+    let mut costs = zero_costs();
+    costs["parse_us"] = json!(10.0);
+    costs["cold_read_us"] = json!(cold_read_us);
+    costs["cold_task_us"] = json!(cold_task_us);
+    json!({
+        "version": 1,
+        "server": {"kind": "uvicorn", "cores": 4, "costs": costs},
+        "handler": {"route": "async_def", "overhead": constant(0.1), "steps": steps},
+        "load": load
+    })
+}
+
+fn warmth(r: &loopsim_engine::RunResult) -> Warmth {
+    r.workers[0]
+        .loop_stats
+        .as_ref()
+        .expect("an event loop's stats")
+        .warmth
+}
+
+fn loop_cpu_us(r: &loopsim_engine::RunResult) -> u64 {
+    r.lanes
+        .iter()
+        .zip(&r.lane_totals)
+        .filter(|(l, _)| l.kind == LaneKind::EventLoop)
+        .map(|(_, t)| t.cpu / 1000)
+        .sum()
+}
+
+#[test]
+fn a_lone_request_runs_its_read_and_its_task_cold() {
+    // Accept, set-up and its registration come first (0 µs each); the read runs after the
+    // registration (cold: 20 + 10 µs), the task after the read (cold: 30 + 100 µs).
+    let r = run(uvicorn(20.0, 30.0, json!([]), burst(1)));
+    assert!(all_ok(&r));
+    assert_eq!(latencies(&r), vec![160_000]);
+    assert_eq!(loop_cpu_us(&r), 160);
+    let w = warmth(&r);
+    assert_eq!(
+        (w.reads, w.reads_cold, w.task_steps, w.task_steps_cold),
+        (1, 1, 1, 1)
+    );
+    // Without the extras, 110 µs; the callbacks are counted all the same.
+    let r = run(uvicorn(0.0, 0.0, json!([]), burst(1)));
+    assert_eq!(latencies(&r), vec![110_000]);
+    assert_eq!(warmth(&r).reads_cold, 1);
+}
+
+#[test]
+fn a_batch_pays_once_per_kind_and_requests_one_at_a_time_pay_every_time() {
+    // Four at once: one iteration reads all four (20 + 4 × 10 = 60 µs), the next runs their
+    // tasks (30, then 100 each): done at 190, 290, 390, 490 µs.
+    let r = run(uvicorn(20.0, 30.0, json!([]), burst(4)));
+    assert!(all_ok(&r));
+    assert_eq!(latencies(&r), vec![190_000, 290_000, 390_000, 490_000]);
+    assert_eq!(loop_cpu_us(&r), 490);
+    let w = warmth(&r);
+    assert_eq!(
+        (w.reads, w.reads_cold, w.task_steps, w.task_steps_cold),
+        (4, 1, 4, 1)
+    );
+    // The same four 1 ms apart: each pays both, 160 µs each.
+    let r = run(uvicorn(
+        20.0,
+        30.0,
+        json!([]),
+        json!({"kind": "burst", "offsets_ms": [0.0, 1.0, 2.0, 3.0]}),
+    ));
+    assert!(all_ok(&r));
+    assert_eq!(latencies(&r), vec![160_000; 4]);
+    assert_eq!(loop_cpu_us(&r), 640);
+    let w = warmth(&r);
+    assert_eq!((w.reads_cold, w.task_steps_cold), (4, 4));
+}
+
+#[test]
+fn a_task_resumed_after_an_await_runs_cold_again() {
+    // The task's first step ends at 160 µs awaiting 1 ms; the timer's callback wakes it at
+    // 1.160 ms and its second step runs next iteration, after that callback: cold (30 µs).
+    let r = run(uvicorn(
+        20.0,
+        30.0,
+        json!([step("await_io", 1.0)]),
+        burst(1),
+    ));
+    assert!(all_ok(&r));
+    assert_eq!(latencies(&r), vec![1_190_000]);
+    let w = warmth(&r);
+    assert_eq!((w.task_steps, w.task_steps_cold), (2, 2));
+}
+
+#[test]
+fn threaded_servers_ignore_them() {
+    let mut v = uvicorn(20.0, 30.0, json!([]), burst(1));
+    v["server"]["kind"] = json!("waitress");
+    v["handler"]["route"] = json!("def");
+    let with = run(v.clone());
+    v["server"]["costs"]["cold_read_us"] = json!(0.0);
+    v["server"]["costs"]["cold_task_us"] = json!(0.0);
+    assert_eq!(latencies(&with), latencies(&run(v)));
+    assert!(with.workers[0].loop_stats.is_none());
+}
+
+#[test]
+fn the_cold_costs_are_checked() {
+    for f in ["cold_read_us", "cold_task_us"] {
+        let mut v = uvicorn(0.0, 0.0, json!([]), burst(1));
+        v["server"]["costs"][f] = json!(2e6);
+        let e = refusal(&v);
+        assert!(
+            e.contains(&format!(
+                "server.costs.{f}: must be between 0 and 1000000 (got 2000000)"
+            )),
+            "{e}"
+        );
+        v["server"]["costs"][f] = json!("30");
+        assert!(refusal(&v).contains(f));
+    }
+}
