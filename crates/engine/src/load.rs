@@ -22,7 +22,12 @@ pub(crate) enum Send {
         thread: u32,
     },
     /// Not a send: the client process reads the response to request `slot` (`id`).
-    Receive { slot: u32, id: u32 },
+    Receive {
+        slot: u32,
+        id: u32,
+        proc: u32,
+        gen: u32,
+    },
 }
 
 /// The client's process on the server's machine (ab, or a script sending a burst): a
@@ -192,9 +197,19 @@ impl Simulation {
                 let slot = self.new_request(client, self.now);
                 self.send_on_connection(slot, proc, gen, thread);
             }
-            Send::Receive { slot, id } => {
-                if self.reqs[slot as usize].id == id {
+            Send::Receive {
+                slot,
+                id,
+                proc,
+                gen,
+            } => {
+                let r = &self.reqs[slot as usize];
+                if r.id == id && !r.client_done {
                     self.received(slot);
+                } else if self.procs[proc as usize].gen == gen {
+                    // The client gave up after the response arrived, before reading it: its
+                    // socket closes all the same.
+                    self.close_conn(proc);
                 }
             }
         }

@@ -757,8 +757,13 @@ impl Simulation {
         }
         if self.client_proc.is_some() {
             // ab reads the response when its process gets to it.
-            let id = r.id;
-            self.client_proc_enqueue(crate::load::Send::Receive { slot, id });
+            let (id, gen) = (r.id, self.procs[p as usize].gen);
+            self.client_proc_enqueue(crate::load::Send::Receive {
+                slot,
+                id,
+                proc: p,
+                gen,
+            });
             return;
         }
         self.received(slot);

@@ -257,7 +257,8 @@ impl Simulation {
 
     pub(crate) fn sync_next(&mut self, p: u32) {
         let t = self.procs[p as usize].sync_thread;
-        if self.listener.is_empty() || !self.procs[p as usize].alive {
+        // At its connection limit (or dead) it waits: a closed connection wakes it.
+        if self.listener.is_empty() || !self.can_accept(p) {
             self.thread_idle(t);
             let proc = &mut self.procs[p as usize];
             proc.acceptor_idle = true;

@@ -175,3 +175,36 @@ fn the_part_before_the_send_is_checked_against_the_whole() {
         "{e}"
     );
 }
+
+#[test]
+fn a_client_that_gives_up_before_reading_its_response_closes_the_connection() {
+    // gunicorn sync with a connection limit of 1, a 100 µs accept and 1 ms of handler CPU; ab
+    // with 1 ms of CPU per request (half to send, half to read) and a 1.3 ms timeout. #0 goes
+    // out at 0.5 ms, #1 at 1.0 ms. The worker takes #0 at 0.6 ms and answers it at 1.6 ms; ab
+    // reads it from 1.6 to 2.1 ms, but gave up at 1.8 ms. Its socket closes as it gets to the
+    // response (2.1 ms): only then is the worker under its limit again, so it waits meanwhile
+    // (no accept() can succeed) and takes #1 at 2.2 ms; #1 has timed out by 2.3 ms.
+    let v = json!({
+        "version": 1,
+        "server": {"kind": "gunicorn_sync", "cores": 2, "connection_limit": 1,
+                   "costs": {"accept_us": 100.0, "parse_us": 0.0, "respond_us": 0.0,
+                             "wake_us": 0.0, "idle_wake_us": 0.0}},
+        "handler": {"route": "def", "overhead": zero_overhead(), "steps": [step("cpu", 1.0)]},
+        "load": {"kind": "closed", "requests": 2, "concurrency": 2, "client_cpu_us": 1000.0,
+                 "timeout_ms": 1.3}
+    });
+    let mut sim =
+        loopsim_engine::Simulation::new(&common::scenario(v), Default::default()).unwrap();
+    assert!(sim.step(100_000), "the run ends");
+    let r = sim.finish();
+    let recs = by_id(&r);
+    assert!(recs
+        .iter()
+        .all(|q| q.status == loopsim_engine::record::Status::ClientTimeout));
+    assert_eq!(latencies(&r), vec![ms(1.3); 2]);
+    assert_eq!(recs[1].accepted, Some(ms(2.2)));
+    assert_eq!(r.workers[0].accepted, 2);
+    // ab: 0.5 ms per send, 0.5 ms to read #0's response; the worker: two accepts and two
+    // handlers, no accept() while it was at its limit.
+    assert!((r.summary.cpu_delivered_ms - (1.5 + 2.2)).abs() < 1e-9);
+}
