@@ -61,8 +61,11 @@ MECHANISMS = {
         "or all six before the next one looks. A race: each run draws one outcome, so the real "
         "runs and loopsim's seeds are compared as two sets (the \"busiest worker\" row). "
         "Over today's runs the first worker took 5 or 6 in most, 4 or 3 in a few; loopsim "
-        "gives 5 or 6 (it gave 4 + 2 while it charged the connection's whole set-up to the "
-        "`accept()`). The makespan follows the largest share (3–6 s). The real client's sends "
+        "gives 5 or 6 with the burst client's sends calibrated ~42 µs apart and 4 or 5 when "
+        "they were calibrated 57 µs apart (22:21: the client itself ran slower that run, 133–175 "
+        "against ~110 µs per request), as later sends reach the other workers awake; it gave "
+        "4 + 2 at any spacing while it charged the connection's whole set-up to the "
+        "`accept()`. The makespan follows the largest share (3–6 s). The real client's sends "
         "came as one, a pause of 0.35–0.8 ms, then five ~45 µs apart; replayed at those times "
         "without the client's CPU on the cores (the \"real send times\" rows), the worker that "
         "took the first is already blocked in its `time.sleep` when the five arrive and the "
@@ -89,8 +92,9 @@ MECHANISMS = {
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
         "either way: this VM's speed drifts between the calibration and the run; under it, a "
-        "loop at c=100 uses 3–16 % less per request than at the calibration's c=4, which "
-        "loopsim does not model (item 3). At the "
+        "loop at c=100 uses 3–16 % less per request than at the calibration's c=4, most of it "
+        "its reads and task steps running warm in batches, which loopsim models "
+        "(`server.costs.cold_read_us`, `cold_task_us`: item 3). At the "
         "calibrated CPU per request (the rescaled rows) median and makespan agree within a few "
         "%. The tail (real max ~1.2–2 × the median, every request served in send order) comes "
         "from the cores' varying speed: simulated with the variation measured just before the "
@@ -99,8 +103,11 @@ MECHANISMS = {
         "two loops and ab on two cores (ab's ~75–95 µs per request is simulated, "
         "`load.client_cpu_us`): at the calibrated CPU per request the makespan agrees within "
         "~5 %. The real workers use less CPU per request at c=100 than at the calibration's "
-        "c=4 (285 against 380 µs in one run), as a loop that runs its callbacks in batches "
-        "runs each faster; loopsim charges every call the same (item 3). The real split varies run to run (1009 + 991 … 1287 + 713 over 21 runs), "
+        "c=4 (285 against 380 µs in the 22:21 run): a loop that runs its callbacks in batches "
+        "runs each faster, which loopsim models for its reads and task steps (~15 µs per "
+        "request less at c=100 than at c=4); the real workers went further, below what the "
+        "same worker used alone under `ab -c 100` in the calibration's rounds (330 µs), which "
+        "loopsim does not explain (item 3). The real split varies run to run (1009 + 991 … 1287 + 713 over 21 runs), "
         "loopsim's stays within 1033 + 967: each loop drains the queue in one accept batch "
         "whenever it polls, so the split follows the batches more than the loops' shares of "
         "the cores (item 11).",
@@ -222,35 +229,49 @@ varying speed).
    garbage collector (item 7) account for it: each burst is also simulated with the real
    send times (rows "simulated with the real send times"), and matches that way.
 
-3. **Open: per-request CPU depends on load; loopsim's costs are constant.** Measured on the
-   ASGI servers by alternating untraced rounds of `ab -c 4` and `-c 100` against the same
-   worker (the calibration's "Untraced" rows; alternating, so that both see the VM's same
-   spells): a loop used 3–16 % less CPU per request at c=100 over three runs (gunicorn's
-   uvicorn worker 320 → 280, 330 → 290 and 390 → 380 µs; uvicorn 380 → 320, 400 → 340 and
-   390 → 380; by hand, 3 pairs each: uvicorn 340 → 280, gunicorn -w 1 330–390 → 290–340),
-   and the two workers of ab-gunicorn-uvicorn-2-workers ran at 265–285 µs against
-   calibrations of 320–380. The threaded servers, in one run: Flask's dev server 9 % less
-   (800 → 730), waitress 3 % less, gunicorn sync 3 % more. Earlier runs,
-   which compared the ab runs with a calibration made a minute before, could not see it under
-   the drift (0.64–1.11 ×, both ways). Traced call by call (the calibration's "Call by call"
-   rows), a callback that runs right after one of its own kind is cheaper than one that runs
-   after other work: `_read_ready` 39–42 against 56–76 µs at c=4, 33–37 against 116–141 at
-   c=100 (the first of a batch); `run_asgi` 182–281 against 200–307 at c=4, 189–267 against
-   366–462 at c=100. At c=100 a loop runs its
-   callbacks in batches of ~40 connections, so most calls are the cheap ones; at c=4 it
-   interleaves four connections' callbacks. This is the processor's caches and predictors
-   warm with one kind of work, not a mechanism of the servers, and loopsim charges every call
-   of a kind the same, its cost at c=4. The accept callback shows it too: its CPU against the
-   connections it took fits 20–85 µs per call + ~10 µs per connection, but the call's last
-   `accept()`, which finds none and raises `BlockingIOError`, costs only ~5 µs (timed on an
-   idle listening socket): the rest is its first `accept()` running cold. That failing call
-   is now in the engine (`server.costs.accept_call_us`, `event_loop.rs::loop_accept_fails`,
-   paid once per callback, and by a worker whose `accept()` lost the race), and the harness
-   passes the timed ~5 µs; it accounts for ~2 µs of the 10–60. Passing the fitted 20–85 µs
-   instead, as one run did, made the 100-request race more lopsided (the busiest worker 51–93
-   over seeds 1–6 against real 52–68), presumably because in a race the first worker's
-   accept callbacks follow each other closely and run warm. Two more effects are measurable
-   and not modelled:
+3. **Fixed in part: per-request CPU depends on load.** Measured on the ASGI servers by
+   alternating untraced rounds of `ab -c 4` and `-c 100` against the same worker (the
+   calibration's "Untraced" rows; alternating, so that both see the VM's same spells): a
+   loop used 3–16 % less CPU per request at c=100 over four runs (gunicorn's uvicorn worker
+   320 → 280, 330 → 290, 390 → 380 and 370 → 330 µs; uvicorn 380 → 320, 400 → 340, 390 → 380
+   and 380 → 330), and the two workers of ab-gunicorn-uvicorn-2-workers ran at 265–285 µs
+   against calibrations of 320–380. The threaded servers, in one run: Flask's dev server 9 %
+   less (800 → 730), waitress 3 % less, gunicorn sync 3 % more. Earlier runs, which compared
+   the ab runs with a calibration made a minute before, could not see it under the drift
+   (0.64–1.11 ×, both ways). Traced call by call (the calibration's "Call by call" rows), a
+   callback that runs right after one of its own kind is cheaper than one that runs after
+   other work: `_read_ready` 39–42 against 56–76 µs at c=4, 33–37 against 108–141 at c=100
+   (the first of a batch); `run_asgi` 182–281 against 200–307 at c=4, 189–267 against
+   366–462 at c=100. At c=100 a loop runs its callbacks in batches of ~40 connections, so
+   most calls are the cheap ones; at c=4 it interleaves four connections' callbacks. This is
+   the processor's caches and predictors, warm with one kind of work.
+   - **In the engine now** for the two callbacks where it is largest:
+     `server.costs.cold_read_us` and `cold_task_us` (`event_loop.rs::loop_warm_up`) are the
+     extra CPU of a read (`_read_ready`) or a task step (`run_asgi`) that runs right after a
+     callback of another kind; a batch pays each once. The harness passes the difference
+     traced at c=4 (20–28 µs) and takes the cold calls traced at c=4 (0.35–0.44 of each per
+     request) out of the calibrated CPU before splitting it. With it, ab-uvicorn's makespan
+     agreed within 1 % in the 22:21 run (it was 13 % over in the run before, at a similar
+     calibration). The loop's stats count the cold calls, so the harness also runs loopsim on
+     the calibration's own load: its loop runs 0.66 cold reads per request at c=4 against
+     the real 0.35–0.44 (it reads fewer connections per iteration than the real loop at that
+     load), so it uses ~3 % more CPU per request than calibrated there (392 against 380 µs).
+   - An awaited result now wakes its task through a callback one iteration later (as
+     asyncio's timer handles do), so a resumed task step runs after that callback, cold.
+   - **Not modelled:** the same difference for the other callbacks (`_accept_connection2`:
+     ~5–7 µs; the accept callback's first `accept()`: its CPU against the connections it took
+     fits 20–85 µs per call + ~10 µs per connection, while the call's last `accept()`, which
+     finds none and raises `BlockingIOError`, costs only ~5 µs timed on an idle listening
+     socket), and the larger extra of the first call of a batch at c=100, which follows a
+     whole batch of other work (70–330 µs more, ~2 % of the calls). The failing `accept()` is
+     in the engine (`server.costs.accept_call_us`, `event_loop.rs::loop_accept_fails`, paid
+     once per callback, and by a worker whose `accept()` lost the race). Passing the fitted
+     20–85 µs as it, as one run did, made the 100-request race more lopsided (the busiest
+     worker 51–93 over seeds 1–6 against real 52–68), presumably because in a race the first
+     worker's accept callbacks follow each other closely and run warm. The two-worker ab runs
+     use less CPU per request (265–285 µs) than the same worker alone under `ab -c 100` in the
+     calibration's rounds (320–340 µs): loopsim does not explain that part.
+   Two more effects are measurable and not modelled:
    - a fresh server's first burst of N connections costs ~3 × a later one (a fresh uvicorn:
      60 ms of CPU for its first 50 hellos, 20 ms for the next 50: its heap grows), and its
      first `run_in_threadpool` calls ~20 ms and ~10 ms (lazy initialisation). The harness

@@ -668,6 +668,36 @@ def batch_effect(trace):
     return out
 
 
+# The traced callbacks loopsim charges extra when they run right after a callback of another
+# kind (`server.costs.cold_read_us`, `cold_task_us`).
+COLD_STAGES = {"read": "_read_ready", "task": "run_asgi"}
+
+
+def cold_costs(trace):
+    """Per kind of COLD_STAGES: the extra CPU (µs) of a call after other work over one right
+    after a call of its kind (their means over the calls that ran no collection), and how many
+    of its calls per request (request tasks, `run_asgi`) ran after other work; None without
+    20 of each."""
+    st = trace["stages"]
+    requests = max(1, st.get("run_asgi", [0])[0])
+    be = batch_effect(trace)
+    out = {}
+    for kind, name in COLD_STAGES.items():
+        x = be.get(name)
+        if x is None:
+            return None
+        calls, traced = st[name][0], st[name][3]
+        out[kind] = {"extra_us": round(max(0.0, x["other_us"] - x["same_us"]), 1),
+                     "per_request": round(x["other_n"] / traced * calls / requests, 3)}
+    return out
+
+
+def cold_us_per_request(cold):
+    """The CPU per request (µs) that loopsim's cold extras stand for at the cold callbacks'
+    rate of `cold` (from `cold_costs`)."""
+    return sum(c["extra_us"] * c["per_request"] for c in (cold or {}).values())
+
+
 def accept_calls_per_request(trace):
     """asyncio's accept callbacks per request (request tasks, `run_asgi`) in a traced run."""
     st = trace["stages"]
@@ -738,6 +768,7 @@ def measure_gc(srv, n=1000):
             "stage_cpu_us_cal": loop_stage_cpu(trace_cal),
             "batch_effect": {"cal": batch_effect(trace_cal), "high": batch_effect(trace)},
             "accept_calls_per_request_cal": accept_calls_per_request(trace_cal),
+            "cold_cal": cold_costs(trace_cal), "cold_high": cold_costs(trace),
             "accept_calls_per_request_high": accept_calls_per_request(trace),
             "objects_on_read": on_read, "read_stages": per_stage, "task_objects": task,
             # A hello world holds what it allocated before its task and what its task left
@@ -783,7 +814,11 @@ def calibrate_server(kind, n=1000, loop_rate=None):
     accept_loop = (gc_cal or {}).get("accept_loop") or {}
     call_fixed = measure_failing_accept() if kind in ASGI else 0.0
     calls_cal = (gc_cal or {}).get("accept_calls_per_request_cal") or 0.0
-    per_request_us = max(cpu_us - call_fixed * calls_cal, 0.5 * cpu_us)
+    # Likewise the extras of the read callbacks and task steps that ran cold (after other
+    # work), at the rate traced at c=CAL_C: loopsim adds them where its loop runs them cold.
+    cold = (gc_cal or {}).get("cold_cal")
+    per_request_us = max(cpu_us - call_fixed * calls_cal - cold_us_per_request(cold),
+                         0.5 * cpu_us)
     scale = per_request_us / sum(parts)
     a, p, r, s, o = (x * scale for x in parts)
     setup = None
@@ -821,6 +856,8 @@ def calibrate_server(kind, n=1000, loop_rate=None):
         "by_concurrency": by_c,
         "costs": {"accept_us": round(a, 1),
                   **({} if kind not in ASGI else {"accept_call_us": round(call_fixed, 1)}),
+                  **({} if not cold else {"cold_read_us": cold["read"]["extra_us"],
+                                          "cold_task_us": cold["task"]["extra_us"]}),
                   **({} if setup is None else {"setup_us": round(setup, 1)}),
                   "parse_us": round(p, 1),
                   "respond_us": round(r, 1), "spawn_us": round(s, 1),
@@ -1059,6 +1096,23 @@ def sim_gc_bounds(sc, cal, gc_start, speed=None):
         lat = ok_latencies(res)
         out[case] = (pct(lat, .5), max(lat), res["summary"]["makespan_ms"], gc_counts(res))
     return out
+
+
+def sim_calibration(kind, cal):
+    """loopsim on the calibration's own load (hello world, `ab -c CAL_C`, one worker, as many
+    requests as a round): the server's CPU per request (all CPU delivered less ab's), and on
+    an event loop its read callbacks and task steps that ran cold, per request."""
+    c = cal[kind]
+    sc = dict(name=f"calibration-{kind}", kind=kind, path="/hello", steps=[],
+              route="async_def" if kind in ASGI else "def", load=closed(c["n"], CAL_C),
+              threads=4 if kind == "waitress" else None, title=f"the calibration of {kind}")
+    _, res, _ = run_loopsim(sim_scenario(sc, cal), sc["name"])
+    n = max(1, res["summary"]["completed"])
+    cpu_us = res["summary"]["cpu_delivered_ms"] * 1000 / n - c["client_cpu_us"]
+    warm = (res["workers"][0].get("loop_stats") or {}).get("warmth")
+    return {"cpu_us": round(cpu_us, 1),
+            "cold_reads": round(warm["reads_cold"] / n, 3) if warm else None,
+            "cold_task_steps": round(warm["task_steps_cold"] / n, 3) if warm else None}
 
 
 def run_sim(sc, cal, gc_start=None, speed=None):
@@ -1525,8 +1579,12 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                  f" At the calibration's c={CAL_C} the loop ran "
                  f"{c['gc']['accept_calls_per_request_cal']:g} accept callbacks per request "
                  f"(traced): of the {c['cpu_us']:g} µs per request, "
-                 f"{c['cpu_us'] - c['per_request_us']:.1f} µs are their failing calls, and the "
-                 f"rest, {c['per_request_us']:g} µs, is split into the per-request costs.")
+                 f"{c['gc']['accept_calls_per_request_cal'] * c['costs'].get('accept_call_us', 0):.1f}"
+                 " µs are their failing calls, "
+                 + (f"{cold_us_per_request(c['gc'].get('cold_cal')):.1f} µs the extras of its "
+                    "callbacks that ran cold (below), " if c["gc"].get("cold_cal") else "")
+                 + f"and the rest, {c['per_request_us']:g} µs, is split into the per-request "
+                 "costs.")
               + " The connection's set-up in the loop's next two iterations, "
               "`_accept_connection2`, `connection_made`, `_add_reader` and "
               f"`_set_result_unless_cancelled`, is `server.costs.setup_us` "
@@ -1552,19 +1610,52 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               + ". A callback that runs right after one of its kind is cheaper: the processor's "
               "caches and predictors are warm with its work. A loop that takes connections in "
               "batches runs more of its callbacks that way, so a request costs less at "
-              "c=100 than at c=4 (below); loopsim charges every call of a kind the same.")
+              "c=100 than at c=4 (below).")
+            cold, cold_hi = c["gc"].get("cold_cal"), c["gc"].get("cold_high")
+            if cold and "cold_read_us" in c["costs"]:
+                w(f"  loopsim charges the difference at c={CAL_C} as an extra to a read or task "
+                  "step that runs right after a callback of another kind: "
+                  f"`server.costs.cold_read_us` {cold['read']['extra_us']:g} µs (`_read_ready`), "
+                  f"`cold_task_us` {cold['task']['extra_us']:g} µs (`run_asgi`). At "
+                  f"c={CAL_C} a request ran {cold['read']['per_request']:g} cold reads and "
+                  f"{cold['task']['per_request']:g} cold task steps"
+                  + ("" if not cold_hi else
+                     f", at c={GC_TRACE_C} {cold_hi['read']['per_request']:g} and "
+                     f"{cold_hi['task']['per_request']:g}")
+                  + ". Not modelled: the other callbacks' difference (`_accept_connection2`, "
+                  "the accept callback's first `accept()`), and the larger extra of the first "
+                  f"call of a batch at c={GC_TRACE_C}, after a whole batch of other work.")
+                sim = sim_calibration(k, cal)
+                w(f"  loopsim on the calibration's own load (`ab -n {c['n']} -c {CAL_C}`, one "
+                  f"worker) runs {sim['cold_reads']:g} cold reads and {sim['cold_task_steps']:g} "
+                  f"cold task steps per request (real: {cold['read']['per_request']:g} and "
+                  f"{cold['task']['per_request']:g}) and uses {sim['cpu_us']:.0f} µs of CPU per "
+                  f"request (calibrated {c['cpu_us']:g})"
+                  + (": its loop reads fewer requests per iteration than the real one at "
+                     f"c={CAL_C}, so more of them run cold." if sim["cold_reads"]
+                     > 1.2 * cold["read"]["per_request"] else "."))
         bc = c.get("by_concurrency")
         if bc and al and c["gc"].get("accept_calls_per_request_cal") is not None:
             lo, hi, rounds_txt = by_concurrency_text(bc)
             calls_hi = c["gc"]["accept_calls_per_request_high"]
             model = c["costs"].get("accept_call_us", 0) * (
                 c["gc"]["accept_calls_per_request_cal"] - calls_hi)
+            cold, cold_hi = c["gc"].get("cold_cal"), c["gc"].get("cold_high")
+            cold_model = (cold_us_per_request(cold) - cold_us_per_request({
+                n: {"extra_us": x["extra_us"], "per_request": cold_hi[n]["per_request"]}
+                for n, x in cold.items()})
+                if cold and cold_hi and "cold_read_us" in c["costs"] else None)
             w(f"  Untraced, {rounds_txt}, the worker used {lo:g} µs per request at c={CAL_C} and "
               f"{hi:g} µs at c={bc['high']}: {(lo - hi) / lo * 100:.0f} % less. The accept "
               f"callbacks' failing calls account for {model:.0f} µs of it "
               f"({c['gc']['accept_calls_per_request_cal']:g} callbacks per request at "
-              f"c={CAL_C}, {calls_hi:.3f} at c={bc['high']}), which loopsim models; the "
-              "rest, callbacks running faster in batches, it does not (item 3).")
+              f"c={CAL_C}, {calls_hi:.3f} at c={bc['high']})"
+              + ("" if cold_model is None else
+                 f", the reads and task steps run cold {cold_model:.0f} µs (traced above)")
+              + ", which loopsim models"
+              + ("; the rest, the other callbacks running faster in batches, it does not "
+                 "(item 3)." if cold_model is not None else
+                 "; the rest, callbacks running faster in batches, it does not (item 3)."))
     for k, c in cal.items():
         bc = c.get("by_concurrency")
         if bc and k not in ASGI:
