@@ -223,7 +223,7 @@ impl ServerKind {
                 accept_us: Some(accept_us),
                 // Not modelled by default (~5 µs on the harness's VM: docs/fidelity.md).
                 accept_call_us: Some(0.0),
-                // Not modelled by default (~26 and ~30 µs on the harness's VM: docs/fidelity.md).
+                // Not modelled by default (~26 and ~20 µs on the harness's VM: docs/fidelity.md).
                 cold_read_us: Some(0.0),
                 cold_task_us: Some(0.0),
                 setup_us: Some(if self.is_asgi() { 30.0 } else { 0.0 }),
@@ -477,7 +477,7 @@ pub struct Costs {
     )]
     pub cold_read_us: Option<f64>,
     /// The same for a step of a request's task (`run_asgi`): extra CPU when the loop's
-    /// previous callback was not a task step. Event-loop servers only; default 0 (~30 µs
+    /// previous callback was not a task step. Event-loop servers only; default 0 (~20 µs
     /// traced by the harness).
     #[serde(
         default,

@@ -207,7 +207,7 @@ pub(crate) struct LoopState {
     pub accept_failing: bool,
     /// The current read callback runs a collection before it parses.
     pub read_gc: bool,
-    /// The kind of the callback the loop ran last (`Cb::kind`).
+    /// The kind of the callback the loop ran last (its discriminant).
     pub last: Option<std::mem::Discriminant<Cb>>,
     /// The current callback first pays for running cold (`cold_read_us`, `cold_task_us`).
     pub warming: bool,
