@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use loopsim_engine::record::LaneKind;
 use serde_json::{json, Value};
 
 /// uvicorn, every cost 0 but the accept's 10 µs per connection and `accept_call_us`.
@@ -21,16 +20,6 @@ fn uvicorn(workers: u32, accept_call_us: f64, wake_us: f64, load: Value) -> Valu
         "handler": {"route": "async_def", "overhead": zero_overhead(), "steps": []},
         "load": load
     })
-}
-
-/// Each worker's event-loop CPU, in µs.
-fn loop_cpu_us(r: &loopsim_engine::RunResult) -> Vec<u64> {
-    r.lanes
-        .iter()
-        .zip(&r.lane_totals)
-        .filter(|(l, _)| l.kind == LaneKind::EventLoop)
-        .map(|(_, t)| t.cpu / 1000)
-        .collect()
 }
 
 #[test]

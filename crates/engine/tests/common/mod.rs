@@ -121,3 +121,13 @@ pub fn histogram(values: &[u64]) -> Vec<(u64, usize)> {
     }
     out
 }
+
+/// Each worker's event-loop CPU, in µs.
+pub fn loop_cpu_us(r: &RunResult) -> Vec<u64> {
+    r.lanes
+        .iter()
+        .zip(&r.lane_totals)
+        .filter(|(l, _)| l.kind == loopsim_engine::record::LaneKind::EventLoop)
+        .map(|(_, t)| t.cpu / 1000)
+        .collect()
+}
