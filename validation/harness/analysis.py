@@ -256,6 +256,13 @@ varying speed).
      the calibration's own load: its loop runs 0.66 cold reads per request at c=4 against
      the real 0.35–0.44 (it reads fewer connections per iteration than the real loop at that
      load), so it uses ~3 % more CPU per request than calibrated there (392 against 380 µs).
+     The likely cause is loopsim's model of ab, not of the loop: its ab connects after its
+     whole CPU per request (reading the response, then preparing the next send, 68 µs
+     here), so its new connections reach the loop one by one; ab itself connects as soon as
+     it has read a response and writes the request at its next poll. The same calibration
+     simulated with ab's CPU cut to 30–40 µs runs 0.50 cold reads per request, at 20 µs
+     0.25 (all four connections in step). Modelling that needs a request's bytes to arrive
+     after its connection, which loopsim does not do (open).
    - An awaited result now wakes its task through a callback one iteration later (as
      asyncio's timer handles do), so a resumed task step runs after that callback, cold.
    - **Not modelled:** the same difference for the other callbacks (`_accept_connection2`:
