@@ -1651,7 +1651,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               f"({c['gc']['accept_calls_per_request_cal']:g} callbacks per request at "
               f"c={CAL_C}, {calls_hi:.3f} at c={bc['high']})"
               + ("" if cold_model is None else
-                 f", the reads and task steps run cold {cold_model:.0f} µs (traced above)")
+                 f", the reads and task steps that ran cold {cold_model:.0f} µs (traced "
+                 "above)")
               + ", which loopsim models"
               + ("; the rest, the other callbacks running faster in batches, it does not "
                  "(item 3)." if cold_model is not None else
