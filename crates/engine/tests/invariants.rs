@@ -385,6 +385,18 @@ fn check(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
     }
     prop_assert_eq!(&totals, &r.lane_totals);
     prop_assert_eq!(r.workers.len() as u32, cfg.workers);
+    // Event loops read each request sent at most once, a read or task step runs cold at most
+    // once per call, and a loop's first read is cold.
+    let mut reads = 0;
+    for w in &r.workers {
+        if let Some(l) = &w.loop_stats {
+            let m = l.warmth;
+            reads += m.reads;
+            prop_assert!(m.reads_cold <= m.reads && m.task_steps_cold <= m.task_steps);
+            prop_assert!(m.reads == 0 || m.reads_cold >= 1, "{:?}", m);
+        }
+    }
+    prop_assert!(reads <= r.requests_sent, "{} reads", reads);
 
     // A core runs one thread at a time: never more threads running than cores (the others
     // wait for a core). With the GIL, one thread per process holds it, running or waiting for
