@@ -189,13 +189,16 @@ fn ServerForm(p: &FormProps) -> Html {
             <details class="advanced">
                 <summary>{ "Per-request costs" }</summary>
                 <p class="hint">{ "Server CPU per connection and request (GIL held, except its kernel share); empty = the server's default." }</p>
+                if kind.is_asgi() {
+                    <p class="hint">{ "Run cold: extra CPU of a read or task step that follows a callback of another kind (its code not in the caches); a loop that works in batches pays it once per batch." }</p>
+                }
                 <div class="row">
                     { cost(CostField::Accept, "f-cost-accept_us", "Accept", costs.accept_us, d.costs.accept_us) }
                     if kind.is_asgi() {
                         { cost(CostField::AcceptCall, "f-cost-accept_call_us", "Accept callback's failing accept()", costs.accept_call_us, d.costs.accept_call_us) }
                         { cost(CostField::Setup, "f-cost-setup_us", "Connection set-up", costs.setup_us, d.costs.setup_us) }
-                        { cost(CostField::ColdRead, "f-cost-cold_read_us", "Read after other callbacks (cold caches), extra", costs.cold_read_us, d.costs.cold_read_us) }
-                        { cost(CostField::ColdTask, "f-cost-cold_task_us", "Task step after other callbacks (cold caches), extra", costs.cold_task_us, d.costs.cold_task_us) }
+                        { cost(CostField::ColdRead, "f-cost-cold_read_us", "Read run cold (extra)", costs.cold_read_us, d.costs.cold_read_us) }
+                        { cost(CostField::ColdTask, "f-cost-cold_task_us", "Task step run cold (extra)", costs.cold_task_us, d.costs.cold_task_us) }
                     }
                     { cost(CostField::Parse, "f-cost-parse_us", "Read & parse", costs.parse_us, d.costs.parse_us) }
                     { cost(CostField::Respond, "f-cost-respond_us", "Write response", costs.respond_us, d.costs.respond_us) }
