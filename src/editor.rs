@@ -502,33 +502,26 @@ mod tests {
         assert_eq!(s.server.resolve().setup, 45_000);
         apply(&mut s, Edit::Cost(CostField::Setup, None));
         assert_eq!(s.server.costs, None);
-        // Its accept callback's failing accept(): set, refused when too large, cleared.
-        apply(&mut s, Edit::Cost(CostField::AcceptCall, Some(2e6)));
-        assert_eq!(
-            s.validate().unwrap_err().0[0].path,
-            "server.costs.accept_call_us"
-        );
-        apply(&mut s, Edit::Cost(CostField::AcceptCall, Some(30.0)));
-        s.validate().unwrap();
-        assert_eq!(s.server.resolve().accept_call, 30_000);
-        apply(&mut s, Edit::Cost(CostField::AcceptCall, None));
-        assert_eq!(s.server.costs, None);
-        // Its read callbacks and task steps run cold: each set, refused when too large, cleared.
-        for (field, path) in [
-            (CostField::ColdRead, "server.costs.cold_read_us"),
-            (CostField::ColdTask, "server.costs.cold_task_us"),
-        ] {
+        // Its accept callback's failing accept() and its read callbacks and task steps run
+        // cold: each set, refused when too large, cleared.
+        type Get = fn(&loopsim_engine::scenario::ServerConfig) -> u64;
+        let fields: [(CostField, &str, Get); 3] = [
+            (CostField::AcceptCall, "server.costs.accept_call_us", |c| {
+                c.accept_call
+            }),
+            (CostField::ColdRead, "server.costs.cold_read_us", |c| {
+                c.cold_read
+            }),
+            (CostField::ColdTask, "server.costs.cold_task_us", |c| {
+                c.cold_task
+            }),
+        ];
+        for (field, path, get) in fields {
             apply(&mut s, Edit::Cost(field, Some(2e6)));
             assert_eq!(s.validate().unwrap_err().0[0].path, path);
             apply(&mut s, Edit::Cost(field, Some(25.0)));
             s.validate().unwrap();
-            let cfg = s.server.resolve();
-            let set = if field == CostField::ColdRead {
-                cfg.cold_read
-            } else {
-                cfg.cold_task
-            };
-            assert_eq!(set, 25_000);
+            assert_eq!(get(&s.server.resolve()), 25_000);
             apply(&mut s, Edit::Cost(field, None));
             assert_eq!(s.server.costs, None);
         }

@@ -673,14 +673,13 @@ def batch_effect(trace):
 COLD_STAGES = {"read": "_read_ready", "task": "run_asgi"}
 
 
-def cold_costs(trace):
+def cold_costs(trace, be):
     """Per kind of COLD_STAGES: the extra CPU (µs) of a call after other work over one right
-    after a call of its kind (their means over the calls that ran no collection), and how many
-    of its calls per request (request tasks, `run_asgi`) ran after other work; None without
-    20 of each."""
+    after a call of its kind (their means over the calls that ran no collection, from `be`,
+    the trace's `batch_effect`), and how many of its calls per request (request tasks,
+    `run_asgi`) ran after other work; None without 20 of each."""
     st = trace["stages"]
     requests = max(1, st.get("run_asgi", [0])[0])
-    be = batch_effect(trace)
     out = {}
     for kind, name in COLD_STAGES.items():
         x = be.get(name)
@@ -723,6 +722,15 @@ def accept_loop_cost(trace):
 GC_DEFAULT_THRESHOLDS = (700, 10, 10)
 
 
+def trace_loop(srv, c):
+    """The warm worker's loop callbacks traced (`/gc-stages-start` … `/gc-stages`) under
+    `ab -n GC_TRACE_N -c c` on the hello world."""
+    http_json(srv.port, "/gc-stages-start")
+    subprocess.run(["ab", "-q", "-n", str(GC_TRACE_N), "-c", str(c),
+                    f"http://127.0.0.1:{srv.port}/hello"], capture_output=True, timeout=300)
+    return http_json(srv.port, "/gc-stages")
+
+
 def measure_gc(srv, n=1000):
     """The garbage collector's inputs (`server.gc`), on a warm FastAPI worker:
     - a full collection (`gc.collect()`, the median of 3 by pause): the objects it examined
@@ -751,24 +759,19 @@ def measure_gc(srv, n=1000):
     net = ran * (after["threshold"][0] + 1) + after["count"][0] - before["count"][0]
     # The loop's callbacks traced under ab -c 100: the young count's change per stage before
     # the request's task, and the young and middle collections' cost per object.
-    http_json(srv.port, "/gc-stages-start")
-    subprocess.run(["ab", "-q", "-n", str(GC_TRACE_N), "-c", str(GC_TRACE_C),
-                    f"http://127.0.0.1:{srv.port}/hello"], capture_output=True, timeout=300)
-    trace = http_json(srv.port, "/gc-stages")
+    trace = trace_loop(srv, GC_TRACE_C)
     on_read, per_stage, partial_ns, partial_n, task = gc_read_stages(trace)
     # The same at the calibration's c=CAL_C: its accept callbacks per request (the calibrated
     # CPU per request holds that many failing `accept()` calls) and its callbacks' CPU.
-    http_json(srv.port, "/gc-stages-start")
-    subprocess.run(["ab", "-q", "-n", str(GC_TRACE_N), "-c", str(CAL_C),
-                    f"http://127.0.0.1:{srv.port}/hello"], capture_output=True, timeout=300)
-    trace_cal = http_json(srv.port, "/gc-stages")
+    trace_cal = trace_loop(srv, CAL_C)
+    be_cal, be_high = batch_effect(trace_cal), batch_effect(trace)
     return {"ns_per_object": round(mid["ms"] * 1e6 / mid["examined"], 1),
             "stage_cpu_us": loop_stage_cpu(trace),
             "accept_loop": accept_loop_cost(trace),
             "stage_cpu_us_cal": loop_stage_cpu(trace_cal),
-            "batch_effect": {"cal": batch_effect(trace_cal), "high": batch_effect(trace)},
+            "batch_effect": {"cal": be_cal, "high": be_high},
             "accept_calls_per_request_cal": accept_calls_per_request(trace_cal),
-            "cold_cal": cold_costs(trace_cal), "cold_high": cold_costs(trace),
+            "cold_cal": cold_costs(trace_cal, be_cal), "cold_high": cold_costs(trace, be_high),
             "accept_calls_per_request_high": accept_calls_per_request(trace),
             "objects_on_read": on_read, "read_stages": per_stage, "task_objects": task,
             # A hello world holds what it allocated before its task and what its task left
@@ -822,11 +825,11 @@ def calibrate_server(kind, n=1000, loop_rate=None):
     scale = per_request_us / sum(parts)
     a, p, r, s, o = (x * scale for x in parts)
     setup = None
-    accept_call = accept_loop.get("per_connection_us")
-    if accept_call is not None and 0 < accept_call < a + p:
+    per_connection = accept_loop.get("per_connection_us")
+    if per_connection is not None and 0 < per_connection < a + p:
         # The loop's accept: its accept loop's CPU per connection, measured; the rest of the
         # accept share is the connection's set-up (below) and read.
-        a, p = accept_call, p + a - accept_call
+        a, p = per_connection, p + a - per_connection
     if kind in ASGI:
         # The connection's set-up in the loop's two iterations after the accept, measured
         # callback by callback (`setup_us`); the parse part keeps the rest.
@@ -852,7 +855,6 @@ def calibrate_server(kind, n=1000, loop_rate=None):
         # ab's own CPU per request: loopsim runs it on the same cores (`load.client_cpu_us`).
         "client_cpu_us": round(ab_us, 1),
         "per_request_us": round(per_request_us, 1),
-        "failing_accept_us": round(call_fixed, 1) if kind in ASGI else None,
         "by_concurrency": by_c,
         "costs": {"accept_us": round(a, 1),
                   **({} if kind not in ASGI else {"accept_call_us": round(call_fixed, 1)}),
@@ -1558,6 +1560,7 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
     for k, c in cal.items():
         sc_ = (c.get("gc") or {}).get("stage_cpu_us")
         al = (c.get("gc") or {}).get("accept_loop")
+        cold, cold_hi = (c.get("gc") or {}).get("cold_cal"), (c.get("gc") or {}).get("cold_high")
         if sc_ and al:
             stages = ", ".join(f"`{n}` {v:g}" for n, v in sc_.items())
             w(f"- {k}: the loop's CPU per request, callback by callback, under `ab -n "
@@ -1569,7 +1572,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "`server.costs.accept_us` (a worker racing others for a burst takes connections "
               "this fast). The former is not the call's own cost: the callback's last "
               "`accept()`, which finds none and raises `BlockingIOError`, costs "
-              + (f"{c['failing_accept_us']:g} µs" if c.get("failing_accept_us") else "a few µs")
+              + (f"{c['costs']['accept_call_us']:g} µs" if c["costs"].get("accept_call_us")
+                 else "a few µs")
               + " (timed in the servers' Python on an idle listening socket: "
               "`server.costs.accept_call_us`, paid once per callback); the rest is the first "
               "`accept()` of a callback after other work running slower (see the call-by-call "
@@ -1611,7 +1615,6 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "caches and predictors are warm with its work. A loop that takes connections in "
               "batches runs more of its callbacks that way, so a request costs less at "
               "c=100 than at c=4 (below).")
-            cold, cold_hi = c["gc"].get("cold_cal"), c["gc"].get("cold_high")
             if cold and "cold_read_us" in c["costs"]:
                 w(f"  loopsim charges the difference at c={CAL_C} as an extra to a read or task "
                   "step that runs right after a callback of another kind: "
@@ -1640,11 +1643,9 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             calls_hi = c["gc"]["accept_calls_per_request_high"]
             model = c["costs"].get("accept_call_us", 0) * (
                 c["gc"]["accept_calls_per_request_cal"] - calls_hi)
-            cold, cold_hi = c["gc"].get("cold_cal"), c["gc"].get("cold_high")
-            cold_model = (cold_us_per_request(cold) - cold_us_per_request({
-                n: {"extra_us": x["extra_us"], "per_request": cold_hi[n]["per_request"]}
-                for n, x in cold.items()})
-                if cold and cold_hi and "cold_read_us" in c["costs"] else None)
+            cold_model = (sum(x["extra_us"] * (x["per_request"] - cold_hi[n]["per_request"])
+                              for n, x in cold.items())
+                          if cold and cold_hi and "cold_read_us" in c["costs"] else None)
             w(f"  Untraced, {rounds_txt}, the worker used {lo:g} µs per request at c={CAL_C} and "
               f"{hi:g} µs at c={bc['high']}: {(lo - hi) / lo * 100:.0f} % less. The accept "
               f"callbacks' failing calls account for {model:.0f} µs of it "

@@ -1167,26 +1167,22 @@ impl Scenario {
         v.opt_u32("server.process_pool", s.process_pool, limits::PROCESS_POOL);
         v.opt_f64("server.restart_ms", s.restart_ms, limits::RESTART_MS);
         if let Some(c) = &s.costs {
-            v.opt_f64("server.costs.accept_us", c.accept_us, limits::COST_US);
-            v.opt_f64(
-                "server.costs.accept_call_us",
-                c.accept_call_us,
-                limits::COST_US,
-            );
-            v.opt_f64("server.costs.cold_read_us", c.cold_read_us, limits::COST_US);
-            v.opt_f64("server.costs.cold_task_us", c.cold_task_us, limits::COST_US);
-            v.opt_f64("server.costs.setup_us", c.setup_us, limits::COST_US);
-            v.opt_f64("server.costs.parse_us", c.parse_us, limits::COST_US);
-            v.opt_f64("server.costs.respond_us", c.respond_us, limits::COST_US);
-            v.opt_f64("server.costs.spawn_us", c.spawn_us, limits::COST_US);
-            v.opt_f64("server.costs.wake_us", c.wake_us, limits::COST_US);
-            v.opt_f64("server.costs.idle_wake_us", c.idle_wake_us, limits::COST_US);
-            v.opt_f64("server.costs.to_thread_us", c.to_thread_us, limits::COST_US);
-            v.opt_f64(
-                "server.costs.close_wait_us",
-                c.close_wait_us,
-                limits::COST_US,
-            );
+            for (path, x) in [
+                ("server.costs.accept_us", c.accept_us),
+                ("server.costs.accept_call_us", c.accept_call_us),
+                ("server.costs.cold_read_us", c.cold_read_us),
+                ("server.costs.cold_task_us", c.cold_task_us),
+                ("server.costs.setup_us", c.setup_us),
+                ("server.costs.parse_us", c.parse_us),
+                ("server.costs.respond_us", c.respond_us),
+                ("server.costs.spawn_us", c.spawn_us),
+                ("server.costs.wake_us", c.wake_us),
+                ("server.costs.idle_wake_us", c.idle_wake_us),
+                ("server.costs.to_thread_us", c.to_thread_us),
+                ("server.costs.close_wait_us", c.close_wait_us),
+            ] {
+                v.opt_f64(path, x, limits::COST_US);
+            }
             v.opt_f64(
                 "server.costs.kernel_share",
                 c.kernel_share,
