@@ -6,6 +6,7 @@
 
 use crate::queue::Ev;
 use crate::record::{LaneKind, ACT_ACCEPT, ACT_GC, ACT_OVERHEAD, ACT_PARSE};
+use crate::recv::Reader;
 use crate::sim::{Cat, Cb, Role, Simulation, NONE};
 use crate::time::Nanos;
 
@@ -206,11 +207,12 @@ impl Simulation {
     }
 
     /// A stage of an accepted connection's set-up ended: the next stage runs in the next
-    /// iteration, and after the last the request is read at the next poll.
+    /// iteration, and after the last the request is read at the next poll (once its bytes
+    /// have arrived: `recv`).
     fn loop_setup_next(&mut self, p: u32, cb: Cb) {
         match cb {
             Cb::Setup(slot) => self.loop_ready(p, Cb::Register(slot)),
-            Cb::Register(slot) => self.loop_pending(p, Cb::Read(slot)),
+            Cb::Register(slot) => self.read_when_sent(slot, Reader::Loop(p)),
             _ => unreachable!("not a set-up stage"),
         }
     }
@@ -263,8 +265,7 @@ impl Simulation {
     }
 
     /// The `accept()` call (`accept_ends`): the connection's set-up task is created (it runs
-    /// next iteration); its request's bytes are already there, read once the set-up has
-    /// registered the socket. `false` if there was none (EAGAIN: the accept callback ends).
+    /// next iteration); its request is read once the set-up has registered the socket. `false` if there was none (EAGAIN: the accept callback ends).
     fn loop_accepted(&mut self, p: u32) -> bool {
         let t = self.procs[p as usize].lp.thread;
         let Some(slot) = self.accept_ends(p, t) else {

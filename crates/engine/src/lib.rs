@@ -29,6 +29,7 @@ mod load;
 mod process;
 mod program;
 mod queue;
+mod recv;
 pub mod series;
 
 mod sim;

@@ -57,8 +57,12 @@ impl Simulation {
             let r = &mut self.reqs[slot as usize];
             r.connected = self.now;
             r.server_held = true;
+            let unsent = r.bytes == crate::recv::Bytes::Unsent;
             self.req_cat(slot, Cat::Queued);
             self.notify_acceptors();
+            if unsent {
+                self.client_connected(slot);
+            }
             return;
         }
         self.listener.dropped += 1;

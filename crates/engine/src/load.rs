@@ -1,6 +1,7 @@
 //! The clients: ApacheBench's closed loop, open-loop arrivals, and scripted bursts.
 
 use crate::queue::Ev;
+use crate::recv::Bytes;
 use crate::scenario::{Arrivals, Load, Runtime};
 use crate::sim::{Cb, MainJob, Simulation};
 use std::collections::VecDeque;
@@ -21,6 +22,8 @@ pub(crate) enum Send {
         gen: u32,
         thread: u32,
     },
+    /// ab writes request `slot` (`id`) on the connection it opened (`recv`).
+    Write { slot: u32, id: u32 },
     /// Not a send: the client process reads the response to request `slot` (`id`).
     Receive {
         slot: u32,
@@ -34,7 +37,12 @@ pub(crate) enum Send {
 /// single-threaded process that spends `cost` of a core on each request, `send` of it to
 /// prepare and send it (`load.client_send_us`, default half), the rest to read the response;
 /// a response that arrives while it is busy waits for it (and counts in the latency, as ab
-/// measures it).
+/// measures it). Its jobs run in order, as the events of its `epoll_wait` batches do.
+///
+/// ab (a closed load) connects as it finishes reading the previous response (or at the
+/// start), and writes the request in a later job (`Send::Write`), once its poll reports the
+/// connection made; ab's clock for the request starts at the connect. A burst script
+/// prepares a request, then connects and sends it.
 ///
 /// On the cores it runs ahead of the server's threads while it has slept within the last
 /// scheduler slice (`cpu::base_slice`): a task waking from `epoll_wait` preempts CPU-bound
@@ -168,11 +176,25 @@ impl Simulation {
         if let LoadState::Closed { issued, .. } = &mut self.load {
             *issued += 1;
         }
-        if self.client_proc.is_some() {
-            self.client_proc_enqueue(send);
-        } else {
-            self.send_now(send);
+        match send {
+            Send::New { client }
+                if self.client_proc.is_some() && matches!(self.load, LoadState::Closed { .. }) =>
+            {
+                // ab connects at once; it writes the request when the connection is made.
+                let slot = self.new_request(client, self.now);
+                self.reqs[slot as usize].bytes = Bytes::Unsent;
+                self.syn(slot);
+            }
+            _ if self.client_proc.is_some() => self.client_proc_enqueue(send),
+            _ => self.send_now(send),
         }
+    }
+
+    /// ab's connection for request `slot` is made (queued on the listen socket): its next
+    /// poll reports it writable, and it writes the request.
+    pub(crate) fn client_connected(&mut self, slot: u32) {
+        let id = self.reqs[slot as usize].id;
+        self.client_proc_enqueue(Send::Write { slot, id });
     }
 
     pub(crate) fn client_proc_enqueue(&mut self, job: Send) {
@@ -196,6 +218,12 @@ impl Simulation {
             } => {
                 let slot = self.new_request(client, self.now);
                 self.send_on_connection(slot, proc, gen, thread);
+            }
+            Send::Write { slot, id } => {
+                let r = &self.reqs[slot as usize];
+                if r.id == id && !r.client_done {
+                    self.request_written(slot);
+                }
             }
             Send::Receive {
                 slot,

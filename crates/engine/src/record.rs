@@ -45,7 +45,8 @@ impl Status {
 /// Where a request's time went, in ns (they sum to its latency).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeSplit {
-    /// Waiting for the TCP handshake (SYNs dropped by a full backlog, retransmitted).
+    /// Waiting for the TCP handshake (SYNs dropped by a full backlog, retransmitted), and for
+    /// ab on the server's machine to write the request after connecting.
     pub connecting: Nanos,
     /// Waiting in a queue: listen backlog, event-loop ready queue, threadpool tokens, task
     /// queue, connection pool.

@@ -106,6 +106,8 @@ pub(crate) struct Req {
     /// when its handler started.
     pub gc_serial_read: u32,
     pub gc_serial: u32,
+    /// Whether its bytes have reached the server (ab writes after connecting: `recv`).
+    pub bytes: crate::recv::Bytes,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,6 +137,8 @@ pub(crate) enum Job {
     Read(u32),
     Write(u32),
     Proc(u32),
+    /// Blocked in `recv()` for a request whose bytes have not arrived.
+    Recv(u32),
 }
 
 pub(crate) struct Thread {
@@ -706,6 +710,7 @@ impl Simulation {
             split: TimeSplit::default(),
             gc_serial_read: NONE,
             gc_serial: NONE,
+            bytes: crate::recv::Bytes::Sent,
         };
         let slot = match self.free.pop() {
             Some(s) => {
@@ -731,6 +736,12 @@ impl Simulation {
         if r.client_done {
             return;
         }
+        // Waiting for the client to write its request is the client's time, not the server's.
+        let cat = if cat == Cat::Queued && r.bytes != crate::recv::Bytes::Sent {
+            Cat::Connecting
+        } else {
+            cat
+        };
         let d = now.saturating_sub(r.cat_since);
         match r.cat {
             Cat::Connecting => r.split.connecting += d,
@@ -797,7 +808,12 @@ impl Simulation {
         let client = self.reqs[slot as usize].client;
         self.client_finish(slot, status);
         self.client_next(client);
-        if !self.reqs[slot as usize].server_held {
+        if self.reqs[slot as usize].bytes != crate::recv::Bytes::Sent {
+            // It closes a connection on which it has not written the request.
+            self.client_closed_unsent(slot);
+        }
+        let r = &self.reqs[slot as usize];
+        if r.id != NONE && !r.server_held {
             self.free_slot(slot);
         }
     }

@@ -11,6 +11,7 @@
 
 use crate::queue::Ev;
 use crate::record::{LaneKind, ACT_ACCEPT, ACT_PARSE, ACT_RESPOND, ACT_SPAWN};
+use crate::recv::Reader;
 use crate::scenario::Runtime;
 use crate::sim::{Cat, Job, MainJob, Role, Simulation, NONE};
 
@@ -146,11 +147,11 @@ impl Simulation {
             }
             Runtime::ThreadPool { io_on_main: true } => {
                 // The request bytes are readable at the main loop's next poll.
-                self.main_push(p, MainJob::Read(slot));
+                self.read_when_sent(slot, Reader::Main(p));
                 false
             }
             Runtime::ThreadPool { io_on_main: false } => {
-                self.enqueue_task(p, slot);
+                self.read_when_sent(slot, Reader::Pool(p));
                 false
             }
             _ => unreachable!(),
@@ -193,7 +194,7 @@ impl Simulation {
         let lane = self.lane(p, LaneKind::Connection, idx);
         let gil = self.procs[p as usize].gil;
         let t = self.spawn_thread(p, Role::Conn, lane, gil);
-        self.start_code(t, slot);
+        self.read_when_sent(slot, Reader::Thread(t));
     }
 
     pub(crate) fn conn_thread_exit(&mut self, p: u32, t: u32) {
@@ -216,7 +217,7 @@ impl Simulation {
         self.run_code(t);
     }
 
-    fn enqueue_task(&mut self, p: u32, slot: u32) {
+    pub(crate) fn enqueue_task(&mut self, p: u32, slot: u32) {
         self.req_cat(slot, Cat::Queued);
         if self.procs[p as usize].pool_idle.is_empty() {
             self.pstats[p as usize].stats.pool_waits += 1;
@@ -271,7 +272,7 @@ impl Simulation {
         self.watchdog_arm(p);
         // With an accept cost, the connection is taken as it ends (`sync_accepted`).
         if let Some(slot) = self.thread_accept(p, t) {
-            self.sync_start(p, t, slot);
+            self.read_when_sent(slot, Reader::Thread(t));
         }
     }
 
@@ -284,7 +285,7 @@ impl Simulation {
             return;
         };
         self.took(t);
-        self.sync_start(p, t, slot);
+        self.read_when_sent(slot, Reader::Thread(t));
     }
 
     /// Thread `t` of worker `p` accepts a queued connection: with an accept cost it starts the
@@ -307,9 +308,5 @@ impl Simulation {
             self.notify_acceptors();
         }
         self.threads[t as usize].job = Job::Accept;
-    }
-
-    pub(crate) fn sync_start(&mut self, _p: u32, t: u32, slot: u32) {
-        self.start_code(t, slot);
     }
 }

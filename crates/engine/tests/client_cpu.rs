@@ -1,6 +1,7 @@
-//! ab on the server's machine: its CPU per request takes a core (not the GIL), a part before
-//! each send (half unless `load.client_send_us` says) and the rest to read each response,
-//! ahead of the server's threads.
+//! ab on the server's machine: its CPU per request takes a core (not the GIL), a part to write
+//! each request (half unless `load.client_send_us` says) and the rest to read each response,
+//! ahead of the server's threads. ab connects at once and writes the request in a later job;
+//! its clock starts at the connect.
 
 mod common;
 
@@ -17,18 +18,24 @@ fn scenario(client_cpu_us: f64, cores: u32, concurrency: u32) -> serde_json::Val
 }
 
 #[test]
-fn ab_spends_half_before_the_send_and_half_reading_the_response() {
-    // One connection, 1 ms of ab CPU per request (0.5 ms to prepare and send, 0.5 ms to read
-    // the response) and 1 ms of handler CPU: #0 goes out at 0.5 ms, is answered at 1.5 ms and
-    // read by 2.0 ms (its latency, as ab measures it: 1.5 ms); ab sends #1 at 2.5 ms…
+fn ab_connects_then_spends_half_writing_and_half_reading() {
+    // One connection, 1 ms of ab CPU per request (0.5 ms to write it, 0.5 ms to read the
+    // response) and 1 ms of handler CPU: ab connects #0 at 0 and writes it by 0.5 ms; the
+    // loop, which accepted the connection at once, reads it then; it is answered at 1.5 ms and
+    // read by 2.0 ms (its latency, as ab measures it from the connect: 2.0 ms); ab connects #1
+    // at 2.0 ms…
     let r = run(scenario(1_000.0, 2, 1));
     assert!(
-        latencies(&r).iter().all(|&l| l == ms(1.5)),
+        latencies(&r).iter().all(|&l| l == ms(2.0)),
         "{:?}",
         latencies(&r)
     );
-    assert_eq!(by_id(&r)[1].sent, ms(2.5));
-    assert_eq!(r.summary.makespan_ms, 20.0 - 0.5);
+    assert_eq!(by_id(&r)[1].sent, ms(2.0));
+    assert_eq!(by_id(&r)[0].accepted, Some(0));
+    assert_eq!(r.summary.makespan_ms, 20.0);
+    // Waiting for ab to write the request is the client's time, not the server's.
+    let q = &by_id(&r)[0];
+    assert_eq!((q.split.connecting, q.split.queued), (ms(0.5), 0));
     // ab has its own lane on the timeline, 10 ms of CPU.
     let lane = lane_named(&r, "ab (the client)");
     assert_eq!(r.lane_totals[lane].cpu, ms(10.0));
@@ -39,26 +46,24 @@ fn ab_spends_half_before_the_send_and_half_reading_the_response() {
 fn ab_runs_first_on_a_shared_core() {
     // Two connections on one core, 1 ms of ab CPU and 1 ms of handler CPU per request. ab
     // (asleep in epoll_wait between bursts) gets the core whenever it has work; the server
-    // runs in between. 0–0.5 ms: ab prepares #0 and sends it; 0.5–1.0: ab prepares #1 (the
-    // server waits) and sends it; 1.0–2.0: the server answers #0; 2.0–2.5 ab reads it
-    // (latency 2.0 ms), 2.5–3.0 prepares and sends #2; 3.0–4.0 the server answers #1, which
-    // waited since 2.0; ab reads it by 4.5 (latency 3.5 ms), sends #3 at 5.0… Every later
-    // request but the last: 3.5 ms, one every 2 ms.
+    // runs in between. At 0 ab connects #0 and #1; 0–0.5 ms it writes #0, 0.5–1.0 #1 (the
+    // server waits); 1.0–2.0 the server answers #0; 2.0–2.5 ab reads it (latency 2.5 ms),
+    // connects #2 and writes it by 3.0; 3.0–4.0 the server answers #1; ab reads it by 4.5
+    // (4.5 ms), connects #3 at 4.5… Every later request but the last: 4.0 ms, one every 2 ms.
     let alone = run(scenario(0.0, 1, 2));
     assert_eq!(alone.summary.makespan_ms, 10.0);
     let shared = run(scenario(1_000.0, 1, 2));
     let sends: Vec<u64> = by_id(&shared).iter().map(|q| q.sent).collect();
-    let mut want = vec![ms(0.5), ms(1.0)];
-    want.extend((2..10).map(|k| ms(2.0 * k as f64 - 1.0)));
+    let mut want = vec![0, 0];
+    want.extend((2..10).map(|k| ms(2.0 * k as f64 - 1.5)));
     assert_eq!(sends, want);
-    // The last one (#9, sent at 17 ms) saves the 0.5 ms ab would have spent preparing a
-    // next request: answered at 19.5, read by 20.0 ms (3.0 ms). The run counts from the
-    // first send.
-    let mut lat = vec![ms(2.0)];
-    lat.extend([ms(3.5); 8]);
-    lat.push(ms(3.0));
+    // The last one (#9, connected at 16.5 ms, written by 17.0) runs once ab has read #8
+    // (18.0–18.5), as ab connects no next request: answered at 19.5, read by 20.0 ms (3.5 ms).
+    let mut lat = vec![ms(2.5), ms(4.5)];
+    lat.extend([ms(4.0); 7]);
+    lat.push(ms(3.5));
     assert_eq!(latencies(&shared), lat);
-    assert_eq!(shared.summary.makespan_ms, 19.5);
+    assert_eq!(shared.summary.makespan_ms, 20.0);
 }
 
 #[test]
@@ -134,15 +139,17 @@ fn a_client_that_runs_a_whole_slice_without_sleeping_takes_turns() {
 
 #[test]
 fn the_part_before_the_send_can_be_given() {
-    // 1 ms of ab CPU per request of which 0.2 ms before the send (the rest reads the
-    // response), 1 ms of handler CPU, one connection on two cores: #0 goes out at 0.2 ms, is
-    // answered at 1.2 and read by 2.0 (1.8 ms); #1 goes out at 2.2 … #9 at 18.2, read by 20.0.
+    // 1 ms of ab CPU per request of which 0.2 ms to write it (the rest reads the response),
+    // 1 ms of handler CPU, one connection on two cores: #0 is connected at 0 and written by
+    // 0.2 ms, answered at 1.2 and read by 2.0 (2.0 ms); #1 is connected at 2.0 … #9 at 18.0,
+    // read by 20.0.
     let mut v = scenario(1_000.0, 2, 1);
     v["load"]["client_send_us"] = json!(200.0);
     let r = run(v);
-    assert_eq!(latencies(&r), vec![ms(1.8); 10]);
-    assert_eq!(by_id(&r)[1].sent, ms(2.2));
-    assert_eq!(r.summary.makespan_ms, 20.0 - 0.2);
+    assert_eq!(latencies(&r), vec![ms(2.0); 10]);
+    assert_eq!(by_id(&r)[1].sent, ms(2.0));
+    assert_eq!(by_id(&r)[1].split.connecting, ms(0.2));
+    assert_eq!(r.summary.makespan_ms, 20.0);
     // A burst of 3 from one process on one core: sends at 0.2, 0.4 and 0.6 ms; A runs
     // 0.6–1.6 and is read by 2.4 (2.2 ms); B runs 2.4–3.4, read by 4.2 (3.8 ms); C runs
     // 4.2–5.2, read by 6.0 (5.4 ms).
@@ -179,11 +186,12 @@ fn the_part_before_the_send_is_checked_against_the_whole() {
 #[test]
 fn a_client_that_gives_up_before_reading_its_response_closes_the_connection() {
     // gunicorn sync with a connection limit of 1, a 100 µs accept and 1 ms of handler CPU; ab
-    // with 1 ms of CPU per request (half to send, half to read) and a 1.3 ms timeout. #0 goes
-    // out at 0.5 ms, #1 at 1.0 ms. The worker takes #0 at 0.6 ms and answers it at 1.6 ms; ab
-    // reads it from 1.6 to 2.1 ms, but gave up at 1.8 ms. Its socket closes as it gets to the
-    // response (2.1 ms): only then is the worker under its limit again, so it waits meanwhile
-    // (no accept() can succeed) and takes #1 at 2.2 ms; #1 has timed out by 2.3 ms.
+    // with 1 ms of CPU per request (half to write, half to read) and a 1.8 ms timeout. ab
+    // connects #0 and #1 at 0 and writes them by 0.5 and 1.0 ms. The worker takes #0 at
+    // 0.1 ms, blocks in recv() until 0.5 ms and answers it at 1.5 ms; ab reads it from 1.5 to
+    // 2.0 ms, but gave up at 1.8 ms, as on #1. Its socket closes as it gets to the response
+    // (2.0 ms): only then is the worker under its limit again, so it waits meanwhile (no
+    // accept() can succeed) and takes #1 at 2.1 ms.
     let v = json!({
         "version": 1,
         "server": {"kind": "gunicorn_sync", "cores": 2, "connection_limit": 1,
@@ -191,7 +199,7 @@ fn a_client_that_gives_up_before_reading_its_response_closes_the_connection() {
                              "wake_us": 0.0, "idle_wake_us": 0.0}},
         "handler": {"route": "def", "overhead": zero_overhead(), "steps": [step("cpu", 1.0)]},
         "load": {"kind": "closed", "requests": 2, "concurrency": 2, "client_cpu_us": 1000.0,
-                 "timeout_ms": 1.3}
+                 "timeout_ms": 1.8}
     });
     let mut sim =
         loopsim_engine::Simulation::new(&common::scenario(v), Default::default()).unwrap();
@@ -201,10 +209,11 @@ fn a_client_that_gives_up_before_reading_its_response_closes_the_connection() {
     assert!(recs
         .iter()
         .all(|q| q.status == loopsim_engine::record::Status::ClientTimeout));
-    assert_eq!(latencies(&r), vec![ms(1.3); 2]);
-    assert_eq!(recs[1].accepted, Some(ms(2.2)));
+    assert_eq!(latencies(&r), vec![ms(1.8); 2]);
+    // #1 timed out in the backlog; the worker took it all the same.
+    assert_eq!(recs[1].accepted, None);
     assert_eq!(r.workers[0].accepted, 2);
-    // ab: 0.5 ms per send, 0.5 ms to read #0's response; the worker: two accepts and two
+    // ab: 0.5 ms per write, 0.5 ms to read #0's response; the worker: two accepts and two
     // handlers, no accept() while it was at its limit.
     assert!((r.summary.cpu_delivered_ms - (1.5 + 2.2)).abs() < 1e-9);
 }
