@@ -178,7 +178,7 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
-  test("the client's CPU before each send: checked against the whole, kept, cleared with it", async ({ page }) => {
+  test("the client's CPU sending each request: checked against the whole, kept, cleared with it", async ({ page }) => {
     const problems = watchForProblems(page);
     await loadPreset(page, 'ab-uvicorn');
     // No client CPU: no part of it to give.

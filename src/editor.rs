@@ -119,7 +119,7 @@ pub enum LoadEdit {
     Timeout(Option<f64>),
     /// The client's CPU per request on the server's machine (closed loops and bursts).
     ClientCpu(Option<f64>),
-    /// The part of it before each send (default half).
+    /// The part of it sending each request (default half).
     ClientSend(Option<f64>),
 }
 
@@ -182,7 +182,7 @@ pub fn client_cpu_of(load: &Load) -> Option<f64> {
     }
 }
 
-/// The part of the client's CPU spent before each send, when given.
+/// The part of the client's CPU spent sending each request, when given.
 pub fn client_send_of(load: &Load) -> Option<f64> {
     match load {
         Load::Closed { client_send_us, .. } | Load::Burst { client_send_us, .. } => *client_send_us,

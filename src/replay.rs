@@ -154,6 +154,8 @@ pub enum Phase {
     Connecting,
     /// Connected, in the listen backlog, not accepted yet.
     Backlog,
+    /// Accepted, but the client (ab on the server's machine) is still writing the request.
+    Writing,
     /// Accepted, waiting for the handler to start (ready queue, task queue, tokens).
     Queued,
     /// The handler runs (on CPU, blocked, awaiting, waiting for the GIL…).
@@ -168,6 +170,7 @@ impl Phase {
             Phase::NotSent => "not_sent",
             Phase::Connecting => "connecting",
             Phase::Backlog => "backlog",
+            Phase::Writing => "writing",
             Phase::Queued => "queued",
             Phase::Running => "running",
             Phase::Done => "done",
@@ -180,6 +183,7 @@ impl Phase {
             Phase::NotSent => "not sent yet",
             Phase::Connecting => "connecting (SYN dropped, retrying)",
             Phase::Backlog => "in the listen backlog",
+            Phase::Writing => "accepted, the client still writing it",
             Phase::Queued => "accepted, queued",
             Phase::Running => "being handled",
             Phase::Done => "answered",
@@ -205,6 +209,7 @@ pub fn phase_at(r: &RequestRecord, t: u64) -> Phase {
         (_, None, _) => Phase::Backlog,
         (_, Some(a), _) if t < a => Phase::Backlog,
         (_, _, Some(s)) if t >= s => Phase::Running,
+        _ if r.written.is_some_and(|w| t < w) => Phase::Writing,
         _ => Phase::Queued,
     }
 }
@@ -430,5 +435,31 @@ mod tests {
             .count();
         assert_eq!(blocked, 2);
         assert_eq!(s.workers[0].blocked_by, None, "the main thread is free");
+    }
+
+    #[test]
+    fn a_request_ab_has_not_written_yet() {
+        // ab on the server's machine connects, then writes the request (0.5 ms of its CPU):
+        // the loop accepted it at 0, its handler runs 0.5–1.5 ms.
+        let sc = loopsim_engine::Scenario::from_json(
+            r#"{"version": 1,
+                "server": {"kind": "uvicorn", "cores": 2,
+                           "costs": {"accept_us": 0, "parse_us": 0, "respond_us": 0, "wake_us": 0,
+                                     "idle_wake_us": 0, "accept_call_us": 0, "setup_us": 0}},
+                "handler": {"route": "async_def", "overhead": {"dist": "constant", "ms": 0},
+                            "steps": [{"kind": "cpu", "duration": {"dist": "constant", "ms": 1}}]},
+                "load": {"kind": "closed", "requests": 1, "concurrency": 1, "client_cpu_us": 1000}}"#,
+        )
+        .unwrap();
+        let v = crate::run::run_to_end(1, &sc, Detail::default()).unwrap();
+        let idx = Index::new(&v);
+        let at = |t: u64| snapshot(&v, &idx, t, 8).phases;
+        assert_eq!(v.requests[0].written, Some(S / 2000));
+        assert_eq!(at(S / 4000), vec![(0, Phase::Writing)]);
+        assert_eq!(at(S / 1000), vec![(0, Phase::Running)]);
+        assert_eq!(
+            Phase::Writing.describe(),
+            "accepted, the client still writing it"
+        );
     }
 }

@@ -44,6 +44,9 @@ pub fn RequestDetail(p: &RequestDetailProps) -> Html {
                 <dt>{ "Sent" }</dt><dd>{ ms(r.sent) }</dd>
                 <dt>{ "Connected" }</dt><dd>{ at(r.connected) }</dd>
                 <dt>{ "Accepted" }</dt><dd>{ at(r.accepted) }</dd>
+                if r.written.is_some() {
+                    <dt>{ "Request written" }</dt><dd data-testid="request-written">{ at(r.written) }</dd>
+                }
                 <dt>{ "Handler started" }</dt><dd>{ at(r.started) }</dd>
                 <dt>{ "Finished" }</dt><dd>{ ms(r.finished) }</dd>
                 <dt>{ "Worker / thread" }</dt><dd>{ format!("{} / {lane}", r.worker.map(|w| w.to_string()).unwrap_or_else(|| "—".into())) }</dd>

@@ -601,7 +601,7 @@ fn LoadForm(p: &FormProps) -> Html {
                         optional=true placeholder="none" hint="the client runs on the server's cores (ab: ~100)"
                         error={e.at("load.client_cpu_us")} on_change={cb.reform(|v| Edit::Load(LoadEdit::ClientCpu(v)))} />
                     if client_cpu_of(load).is_some() {
-                        <NumberField id="f-client-send" label="… of it before each send (µs)" value={client_send_of(load)}
+                        <NumberField id="f-client-send" label="… of it sending each request (µs)" value={client_send_of(load)}
                             optional=true placeholder="half" hint="the rest reads the response"
                             error={e.at("load.client_send_us")} on_change={cb.reform(|v| Edit::Load(LoadEdit::ClientSend(v)))} />
                     }

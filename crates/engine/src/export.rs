@@ -26,6 +26,7 @@ pub fn request_json(lanes: &[Lane], q: &RequestRecord) -> Value {
         "sent_ms": to_ms(q.sent),
         "connected_ms": opt_ms(q.connected),
         "accepted_ms": opt_ms(q.accepted),
+        "written_ms": opt_ms(q.written),
         "started_ms": opt_ms(q.started),
         "finished_ms": to_ms(q.finished),
         "latency_ms": q.latency_ms(),
@@ -57,7 +58,7 @@ pub fn result_json(r: &RunResult) -> Value {
     })
 }
 
-pub const CSV_HEADER: &str = "id,client,sent_ms,connected_ms,accepted_ms,started_ms,finished_ms,latency_ms,status,worker,thread,syn_retries,connecting_ms,queued_ms,cpu_ms,gil_wait_ms,core_wait_ms,blocked_ms,awaiting_ms";
+pub const CSV_HEADER: &str = "id,client,sent_ms,connected_ms,accepted_ms,started_ms,finished_ms,latency_ms,status,worker,thread,syn_retries,connecting_ms,queued_ms,cpu_ms,gil_wait_ms,core_wait_ms,blocked_ms,awaiting_ms,written_ms";
 
 /// Every kept request, one CSV row each.
 pub fn requests_csv(r: &RunResult) -> String {
@@ -79,7 +80,7 @@ pub fn csv(requests: &[RequestRecord], lanes: &[Lane]) -> String {
             .unwrap_or("");
         let _ = writeln!(
             o,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             q.id,
             q.client,
             ms(q.sent),
@@ -99,6 +100,7 @@ pub fn csv(requests: &[RequestRecord], lanes: &[Lane]) -> String {
             ms(q.split.core_wait),
             ms(q.split.blocked),
             ms(q.split.awaiting),
+            opt(q.written),
         );
     }
     o

@@ -105,6 +105,11 @@ pub struct RequestRecord {
     pub connected: Option<Nanos>,
     /// A worker accepted the connection.
     pub accepted: Option<Nanos>,
+    /// The client finished writing the request, when that came after the connection (ab on
+    /// the server's machine writes at its next poll); `None`: sent with the connection, or
+    /// never written.
+    #[serde(default)]
+    pub written: Option<Nanos>,
     /// The handler (framework code) began.
     pub started: Option<Nanos>,
     /// Response received, or the time the request failed.

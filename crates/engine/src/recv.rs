@@ -62,7 +62,9 @@ impl Simulation {
 
     /// The client's request bytes arrive: a waiting reader reads them.
     pub(crate) fn request_written(&mut self, slot: u32) {
+        let now = self.now;
         let r = &mut self.reqs[slot as usize];
+        r.written = now;
         let old = std::mem::replace(&mut r.bytes, Bytes::Sent);
         if r.cat == Cat::Connecting && r.server_held {
             self.req_cat(slot, Cat::Queued);

@@ -844,14 +844,15 @@ pub enum Load {
         keep_alive: bool,
         /// CPU ab spends per request when it runs on the server's machine, in µs: one
         /// single-threaded client process, on a core (not the GIL), `client_send_us` of it
-        /// before each send (default half) and the rest reading each response.
+        /// writing each request (default half) and the rest reading each response. It connects
+        /// first and writes at its next poll (`recv`).
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
             deserialize_with = "crate::field::client_cpu_us"
         )]
         client_cpu_us: Option<f64>,
-        /// The part of `client_cpu_us` spent preparing and sending each request, in µs.
+        /// The part of `client_cpu_us` spent writing each request, in µs.
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
@@ -1503,7 +1504,7 @@ impl Validator {
         }
     }
 
-    /// `load.client_cpu_us`, and its part before each send (at most all of it).
+    /// `load.client_cpu_us`, and its part sending each request (at most all of it).
     fn client_cpu(&mut self, cpu: Option<f64>, send: Option<f64>) {
         self.opt_f64("load.client_cpu_us", cpu, limits::COST_US);
         let Some(send) = send else { return };

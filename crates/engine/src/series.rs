@@ -106,6 +106,7 @@ mod tests {
             worker: Some(0),
             lane: Some(0),
             syn_retries: 0,
+            written: None,
             split: TimeSplit::default(),
         }
     }

@@ -108,6 +108,8 @@ pub(crate) struct Req {
     pub gc_serial: u32,
     /// Whether its bytes have reached the server (ab writes after connecting: `recv`).
     pub bytes: crate::recv::Bytes,
+    /// When they did, if after the connection.
+    pub written: Nanos,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -711,6 +713,7 @@ impl Simulation {
             gc_serial_read: NONE,
             gc_serial: NONE,
             bytes: crate::recv::Bytes::Sent,
+            written: NEVER,
         };
         let slot = match self.free.pop() {
             Some(s) => {
@@ -837,6 +840,7 @@ impl Simulation {
             worker: if r.proc == NONE { None } else { Some(r.proc) },
             lane: if r.lane == NONE { None } else { Some(r.lane) },
             syn_retries: r.syn_retries,
+            written: opt(r.written),
             split: r.split,
         };
         debug_assert_eq!(rec.split.total(), rec.latency(), "time split of {rec:?}");

@@ -339,10 +339,20 @@ fn check(s: &Scenario, r: &RunResult) -> Result<(), TestCaseError> {
         // The split adds up to the latency, and connecting ends with the handshake (or, for
         // ab on the server's machine, with its write of the request, which comes later).
         prop_assert_eq!(q.split.total(), q.latency(), "{:?}", q);
-        match q.connected {
-            Some(c) if ab_writes_later => prop_assert!(q.split.connecting >= c - q.sent),
-            Some(c) => prop_assert_eq!(q.split.connecting, c - q.sent),
-            None => prop_assert_eq!(q.split.connecting, q.latency()),
+        match (q.connected, q.written) {
+            (Some(c), Some(w)) => {
+                prop_assert!(ab_writes_later && w >= c, "{:?}", q);
+                prop_assert!(q.split.connecting >= c - q.sent, "{:?}", q);
+                prop_assert!(q.split.connecting <= w - q.sent, "{:?}", q);
+                // A handler starts only once its request has arrived.
+                prop_assert!(q.started.is_none_or(|s| s >= w), "{:?}", q);
+            }
+            (Some(c), None) if ab_writes_later => prop_assert!(q.split.connecting >= c - q.sent),
+            (Some(c), None) => prop_assert_eq!(q.split.connecting, c - q.sent),
+            (None, w) => {
+                prop_assert!(w.is_none());
+                prop_assert_eq!(q.split.connecting, q.latency())
+            }
         }
         if let Some(w) = q.worker {
             prop_assert!(w < cfg.workers);

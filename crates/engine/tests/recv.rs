@@ -43,8 +43,8 @@ fn every_server_reads_the_request_once_ab_has_written_it() {
         // The handler starts as the bytes arrive; ab's write is the client's time.
         for (x, at) in q.iter().zip([0.5, 2.5]) {
             assert_eq!(
-                (x.started, x.split.connecting),
-                (Some(ms(at)), ms(0.5)),
+                (x.written, x.started, x.split.connecting),
+                (Some(ms(at)), Some(ms(at)), ms(0.5)),
                 "{kind} {route}: {x:?}"
             );
         }
@@ -52,6 +52,12 @@ fn every_server_reads_the_request_once_ab_has_written_it() {
             (r.summary.cpu_delivered_ms - 4.0).abs() < 1e-9,
             "{kind} {route}"
         );
+        // The exports say when it was written.
+        let j = loopsim_engine::export::request_json(&r.lanes, &q[1]);
+        assert_eq!(j["written_ms"], serde_json::json!(2.5));
+        let csv = loopsim_engine::export::csv(&q[..1], &r.lanes);
+        let line = csv.lines().nth(1).unwrap();
+        assert!(line.ends_with(",0.500000"), "{line}");
     }
 }
 
@@ -110,6 +116,7 @@ fn a_client_that_gives_up_before_writing_closes_and_the_server_reads_eof() {
             r.summary.cpu_delivered_ms
         );
         assert_eq!(r.workers[0].responses, 0, "{kind}");
+        assert!(q.iter().all(|x| x.written.is_none()), "{kind}");
     }
 }
 
@@ -121,6 +128,9 @@ fn other_clients_send_the_request_with_the_connection() {
     v["load"] = json!({"kind": "burst", "clients": 1, "client_cpu_us": 1_000.0});
     let r = run(v);
     let q = by_id(&r);
-    assert_eq!((q[0].sent, q[0].split.connecting), (ms(0.5), 0));
+    assert_eq!(
+        (q[0].sent, q[0].split.connecting, q[0].written),
+        (ms(0.5), 0, None)
+    );
     assert_eq!(latencies(&r), vec![ms(1.5)]);
 }
