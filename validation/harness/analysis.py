@@ -103,7 +103,7 @@ MECHANISMS = {
         "two loops and ab on two cores (ab's ~75–95 µs per request is simulated, "
         "`load.client_cpu_us`): at the calibrated CPU per request the makespan agrees within "
         "~5 %. The real workers use less CPU per request at c=100 than at the calibration's "
-        "c=4 (285 against 380 µs in the 22:21 run): a loop that runs its callbacks in batches "
+        "c=4 (285 against 380 µs in the 22:21 run, 290 against 400 in the 00:24 run): a loop that runs its callbacks in batches "
         "runs each faster, which loopsim models for its reads and task steps (~15 µs per "
         "request less at c=100 than at c=4); the real workers went further, below what the "
         "same worker used alone under `ab -c 100` in the calibration's rounds (330 µs), which "
@@ -256,13 +256,24 @@ varying speed).
      the calibration's own load: its loop runs 0.66 cold reads per request at c=4 against
      the real 0.35–0.44 (it reads fewer connections per iteration than the real loop at that
      load), so it uses ~3 % more CPU per request than calibrated there (392 against 380 µs).
-     The likely cause is loopsim's model of ab, not of the loop: its ab connects after its
-     whole CPU per request (reading the response, then preparing the next send, 68 µs
-     here), so its new connections reach the loop one by one; ab itself connects as soon as
-     it has read a response and writes the request at its next poll. The same calibration
-     simulated with ab's CPU cut to 30–40 µs runs 0.50 cold reads per request, at 20 µs
-     0.25 (all four connections in step). Modelling that needs a request's bytes to arrive
-     after its connection, which loopsim does not do (open).
+     The cause was loopsim's model of ab, not of the loop, and it is now fixed in the
+     engine. ab connects on a non-blocking socket as soon as it has read a response
+     (`connect()` returns `EINPROGRESS`, traced with `strace` here) and writes the request
+     only when its next `epoll_wait` reports the socket writable, after the other events of
+     that batch; loopsim's ab connected only after its whole CPU per request, request and
+     connection together, so its new connections reached the loop one by one. Now ab
+     connects at once and writes in a later job (`load.rs`, `Send::Write`), and every server
+     reads a request once its bytes have arrived (`recv.rs`: the loop's read callback,
+     waitress's I/O thread, gthread's pool, a thread blocked in `recv()`); the wait counts as
+     `connecting`, as ab's clock starts at the connect. On the 22:21 run's data loopsim's
+     loop then ran 0.50 cold reads per request (from 0.66) and used 383–386 µs per request
+     against a calibrated 380; in the 00:24 run (28 Nov) 0.50 against the real 0.49 (uvicorn)
+     and 0.45 against 0.55 (gunicorn's worker), 360 against a calibrated 360 µs and 395
+     against 400. The ab scenarios at c=100 moved by less than 0.5 % on the same data: there
+     the loop reads in batches of ~40 whatever ab does. Not modelled: this ab (2.3, Debian's)
+     sends its first request alone and opens the other c − 1 connections as it reads that
+     response (`strace`); at `-n 2000` that is one request's latency, ~1 ms of runs of
+     0.4–1.4 s.
    - An awaited result now wakes its task through a callback one iteration later (as
      asyncio's timer handles do), so a resumed task step runs after that callback, cold.
    - **Not modelled:** the same difference for the other callbacks (`_accept_connection2`:
@@ -307,8 +318,9 @@ varying speed).
 
 6. **Fixed: ab shares the machine.** ab runs on the server's two cores and used 70–150 µs of
    CPU per request (0.15–0.45 core). `load.client_cpu_us` (measured with `getrusage` in the
-   calibration) gives ab its own single-threaded lane, half of it before each send and half
-   reading each response (`load.rs`, `Send::Receive`), ahead of the server's threads on its
+   calibration) gives ab its own single-threaded lane, half of it writing each request and
+   half reading each response (`load.rs`, `Send::Write` and `Send::Receive`; it connects as
+   it finishes reading a response and writes at its next poll: item 3), ahead of the server's threads on its
    core (`cpu.rs::Cores::add_priority`) while it has slept within the last scheduler slice
    (`cpu.rs::base_slice`, 1.5 ms on 2 cores), as Linux runs a process waking from
    `epoll_wait` ahead of CPU-bound workers; a client that has run a whole slice without
