@@ -247,6 +247,9 @@ test.describe('the playground', () => {
     { what: "an asyncio read callback run cold", field: 'cold_read_us', delta: 99, other: 'flask_dev' },
     // The same for the first of the two tasks (the second runs right after it, warm).
     { what: "an asyncio task step run cold", field: 'cold_task_us', delta: 99, other: 'gunicorn_sync' },
+    // 100 ms for each loop iteration that finds work: the first tab's task comes in the
+    // loop's fifth iteration, so both tabs end at least 500 ms later.
+    { what: "an asyncio loop iteration", field: 'iteration_us', delta: 499, other: 'waitress' },
   ]) {
     test(`${c.what} is a cost of its own, checked, and not a threaded server's`, async ({ page }) => {
       const problems = watchForProblems(page);

@@ -21,6 +21,7 @@ pub enum CostField {
     AcceptCall,
     ColdRead,
     ColdTask,
+    Iteration,
     Setup,
     Parse,
     Respond,
@@ -231,6 +232,7 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                 CostField::AcceptCall => c.accept_call_us = v,
                 CostField::ColdRead => c.cold_read_us = v,
                 CostField::ColdTask => c.cold_task_us = v,
+                CostField::Iteration => c.iteration_us = v,
                 CostField::Setup => c.setup_us = v,
                 CostField::Parse => c.parse_us = v,
                 CostField::Respond => c.respond_us = v,
@@ -502,10 +504,10 @@ mod tests {
         assert_eq!(s.server.resolve().setup, 45_000);
         apply(&mut s, Edit::Cost(CostField::Setup, None));
         assert_eq!(s.server.costs, None);
-        // Its accept callback's failing accept() and its read callbacks and task steps run
-        // cold: each set, refused when too large, cleared.
+        // Its accept callback's failing accept(), its read callbacks and task steps run cold
+        // and its iterations: each set, refused when too large, cleared.
         type Get = fn(&loopsim_engine::scenario::ServerConfig) -> u64;
-        let fields: [(CostField, &str, Get); 3] = [
+        let fields: [(CostField, &str, Get); 4] = [
             (CostField::AcceptCall, "server.costs.accept_call_us", |c| {
                 c.accept_call
             }),
@@ -514,6 +516,9 @@ mod tests {
             }),
             (CostField::ColdTask, "server.costs.cold_task_us", |c| {
                 c.cold_task
+            }),
+            (CostField::Iteration, "server.costs.iteration_us", |c| {
+                c.iteration
             }),
         ];
         for (field, path, get) in fields {

@@ -199,6 +199,7 @@ fn ServerForm(p: &FormProps) -> Html {
                         { cost(CostField::Setup, "f-cost-setup_us", "Connection set-up", costs.setup_us, d.costs.setup_us) }
                         { cost(CostField::ColdRead, "f-cost-cold_read_us", "Read run cold (extra)", costs.cold_read_us, d.costs.cold_read_us) }
                         { cost(CostField::ColdTask, "f-cost-cold_task_us", "Task step run cold (extra)", costs.cold_task_us, d.costs.cold_task_us) }
+                        { cost(CostField::Iteration, "f-cost-iteration_us", "Loop iteration (poll)", costs.iteration_us, d.costs.iteration_us) }
                     }
                     { cost(CostField::Parse, "f-cost-parse_us", "Read & parse", costs.parse_us, d.costs.parse_us) }
                     { cost(CostField::Respond, "f-cost-respond_us", "Write response", costs.respond_us, d.costs.respond_us) }

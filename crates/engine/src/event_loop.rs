@@ -5,7 +5,7 @@
 //! `async def`) stops every other request of the process, and nothing is accepted meanwhile.
 
 use crate::queue::Ev;
-use crate::record::{LaneKind, ACT_ACCEPT, ACT_GC, ACT_OVERHEAD, ACT_PARSE};
+use crate::record::{LaneKind, ACT_ACCEPT, ACT_GC, ACT_OVERHEAD, ACT_PARSE, ACT_POLL};
 use crate::recv::Reader;
 use crate::sim::{Cat, Cb, Role, Simulation, NONE};
 use crate::time::Nanos;
@@ -111,6 +111,15 @@ impl Simulation {
                     proc.busy = false;
                     let t = lp.thread;
                     self.thread_idle(t);
+                    return;
+                }
+                // The iteration's own CPU (the poll, its bookkeeping) comes before its batch.
+                lp.cur = None;
+                let t = lp.thread;
+                self.pstats[p as usize].loop_iterations += 1;
+                if self.cfg.iteration > 0 {
+                    self.procs[p as usize].lp.polling = true;
+                    self.thread_cpu(t, self.cfg.iteration, ACT_POLL, NONE);
                     return;
                 }
             }
@@ -289,6 +298,10 @@ impl Simulation {
 
     /// The loop thread's op finished: the current callback goes on or ends.
     pub(crate) fn loop_op_done(&mut self, p: u32) {
+        if std::mem::take(&mut self.procs[p as usize].lp.polling) {
+            self.loop_next(p);
+            return;
+        }
         let cur = self.procs[p as usize].lp.cur;
         if std::mem::take(&mut self.procs[p as usize].lp.warming) {
             let cb = cur.expect("a warm-up is for the current callback");

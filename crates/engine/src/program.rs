@@ -8,7 +8,7 @@
 use crate::dist::Dist;
 use crate::record::{
     Activity, Origin, ACT_ACCEPT, ACT_CLIENT, ACT_CLOSE_WAIT, ACT_FIRST_STEP, ACT_GC, ACT_HANDOFF,
-    ACT_IDLE, ACT_KERNEL, ACT_OVERHEAD, ACT_PARSE, ACT_RESPOND, ACT_SPAWN,
+    ACT_IDLE, ACT_KERNEL, ACT_OVERHEAD, ACT_PARSE, ACT_POLL, ACT_RESPOND, ACT_SPAWN,
 };
 use crate::rng::Rng;
 use crate::scenario::{Offload, Route, Runtime, Scenario, ServerConfig, Step, StepKind};
@@ -92,6 +92,7 @@ fn server_activities() -> Vec<Activity> {
         ),
         a("kernel (system calls, GIL released)", Origin::Server),
         a("garbage collector (GIL held)", Origin::Server),
+        a("event loop iteration (poll)", Origin::Server),
     ];
     debug_assert_eq!(v.len(), ACT_FIRST_STEP as usize);
     debug_assert_eq!(
@@ -106,9 +107,10 @@ fn server_activities() -> Vec<Activity> {
             ACT_CLOSE_WAIT,
             ACT_CLIENT,
             ACT_KERNEL,
-            ACT_GC
+            ACT_GC,
+            ACT_POLL
         ],
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     );
     v
 }

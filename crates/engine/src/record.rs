@@ -256,8 +256,9 @@ pub const ACT_CLOSE_WAIT: u16 = 7;
 pub const ACT_CLIENT: u16 = 8;
 pub const ACT_KERNEL: u16 = 9;
 pub const ACT_GC: u16 = 10;
+pub const ACT_POLL: u16 = 11;
 /// Index of the first handler step in the activity list.
-pub const ACT_FIRST_STEP: u16 = 11;
+pub const ACT_FIRST_STEP: u16 = 12;
 
 /// Per-lane time totals by state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -364,6 +365,9 @@ pub struct LoopStats {
     /// Its read callbacks and task steps, and how many ran cold.
     #[serde(default)]
     pub warmth: Warmth,
+    /// Its iterations that found work (each pays `iteration_us`).
+    #[serde(default)]
+    pub iterations: u64,
 }
 
 /// An event loop's read callbacks and task steps, and of each how many ran right after a

@@ -226,6 +226,8 @@ impl ServerKind {
                 // Not modelled by default (~26 and ~20 µs on the harness's VM: docs/fidelity.md).
                 cold_read_us: Some(0.0),
                 cold_task_us: Some(0.0),
+                // Not modelled by default (~5 µs on the harness's VM: docs/fidelity.md).
+                iteration_us: Some(0.0),
                 setup_us: Some(if self.is_asgi() { 30.0 } else { 0.0 }),
                 parse_us: Some(parse_us),
                 respond_us: Some(respond_us),
@@ -485,6 +487,16 @@ pub struct Costs {
         deserialize_with = "crate::field::cold_task_us"
     )]
     pub cold_task_us: Option<f64>,
+    /// An asyncio loop's iteration (`_run_once`): the CPU of its poll (`epoll_wait`) and
+    /// bookkeeping, paid by every iteration that finds work, however many callbacks it then
+    /// runs. A loop that runs batches pays it less often per request. Event-loop servers only;
+    /// default 0 (~5 µs traced by the harness).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::iteration_us"
+    )]
+    pub iteration_us: Option<f64>,
     /// An asyncio server's set-up of an accepted connection (`_accept_connection2` making the
     /// transport, then `connection_made` and `_add_reader`), in the loop's two iterations after
     /// the accept; the request is read at the poll after them. Event-loop servers only.
@@ -611,6 +623,7 @@ impl Server {
             ),
             cold_read: from_us(costs.cold_read_us.or(d.costs.cold_read_us).unwrap_or(0.0)),
             cold_task: from_us(costs.cold_task_us.or(d.costs.cold_task_us).unwrap_or(0.0)),
+            iteration: from_us(costs.iteration_us.or(d.costs.iteration_us).unwrap_or(0.0)),
             setup: from_us(costs.setup_us.or(d.costs.setup_us).unwrap_or(0.0)),
             parse: from_us(costs.parse_us.or(d.costs.parse_us).unwrap_or(0.0)),
             respond: from_us(costs.respond_us.or(d.costs.respond_us).unwrap_or(0.0)),
@@ -662,6 +675,8 @@ pub struct ServerConfig {
     pub cold_read: Nanos,
     /// A task step's extra CPU after a callback that was not a task step (`cold_task_us`).
     pub cold_task: Nanos,
+    /// An asyncio loop iteration's own CPU (`iteration_us`).
+    pub iteration: Nanos,
     /// An asyncio server's set-up of an accepted connection (two loop iterations).
     pub setup: Nanos,
     pub parse: Nanos,
@@ -1173,6 +1188,7 @@ impl Scenario {
                 ("server.costs.accept_call_us", c.accept_call_us),
                 ("server.costs.cold_read_us", c.cold_read_us),
                 ("server.costs.cold_task_us", c.cold_task_us),
+                ("server.costs.iteration_us", c.iteration_us),
                 ("server.costs.setup_us", c.setup_us),
                 ("server.costs.parse_us", c.parse_us),
                 ("server.costs.respond_us", c.respond_us),

@@ -217,6 +217,8 @@ pub(crate) struct LoopState {
     pub last: Option<std::mem::Discriminant<Cb>>,
     /// The current callback first pays for running cold (`cold_read_us`, `cold_task_us`).
     pub warming: bool,
+    /// The loop runs its iteration's own CPU (`iteration_us`) before the batch.
+    pub polling: bool,
     pub anyio_idle: Vec<u32>,
     pub anyio_count: u32,
 }
@@ -264,6 +266,7 @@ pub(crate) struct ProcStats {
     pub loop_lag_max: Nanos,
     pub loop_callbacks: u64,
     pub loop_warmth: crate::record::Warmth,
+    pub loop_iterations: u64,
     pub loop_blocked: Vec<Nanos>,
     pub loop_cpu: Vec<Nanos>,
 }
@@ -421,6 +424,7 @@ impl Simulation {
                 loop_lag_max: 0,
                 loop_callbacks: 0,
                 loop_warmth: Default::default(),
+                loop_iterations: 0,
                 loop_blocked: vec![0; n_act],
                 loop_cpu: vec![0; n_act],
             });
@@ -588,6 +592,7 @@ impl Simulation {
                         blocked_by: by(&ps.loop_blocked),
                         cpu_by: by(&ps.loop_cpu),
                         warmth: ps.loop_warmth,
+                        iterations: ps.loop_iterations,
                     });
                 }
                 w
