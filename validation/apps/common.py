@@ -66,7 +66,26 @@ _orig_handle_run = None
 _pending = [None]
 
 
+# The loop's iterations while traced: how many, and the loop thread's CPU in them outside the
+# callbacks (and outside this tracing): [iterations, thread CPU at start, CPU in traced calls].
+_iterations = [0, 0, 0]
+_orig_run_once = None
+
+
+def _traced_run_once(self):
+    _iterations[0] += 1
+    _orig_run_once(self)
+
+
 def _traced_handle_run(self):
+    t_in = time.thread_time_ns()
+    try:
+        _traced_handle_run_inner(self)
+    finally:
+        _iterations[2] += time.thread_time_ns() - t_in
+
+
+def _traced_handle_run_inner(self):
     # A callback's change of the young count runs from its start to the next one's: the loop
     # frees its handle (and what only the handle held) after it returns, when it takes the
     # next one, and makes the next iteration's I/O handles after `select`.
@@ -109,12 +128,17 @@ def _traced_handle_run(self):
 
 
 def stages_start():
-    """Starts tracing the loop's callbacks (asyncio `Handle._run`)."""
-    global _stages, _orig_handle_run
+    """Starts tracing the loop's callbacks (asyncio `Handle._run`) and counting its iterations
+    (`BaseEventLoop._run_once`)."""
+    global _stages, _orig_handle_run, _orig_run_once
+    import asyncio.base_events
     import asyncio.events
     if _stages is None:
         _orig_handle_run = asyncio.events.Handle._run
         asyncio.events.Handle._run = _traced_handle_run
+        _orig_run_once = asyncio.base_events.BaseEventLoop._run_once
+        asyncio.base_events.BaseEventLoop._run_once = _traced_run_once
+    _iterations[:] = [0, time.thread_time_ns(), 0]
     _stages = {}
     _pending[0] = None
     _partial.clear()
@@ -125,9 +149,15 @@ def stages_stop():
     """Stops tracing; returns what it saw."""
     global _stages
     import asyncio.events
-    out = {"stages": _stages or {}, "partial": list(_partial), "accept_calls": list(_accept_calls)}
+    import asyncio.base_events
+    loop_ns = time.thread_time_ns() - _iterations[1]
+    out = {"pid": os.getpid(), "traced": _stages is not None,
+           "stages": _stages or {}, "partial": list(_partial), "accept_calls": list(_accept_calls),
+           "iterations": _iterations[0], "loop_ns": loop_ns,
+           "outside_callbacks_ns": loop_ns - _iterations[2]}
     if _stages is not None:
         asyncio.events.Handle._run = _orig_handle_run
+        asyncio.base_events.BaseEventLoop._run_once = _orig_run_once
         _stages = None
     return out
 

@@ -6,6 +6,7 @@ Every response says which process and thread served it. Durations come from comm
 """
 
 import asyncio
+import os
 import time
 from contextlib import asynccontextmanager
 
@@ -52,7 +53,7 @@ async def gc_collect():
 async def gc_stages_start():
     """Calibration: trace the loop's callbacks (the young count around each) from now on."""
     common.stages_start()
-    return {"ok": True}
+    return {"ok": True, "pid": os.getpid()}
 
 
 @app.get("/gc-stages")

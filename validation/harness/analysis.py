@@ -276,6 +276,23 @@ varying speed).
      0.4–1.4 s.
    - An awaited result now wakes its task through a callback one iteration later (as
      asyncio's timer handles do), so a resumed task step runs after that callback, cold.
+   - **In the engine now** too: the loop's iterations. The traces now count `_run_once` and
+     time the loop thread outside its callbacks: a loop runs ~1.5 iterations per request at
+     c=4 and ~0.07 at c=100, and the CPU outside its callbacks (the poll, the events it turns
+     into callbacks, the bookkeeping) is ~21 against ~14 µs per request. Fitted as ~5 µs per
+     iteration + ~14 µs per request, the per-iteration part is `server.costs.iteration_us`
+     (`event_loop.rs::loop_next` charges it to every iteration that finds work, before its
+     batch); the calibration takes it out of the c=4 CPU at the traced rate. It accounts for
+     ~7 µs of the c=4 / c=100 difference. loopsim's loop runs ~1.26 iterations per request on
+     the calibration's load (real ~1.5).
+   - The two-worker puzzle, traced (28 Nov, `ab -n 2000 -c 100`, callbacks per worker): the
+     worker that served more (1 206–1 222 of 2 000) used 387–396 µs of loop CPU per request,
+     the other 496, a lone worker 455–482; the difference is in the callbacks' own CPU
+     (`run_asgi` 184–190 against 225–238 µs), not in the loop's iterations or accept
+     callbacks. One worker runs the same Python ~20 % faster than the other: its caches
+     warmer (it runs more of the work), or its core faster (this VM's cores vary, and loopsim
+     varies them only around one speed: `server.cpu_speed`); the traces cannot tell which,
+     and loopsim models neither.
    - **Not modelled:** the same difference for the other callbacks (`_accept_connection2`:
      ~5–7 µs; the accept callback's first `accept()`: its CPU against the connections it took
      fits 20–85 µs per call + ~10 µs per connection, while the call's last `accept()`, which
@@ -287,8 +304,9 @@ varying speed).
      20–85 µs as it, as one run did, made the 100-request race more lopsided (the busiest
      worker 51–93 over seeds 1–6 against real 52–68), presumably because in a race the first
      worker's accept callbacks follow each other closely and run warm. The two-worker ab runs
-     use less CPU per request (265–285 µs) than the same worker alone under `ab -c 100` in the
-     calibration's rounds (320–340 µs): loopsim does not explain that part.
+     use less CPU per request (265–290 µs) than the same worker alone under `ab -c 100` in the
+     calibration's rounds (320–340 µs): one of the two workers runs faster (above), which
+     loopsim does not model.
    Two more effects are measurable and not modelled:
    - a fresh server's first burst of N connections costs ~3 × a later one (a fresh uvicorn:
      60 ms of CPU for its first 50 hellos, 20 ms for the next 50: its heap grows), and its

@@ -697,6 +697,29 @@ def cold_us_per_request(cold):
     return sum(c["extra_us"] * c["per_request"] for c in (cold or {}).values())
 
 
+def iteration_cost(trace_cal, trace_high):
+    """asyncio's loop iterations (`_run_once`) in two traced runs (c=CAL_C and c=GC_TRACE_C):
+    per request, the iterations and the loop thread's CPU outside its callbacks (the polls,
+    the events they turn into handles, the bookkeeping). Fitted as a cost per iteration plus
+    one per request: the former is `server.costs.iteration_us` (None when the traces lack the
+    counts or the fit is not positive)."""
+    pts = []
+    for t in (trace_cal, trace_high):
+        n = t["stages"].get("run_asgi", [0])[0]
+        if not n or not t.get("iterations"):
+            return None
+        pts.append((t["iterations"] / n, t["outside_callbacks_ns"] / n / 1000))
+    (i_cal, o_cal), (i_high, o_high) = pts
+    if i_cal - i_high < 0.2:
+        return None
+    per_it = (o_cal - o_high) / (i_cal - i_high)
+    if per_it <= 0:
+        return None
+    return {"iteration_us": round(per_it, 1), "per_request_us": round(o_cal - per_it * i_cal, 1),
+            "iterations_cal": round(i_cal, 3), "iterations_high": round(i_high, 3),
+            "outside_us_cal": round(o_cal, 1), "outside_us_high": round(o_high, 1)}
+
+
 def accept_calls_per_request(trace):
     """asyncio's accept callbacks per request (request tasks, `run_asgi`) in a traced run."""
     st = trace["stages"]
@@ -772,6 +795,7 @@ def measure_gc(srv, n=1000):
             "batch_effect": {"cal": be_cal, "high": be_high},
             "accept_calls_per_request_cal": accept_calls_per_request(trace_cal),
             "cold_cal": cold_costs(trace_cal, be_cal), "cold_high": cold_costs(trace, be_high),
+            "iteration": iteration_cost(trace_cal, trace),
             "accept_calls_per_request_high": accept_calls_per_request(trace),
             "objects_on_read": on_read, "read_stages": per_stage, "task_objects": task,
             # A hello world holds what it allocated before its task and what its task left
@@ -820,7 +844,10 @@ def calibrate_server(kind, n=1000, loop_rate=None):
     # Likewise the extras of the read callbacks and task steps that ran cold (after other
     # work), at the rate traced at c=CAL_C: loopsim adds them where its loop runs them cold.
     cold = (gc_cal or {}).get("cold_cal")
-    per_request_us = max(cpu_us - call_fixed * calls_cal - cold_us_per_request(cold),
+    # And the loop's iterations (their own CPU, per iteration), at the rate traced at c=CAL_C.
+    it = (gc_cal or {}).get("iteration")
+    it_us = it["iteration_us"] * it["iterations_cal"] if it else 0.0
+    per_request_us = max(cpu_us - call_fixed * calls_cal - cold_us_per_request(cold) - it_us,
                          0.5 * cpu_us)
     scale = per_request_us / sum(parts)
     a, p, r, s, o = (x * scale for x in parts)
@@ -860,6 +887,7 @@ def calibrate_server(kind, n=1000, loop_rate=None):
                   **({} if kind not in ASGI else {"accept_call_us": round(call_fixed, 1)}),
                   **({} if not cold else {"cold_read_us": cold["read"]["extra_us"],
                                           "cold_task_us": cold["task"]["extra_us"]}),
+                  **({} if not it else {"iteration_us": it["iteration_us"]}),
                   **({} if setup is None else {"setup_us": round(setup, 1)}),
                   "parse_us": round(p, 1),
                   "respond_us": round(r, 1), "spawn_us": round(s, 1),
@@ -1111,10 +1139,12 @@ def sim_calibration(kind, cal):
     _, res, _ = run_loopsim(sim_scenario(sc, cal), sc["name"])
     n = max(1, res["summary"]["completed"])
     cpu_us = res["summary"]["cpu_delivered_ms"] * 1000 / n - c["client_cpu_us"]
-    warm = (res["workers"][0].get("loop_stats") or {}).get("warmth")
+    ls = res["workers"][0].get("loop_stats") or {}
+    warm = ls.get("warmth")
     return {"cpu_us": round(cpu_us, 1),
             "cold_reads": round(warm["reads_cold"] / n, 3) if warm else None,
-            "cold_task_steps": round(warm["task_steps_cold"] / n, 3) if warm else None}
+            "cold_task_steps": round(warm["task_steps_cold"] / n, 3) if warm else None,
+            "iterations": round(ls["iterations"] / n, 3) if ls.get("iterations") else None}
 
 
 def run_sim(sc, cal, gc_start=None, speed=None):
@@ -1587,6 +1617,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                  " µs are their failing calls, "
                  + (f"{cold_us_per_request(c['gc'].get('cold_cal')):.1f} µs the extras of its "
                     "callbacks that ran cold (below), " if c["gc"].get("cold_cal") else "")
+                 + (f"{c['gc']['iteration']['iteration_us'] * c['gc']['iteration']['iterations_cal']:.1f}"
+                    " µs its iterations' own CPU (below), " if c["gc"].get("iteration") else "")
                  + f"and the rest, {c['per_request_us']:g} µs, is split into the per-request "
                  "costs.")
               + " The connection's set-up in the loop's next two iterations, "
@@ -1615,6 +1647,7 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "caches and predictors are warm with its work. A loop that takes connections in "
               "batches runs more of its callbacks that way, so a request costs less at "
               "c=100 than at c=4 (below).")
+            sim = None
             if cold and "cold_read_us" in c["costs"]:
                 w(f"  loopsim charges the difference at c={CAL_C} as an extra to a read or task "
                   "step that runs right after a callback of another kind: "
@@ -1637,6 +1670,21 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                   + (": its loop reads fewer requests per iteration than the real one at "
                      f"c={CAL_C}, so more of them run cold." if sim["cold_reads"]
                      > 1.2 * cold["read"]["per_request"] else "."))
+            itc = c["gc"].get("iteration")
+            if itc:
+                sim = sim or sim_calibration(k, cal)
+                w(f"  The loop's iterations (`_run_once`, counted in the same traces): "
+                  f"{itc['iterations_cal']:g} per request at c={CAL_C}, {itc['iterations_high']:g} "
+                  f"at c={GC_TRACE_C}; the loop thread's CPU outside its callbacks (the polls, "
+                  f"the events they turn into callbacks, the bookkeeping) "
+                  f"{itc['outside_us_cal']:g} and {itc['outside_us_high']:g} µs per request. "
+                  f"Fitted as {itc['iteration_us']:g} µs per iteration "
+                  f"(`server.costs.iteration_us`) + {itc['per_request_us']:g} µs per request, "
+                  f"so a request at c={CAL_C} pays "
+                  f"{itc['iteration_us'] * (itc['iterations_cal'] - itc['iterations_high']):.1f}"
+                  f" µs more of it than at c={GC_TRACE_C}."
+                  + (f" loopsim on the calibration's own load runs {sim['iterations']:g} "
+                     "iterations per request." if sim.get("iterations") else ""))
         bc = c.get("by_concurrency")
         if bc and al and c["gc"].get("accept_calls_per_request_cal") is not None:
             lo, hi, rounds_txt = by_concurrency_text(bc)
@@ -1646,6 +1694,9 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             cold_model = (sum(x["extra_us"] * (x["per_request"] - cold_hi[n]["per_request"])
                               for n, x in cold.items())
                           if cold and cold_hi and "cold_read_us" in c["costs"] else None)
+            itc = c["gc"].get("iteration")
+            it_model = (itc["iteration_us"] * (itc["iterations_cal"] - itc["iterations_high"])
+                        if itc and "iteration_us" in c["costs"] else None)
             w(f"  Untraced, {rounds_txt}, the worker used {lo:g} µs per request at c={CAL_C} and "
               f"{hi:g} µs at c={bc['high']}: {(lo - hi) / lo * 100:.0f} % less. The accept "
               f"callbacks' failing calls account for {model:.0f} µs of it "
@@ -1654,6 +1705,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               + ("" if cold_model is None else
                  f", the reads and task steps that ran cold {cold_model:.0f} µs (traced "
                  "above)")
+              + ("" if it_model is None else
+                 f", the loop's fewer iterations {it_model:.0f} µs (above)")
               + ", which loopsim models"
               + ("; the rest, the other callbacks running faster in batches, it does not "
                  "(item 3)." if cold_model is not None else
