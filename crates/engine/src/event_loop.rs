@@ -274,7 +274,8 @@ impl Simulation {
     }
 
     /// The `accept()` call (`accept_ends`): the connection's set-up task is created (it runs
-    /// next iteration); its request is read once the set-up has registered the socket. `false` if there was none (EAGAIN: the accept callback ends).
+    /// next iteration); its request is read once the set-up has registered the socket.
+    /// `false` if there was none (EAGAIN: the accept callback ends).
     fn loop_accepted(&mut self, p: u32) -> bool {
         let t = self.procs[p as usize].lp.thread;
         let Some(slot) = self.accept_ends(p, t) else {
