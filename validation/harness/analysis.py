@@ -285,14 +285,16 @@ varying speed).
      batch); the calibration takes it out of the c=4 CPU at the traced rate. It accounts for
      ~7 µs of the c=4 / c=100 difference. loopsim's loop runs ~1.26 iterations per request on
      the calibration's load (real ~1.5).
-   - The two-worker puzzle, traced (28 Nov, `ab -n 2000 -c 100`, callbacks per worker): the
-     worker that served more (1 206–1 222 of 2 000) used 387–396 µs of loop CPU per request,
-     the other 496, a lone worker 455–482; the difference is in the callbacks' own CPU
-     (`run_asgi` 184–190 against 225–238 µs), not in the loop's iterations or accept
-     callbacks. One worker runs the same Python ~20 % faster than the other: its caches
-     warmer (it runs more of the work), or its core faster (this VM's cores vary, and loopsim
-     varies them only around one speed: `server.cpu_speed`); the traces cannot tell which,
-     and loopsim models neither.
+   - The two-worker runs, traced per worker (28 Nov, `ab -n 2000 -c 100`, nine rounds): the
+     workers' callbacks ran at different speeds from round to round (`run_asgi` 183–281 µs
+     per request; a lone worker 225–235), not tied to a worker or to a core when the workers
+     and ab were pinned with `taskset`; a CPU loop pinned to either core varies as much
+     (11–17 M iterations/s from one second to the next). The worker that serves fewer runs
+     smaller batches (0.23 iterations per request against 0.12), so more of its callbacks run
+     cold, as loopsim models. The split follows ab: with ab pinned to one
+     core, the worker on the other served 1 105–1 330 of the 2 000. loopsim's ab moves to
+     whichever core falls idle, so its split stays near even (997 + 1 003), where the real ab
+     mostly stays on one core (item 11's `perf sched`): open.
    - **Not modelled:** the same difference for the other callbacks (`_accept_connection2`:
      ~5–7 µs; the accept callback's first `accept()`: its CPU against the connections it took
      fits 20–85 µs per call + ~10 µs per connection, while the call's last `accept()`, which
@@ -305,8 +307,8 @@ varying speed).
      worker 51–93 over seeds 1–6 against real 52–68), presumably because in a race the first
      worker's accept callbacks follow each other closely and run warm. The two-worker ab runs
      use less CPU per request (265–290 µs) than the same worker alone under `ab -c 100` in the
-     calibration's rounds (320–340 µs): one of the two workers runs faster (above), which
-     loopsim does not model.
+     calibration's rounds (320–340 µs); round to round the workers' own speed varies as
+     much (above), and loopsim does not explain the difference.
    Two more effects are measurable and not modelled:
    - a fresh server's first burst of N connections costs ~3 × a later one (a fresh uvicorn:
      60 ms of CPU for its first 50 hellos, 20 ms for the next 50: its heap grows), and its
