@@ -292,9 +292,16 @@ varying speed).
      (11–17 M iterations/s from one second to the next). The worker that serves fewer runs
      smaller batches (0.23 iterations per request against 0.12), so more of its callbacks run
      cold, as loopsim models. The split follows ab: with ab pinned to one
-     core, the worker on the other served 1 105–1 330 of the 2 000. loopsim's ab moves to
-     whichever core falls idle, so its split stays near even (997 + 1 003), where the real ab
-     mostly stays on one core (item 11's `perf sched`): open.
+     core, the worker on the other served 1 105–1 330 of the 2 000. Unpinned (`perf sched`,
+     three runs), each worker stayed on one core throughout and ab ran 60–80 % of its time on
+     one of them: the worker alone on its core got 371–451 ms of CPU, the one sharing it with
+     ab 285–378 ms. loopsim's ab moves to the other core whenever that one is idle as it
+     wakes (its placement rule: the previous core if idle, else an idle one), ~1 300 times
+     in the same run, so both workers share it and the split stays near even (997 + 1 003).
+     Why Linux keeps ab where it is (its wake-up placement weighs the waker's core and
+     recent use) is not traced: open. Leaving a paused worker on its core for 0.5 ms before
+     the balancer may move it (Linux's `task_hot`) was tried and changed nothing here: it is
+     ab that moves, not the workers.
    - **Not modelled:** the same difference for the other callbacks (`_accept_connection2`:
      ~5–7 µs; the accept callback's first `accept()`: its CPU against the connections it took
      fits 20–85 µs per call + ~10 µs per connection, while the call's last `accept()`, which
