@@ -181,7 +181,19 @@ varying speed).
      accept's CPU this is `server.costs.idle_wake_us` (110–210 µs by server and run), which
      the harness measures (the apps record each `accept()`, `LOOPSIM_TRACE_ACCEPT`) and the
      engine applies to every wake-up of an idle loop or accepting thread (0 by default).
-   The harness's burst client used to be 100 Python threads leaving a barrier, whose sends
+     **Open:** how slowly a process wakes depends on how long its core has been idle. A
+     process pinned to one core, woken through a pipe from the other (28 Nov, 60 wake-ups
+     per point, two runs; medians): 15–17 µs after its core idled 20–200 µs, 22–37 µs after
+     0.3 ms, 34–53 µs after 1 ms, 41–45 µs after 3 ms, 48–73 µs after 10 ms, 84–87 µs after
+     30 ms. This VM idles its cores with `haltpoll` and no guest polling
+     (`guest_halt_poll_ns` 0): every idle core halts, and the longer it has, the longer it
+     takes to run again. The calibration measures the wake-up after 30 ms (lone requests, as
+     in the bursts and staggered requests it is used for); under load a core idles for
+     microseconds and wakes ~5 × faster, and loopsim applies the 30 ms value to every
+     wake-up. It matters little in the scenarios here: simulated with 15 µs instead of the
+     calibrated 144.5, the two-worker ab run ends at 374 ms instead of 370 (the loops seldom
+     idle there). Modelling it would make the wake-up depend on how long the core it lands
+     on has idled. used to be 100 Python threads leaving a barrier, whose sends
    came in GIL-driven clumps (per 2 ms: 20, 3, 13, 15, 18, 6, …), a connection's bytes up to
    14 ms after its handshake: not the client loopsim models. It is now one thread sending on
    non-blocking sockets (`client.burst`), as loopsim's client does, and the calibration
