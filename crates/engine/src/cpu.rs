@@ -16,7 +16,10 @@
 //!
 //! Where a job runs (`select_task_rq_fair` and the load balancer, reduced to their rules):
 //! - a thread that becomes runnable goes to its previous core if that core is idle, else to an
-//!   idle core, else back to its previous core (a new thread: the least loaded core);
+//!   idle core, else back to its previous core (a new thread: the least loaded core); a core
+//!   whose job ended at this instant is not idle to another thread (the thread that ran there
+//!   is still on it: it goes on at once, or sleeps after waking others), so a client woken by
+//!   a server's response stays on its core;
 //! - the balancer moves waiting jobs, the one that arrived last first, from the busiest core to
 //!   the least busy while their counts differ by two or more (an idle core pulls work at once).
 //!
@@ -344,13 +347,21 @@ impl Cores {
         self.touched.clear();
     }
 
+    /// Whether core `c` is idle for `thread` waking now: no job on it, and none of another
+    /// thread's ended there at this instant (that thread is still on it: it goes on at once,
+    /// or sleeps after waking others, as a server writing a response wakes its client).
+    fn idle_for(&self, c: usize, thread: u32) -> bool {
+        self.load(c) == 0
+            && !matches!(self.cores[c].ended, Some((t, at, _, _)) if at == self.last && t != thread)
+    }
+
     /// The core a thread becoming runnable goes to.
     fn place(&self, thread: u32) -> usize {
         let prev = self.core[thread as usize];
-        if prev != NO_CORE && self.load(prev as usize) == 0 {
+        if prev != NO_CORE && self.idle_for(prev as usize, thread) {
             return prev as usize;
         }
-        if let Some(c) = (0..self.cores.len()).find(|&c| self.load(c) == 0) {
+        if let Some(c) = (0..self.cores.len()).find(|&c| self.idle_for(c, thread)) {
             return c;
         }
         if prev != NO_CORE {
@@ -873,6 +884,30 @@ mod tests {
         c.add(0, 1, 100);
         c.add_priority(10, 5, 30);
         assert_eq!(drain(&mut c), vec![(40, 5), (100, 1), (130, 0)]);
+    }
+
+    #[test]
+    fn a_core_whose_job_ends_is_not_idle_to_the_thread_that_job_wakes() {
+        // Worker 0 on core 0, worker 1 on core 1; the client (priority) runs 10–20 on core 0.
+        let mut c = Cores::new(2, 0, None);
+        c.add(0, 0, 200);
+        c.add(0, 1, 100);
+        c.add_priority(10, 5, 10);
+        assert_eq!(c.core[5], 0);
+        let mut done = Vec::new();
+        assert_eq!(c.next_finish(), Some(20));
+        c.finished(20, &mut done);
+        assert_eq!(c.next_finish(), Some(100));
+        c.finished(100, &mut done);
+        assert_eq!(done, vec![5, 1]);
+        // Worker 1's op ends at 100 and wakes the client (a response written): worker 1 is
+        // still on core 1 at that instant (it goes on at once), so the client goes back to
+        // its own core and worker 0 waits while it runs, as Linux leaves ab on its core.
+        c.add_priority(100, 5, 10);
+        assert_eq!(c.core[5], 0);
+        c.add(100, 1, 50);
+        assert_eq!(c.core[1], 1);
+        assert_eq!(drain(&mut c), vec![(110, 5), (150, 1), (220, 0)]);
     }
 
     #[test]
