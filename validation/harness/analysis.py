@@ -107,10 +107,11 @@ MECHANISMS = {
         "runs each faster, which loopsim models for its reads and task steps (~15 µs per "
         "request less at c=100 than at c=4); the real workers went further, below what the "
         "same worker used alone under `ab -c 100` in the calibration's rounds (330 µs), which "
-        "loopsim does not explain (item 3). The real split varies run to run (1009 + 991 … 1287 + 713 over 21 runs), "
-        "loopsim's stays within 1033 + 967: each loop drains the queue in one accept batch "
-        "whenever it polls, so the split follows the batches more than the loops' shares of "
-        "the cores (item 11).",
+        "loopsim does not explain (item 3). The real split varies run to run (1009 + 991 … 1300 + 700 over 24 runs): "
+        "each worker keeps its core and ab runs mostly on one of them, so the worker sharing "
+        "its core with ab serves less (`perf sched`, item 3). loopsim keeps ab on its core as "
+        "Linux does and splits 1239–1294 + the rest over seeds 1–6 (it split ~1000 + 1000 "
+        "while it moved ab to whichever core had just finished an op: item 3).",
     "ab-waitress":
         "one GIL for the I/O thread and 4 app threads: everything a request does is serialised "
         "(the real server used 1.02–1.03 cores despite 35–45 % system time, so its system calls "
@@ -307,13 +308,17 @@ varying speed).
      core, the worker on the other served 1 105–1 330 of the 2 000. Unpinned (`perf sched`,
      three runs), each worker stayed on one core throughout and ab ran 60–80 % of its time on
      one of them: the worker alone on its core got 371–451 ms of CPU, the one sharing it with
-     ab 285–378 ms. loopsim's ab moves to the other core whenever that one is idle as it
-     wakes (its placement rule: the previous core if idle, else an idle one), ~1 300 times
-     in the same run, so both workers share it and the split stays near even (997 + 1 003).
-     Why Linux keeps ab where it is (its wake-up placement weighs the waker's core and
-     recent use) is not traced: open. Leaving a paused worker on its core for 0.5 ms before
-     the balancer may move it (Linux's `task_hot`) was tried and changed nothing here: it is
-     ab that moves, not the workers.
+     ab 285–378 ms. loopsim's ab used to move to the other core ~1 300 times in the same
+     run, so both workers shared it and the split stayed near even (997 + 1 003): a worker
+     writes a response, which wakes ab, at the instant its op ends, and loopsim counted that
+     core idle at that instant, though its worker is still on it (it goes on with its next
+     callback, or sleeps after waking ab). **Fixed:** `cpu.rs::Cores::place` no longer
+     counts a core whose job ended at this instant as idle to another thread, so ab stays
+     on its core; on the 00:41 run's scenario the loop alone on its core then runs 370 ms of
+     CPU and the one sharing it with ab 223 ms, and the split is 1 246 + 754 (real: 1 256 +
+     744); in the 01:59 run 1 258 + 742 against the real 1 044–1 101 (the real split ranges
+     1 013–1 300 over the day's runs). Leaving a paused worker on its core for 0.5 ms before the balancer may move it
+     (Linux's `task_hot`) was tried first and changed nothing: it is ab that moved.
    - **Not modelled:** the same difference for the other callbacks (`_accept_connection2`:
      ~5–7 µs; the accept callback's first `accept()`: its CPU against the connections it took
      fits 20–85 µs per call + ~10 µs per connection, while the call's last `accept()`, which
