@@ -720,6 +720,12 @@ def iteration_cost(trace_cal, trace_high):
             "outside_us_cal": round(o_cal, 1), "outside_us_high": round(o_high, 1)}
 
 
+def iteration_us_per_request(it, level="cal"):
+    """The loop iterations' own CPU per request (µs) that `it` (from `iteration_cost`) stands
+    for at c=CAL_C ("cal") or c=GC_TRACE_C ("high")."""
+    return it["iteration_us"] * it[f"iterations_{level}"]
+
+
 def accept_calls_per_request(trace):
     """asyncio's accept callbacks per request (request tasks, `run_asgi`) in a traced run."""
     st = trace["stages"]
@@ -846,7 +852,7 @@ def calibrate_server(kind, n=1000, loop_rate=None):
     cold = (gc_cal or {}).get("cold_cal")
     # And the loop's iterations (their own CPU, per iteration), at the rate traced at c=CAL_C.
     it = (gc_cal or {}).get("iteration")
-    it_us = it["iteration_us"] * it["iterations_cal"] if it else 0.0
+    it_us = iteration_us_per_request(it) if it else 0.0
     per_request_us = max(cpu_us - call_fixed * calls_cal - cold_us_per_request(cold) - it_us,
                          0.5 * cpu_us)
     scale = per_request_us / sum(parts)
@@ -1591,6 +1597,10 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
         sc_ = (c.get("gc") or {}).get("stage_cpu_us")
         al = (c.get("gc") or {}).get("accept_loop")
         cold, cold_hi = (c.get("gc") or {}).get("cold_cal"), (c.get("gc") or {}).get("cold_high")
+        itc = (c.get("gc") or {}).get("iteration")
+        # What the loop's fewer iterations save a request at c=GC_TRACE_C against c=CAL_C.
+        it_saved = (iteration_us_per_request(itc) - iteration_us_per_request(itc, "high")
+                    if itc else None)
         if sc_ and al:
             stages = ", ".join(f"`{n}` {v:g}" for n, v in sc_.items())
             w(f"- {k}: the loop's CPU per request, callback by callback, under `ab -n "
@@ -1617,8 +1627,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                  " µs are their failing calls, "
                  + (f"{cold_us_per_request(c['gc'].get('cold_cal')):.1f} µs the extras of its "
                     "callbacks that ran cold (below), " if c["gc"].get("cold_cal") else "")
-                 + (f"{c['gc']['iteration']['iteration_us'] * c['gc']['iteration']['iterations_cal']:.1f}"
-                    " µs its iterations' own CPU (below), " if c["gc"].get("iteration") else "")
+                 + (f"{iteration_us_per_request(itc):.1f} µs its iterations' own CPU (below), "
+                    if itc else "")
                  + f"and the rest, {c['per_request_us']:g} µs, is split into the per-request "
                  "costs.")
               + " The connection's set-up in the loop's next two iterations, "
@@ -1670,7 +1680,6 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                   + (": its loop reads fewer requests per iteration than the real one at "
                      f"c={CAL_C}, so more of them run cold." if sim["cold_reads"]
                      > 1.2 * cold["read"]["per_request"] else "."))
-            itc = c["gc"].get("iteration")
             if itc:
                 sim = sim or sim_calibration(k, cal)
                 w(f"  The loop's iterations (`_run_once`, counted in the same traces): "
@@ -1680,9 +1689,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                   f"{itc['outside_us_cal']:g} and {itc['outside_us_high']:g} µs per request. "
                   f"Fitted as {itc['iteration_us']:g} µs per iteration "
                   f"(`server.costs.iteration_us`) + {itc['per_request_us']:g} µs per request, "
-                  f"so a request at c={CAL_C} pays "
-                  f"{itc['iteration_us'] * (itc['iterations_cal'] - itc['iterations_high']):.1f}"
-                  f" µs more of it than at c={GC_TRACE_C}."
+                  f"so a request at c={CAL_C} pays {it_saved:.1f} µs more of it than at "
+                  f"c={GC_TRACE_C}."
                   + (f" loopsim on the calibration's own load runs {sim['iterations']:g} "
                      "iterations per request." if sim.get("iterations") else ""))
         bc = c.get("by_concurrency")
@@ -1694,9 +1702,7 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             cold_model = (sum(x["extra_us"] * (x["per_request"] - cold_hi[n]["per_request"])
                               for n, x in cold.items())
                           if cold and cold_hi and "cold_read_us" in c["costs"] else None)
-            itc = c["gc"].get("iteration")
-            it_model = (itc["iteration_us"] * (itc["iterations_cal"] - itc["iterations_high"])
-                        if itc and "iteration_us" in c["costs"] else None)
+            it_model = it_saved if "iteration_us" in c["costs"] else None
             w(f"  Untraced, {rounds_txt}, the worker used {lo:g} µs per request at c={CAL_C} and "
               f"{hi:g} µs at c={bc['high']}: {(lo - hi) / lo * 100:.0f} % less. The accept "
               f"callbacks' failing calls account for {model:.0f} µs of it "
