@@ -28,6 +28,9 @@ pub enum CostField {
     Spawn,
     Wake,
     IdleWake,
+    /// The further wake-up after a long idle (µs), and how fast it is reached (ms).
+    DeepWake,
+    DeepIdle,
     ToThread,
     CloseWait,
     KernelShare,
@@ -122,6 +125,10 @@ pub enum LoadEdit {
     ClientCpu(Option<f64>),
     /// The part of it sending each request (default half).
     ClientSend(Option<f64>),
+    /// The client's extra CPU on its first job after an idle spell, and the part of it before
+    /// that job's request goes out (default half).
+    ClientCold(Option<f64>),
+    ClientColdSend(Option<f64>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -191,6 +198,23 @@ pub fn client_send_of(load: &Load) -> Option<f64> {
     }
 }
 
+/// The client's extra CPU after an idle spell, and the part of it before the send, when given.
+pub fn client_cold_of(load: &Load) -> (Option<f64>, Option<f64>) {
+    match load {
+        Load::Closed {
+            client_cold_us,
+            client_cold_send_us,
+            ..
+        }
+        | Load::Burst {
+            client_cold_us,
+            client_cold_send_us,
+            ..
+        } => (*client_cold_us, *client_cold_send_us),
+        Load::Open { .. } => (None, None),
+    }
+}
+
 fn timeout_of(load: &Load) -> Option<f64> {
     match load {
         Load::Closed { timeout_ms, .. }
@@ -239,6 +263,8 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                 CostField::Spawn => c.spawn_us = v,
                 CostField::Wake => c.wake_us = v,
                 CostField::IdleWake => c.idle_wake_us = v,
+                CostField::DeepWake => c.deep_wake_us = v,
+                CostField::DeepIdle => c.deep_idle_ms = v,
                 CostField::ToThread => c.to_thread_us = v,
                 CostField::CloseWait => c.close_wait_us = v,
                 CostField::KernelShare => c.kernel_share = v,
@@ -363,6 +389,7 @@ fn apply_load(load: &mut Load, e: LoadEdit) {
     let timeout = timeout_of(load);
     let client_cpu = client_cpu_of(load);
     let client_send = client_send_of(load);
+    let (client_cold, client_cold_send) = client_cold_of(load);
     match e {
         LoadEdit::Kind(k) if k != load_kind(load) => {
             *load = match k {
@@ -373,6 +400,8 @@ fn apply_load(load: &mut Load, e: LoadEdit) {
                     timeout_ms: timeout,
                     client_cpu_us: client_cpu,
                     client_send_us: client_send,
+                    client_cold_us: client_cold,
+                    client_cold_send_us: client_cold_send,
                 },
                 LoadKind::Open => Load::Open {
                     rate_per_s: 100.0,
@@ -386,6 +415,8 @@ fn apply_load(load: &mut Load, e: LoadEdit) {
                     offsets_ms: None,
                     client_cpu_us: client_cpu,
                     client_send_us: client_send,
+                    client_cold_us: client_cold,
+                    client_cold_send_us: client_cold_send,
                     timeout_ms: timeout,
                 },
             }
@@ -400,19 +431,55 @@ fn apply_load(load: &mut Load, e: LoadEdit) {
             Load::Closed {
                 client_cpu_us,
                 client_send_us,
+                client_cold_us,
+                client_cold_send_us,
                 ..
             }
             | Load::Burst {
                 client_cpu_us,
                 client_send_us,
+                client_cold_us,
+                client_cold_send_us,
                 ..
             } => {
                 *client_cpu_us = v;
                 if v.is_none() {
-                    // The part before the send means nothing without the whole.
+                    // Its parts and its cold extra mean nothing without the client on the
+                    // server's cores.
                     *client_send_us = None;
+                    *client_cold_us = None;
+                    *client_cold_send_us = None;
                 }
             }
+            Load::Open { .. } => {}
+        },
+        LoadEdit::ClientCold(v) => match load {
+            Load::Closed {
+                client_cold_us,
+                client_cold_send_us,
+                ..
+            }
+            | Load::Burst {
+                client_cold_us,
+                client_cold_send_us,
+                ..
+            } => {
+                *client_cold_us = v;
+                if v.is_none() {
+                    *client_cold_send_us = None;
+                }
+            }
+            Load::Open { .. } => {}
+        },
+        LoadEdit::ClientColdSend(v) => match load {
+            Load::Closed {
+                client_cold_send_us,
+                ..
+            }
+            | Load::Burst {
+                client_cold_send_us,
+                ..
+            } => *client_cold_send_us = v,
             Load::Open { .. } => {}
         },
         LoadEdit::ClientSend(v) => match load {
@@ -494,6 +561,21 @@ mod tests {
         s.validate().unwrap();
         assert_eq!(s.server.costs.clone().unwrap().idle_wake_us, Some(170.0));
         apply(&mut s, Edit::Cost(CostField::IdleWake, None));
+        assert_eq!(s.server.costs, None);
+        // The further wake-up after a long idle, and the idle time it takes to go cold: set,
+        // refused out of range, cleared.
+        apply(&mut s, Edit::Cost(CostField::DeepWake, Some(200.0)));
+        apply(&mut s, Edit::Cost(CostField::DeepIdle, Some(0.0)));
+        assert_eq!(
+            s.validate().unwrap_err().0[0].path,
+            "server.costs.deep_idle_ms"
+        );
+        apply(&mut s, Edit::Cost(CostField::DeepIdle, Some(40.0)));
+        s.validate().unwrap();
+        let cfg = s.server.resolve();
+        assert_eq!((cfg.deep_wake, cfg.deep_idle), (200_000, 40_000_000));
+        apply(&mut s, Edit::Cost(CostField::DeepWake, None));
+        apply(&mut s, Edit::Cost(CostField::DeepIdle, None));
         assert_eq!(s.server.costs, None);
         // An asyncio server's connection set-up: set, refused when negative, cleared.
         let mut s = preset("fastapi-async-time-sleep");
@@ -694,6 +776,32 @@ mod tests {
     }
 
     #[test]
+    fn the_clients_cold_first_pass_follows_the_client_cpu() {
+        let mut s = preset("ab-uvicorn");
+        apply(&mut s, Edit::Load(LoadEdit::ClientCpu(Some(150.0))));
+        apply(&mut s, Edit::Load(LoadEdit::ClientCold(Some(220.0))));
+        apply(&mut s, Edit::Load(LoadEdit::ClientColdSend(Some(130.0))));
+        assert_eq!(client_cold_of(&s.load), (Some(220.0), Some(130.0)));
+        assert!(s.validate().is_ok());
+        // Kept across closed and burst.
+        apply(&mut s, Edit::Load(LoadEdit::Kind(LoadKind::Burst)));
+        assert_eq!(client_cold_of(&s.load), (Some(220.0), Some(130.0)));
+        // The part before the send cannot exceed the whole.
+        apply(&mut s, Edit::Load(LoadEdit::ClientColdSend(Some(300.0))));
+        assert_eq!(
+            s.validate().unwrap_err().0[0].path,
+            "load.client_cold_send_us"
+        );
+        // Clearing the whole clears its part; clearing the client's CPU clears both.
+        apply(&mut s, Edit::Load(LoadEdit::ClientCold(None)));
+        assert_eq!(client_cold_of(&s.load), (None, None));
+        apply(&mut s, Edit::Load(LoadEdit::ClientCold(Some(220.0))));
+        apply(&mut s, Edit::Load(LoadEdit::ClientCpu(None)));
+        assert_eq!(client_cold_of(&s.load), (None, None));
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
     fn load_kind_switch_keeps_the_timeout() {
         let mut s = preset("ab-uvicorn");
         apply(&mut s, Edit::Load(LoadEdit::Kind(LoadKind::Burst)));
@@ -705,6 +813,8 @@ mod tests {
                 offsets_ms: None,
                 client_cpu_us: None,
                 client_send_us: None,
+                client_cold_us: None,
+                client_cold_send_us: None,
                 timeout_ms: Some(30_000.0)
             }
         );

@@ -14,8 +14,8 @@ use yew::prelude::*;
 
 use super::fields::{CheckField, NumberField, SelectField, TextField};
 use crate::editor::{
-    client_cpu_of, client_send_of, gc_full_due, load_kind, CostField, Edit, GcEdit, LoadEdit,
-    LoadKind, SpeedEdit, StepEdit, Steps,
+    client_cold_of, client_cpu_of, client_send_of, gc_full_due, load_kind, CostField, Edit, GcEdit,
+    LoadEdit, LoadKind, SpeedEdit, StepEdit, Steps,
 };
 
 /// Validation errors, looked up by JSON path.
@@ -212,6 +212,12 @@ fn ServerForm(p: &FormProps) -> Html {
                     }
                     { cost(CostField::Wake, "f-cost-wake_us", "Wake each further worker", costs.wake_us, d.costs.wake_us) }
                     { cost(CostField::IdleWake, "f-cost-idle_wake_us", "An idle worker's wake-up", costs.idle_wake_us, d.costs.idle_wake_us) }
+                    { cost(CostField::DeepWake, "f-cost-deep_wake_us", "… more after a long idle", costs.deep_wake_us, d.costs.deep_wake_us) }
+                    <NumberField id="f-cost-deep_idle_ms" label="Idle time to go cold (ms)" value={costs.deep_idle_ms}
+                        optional=true placeholder={d.costs.deep_idle_ms.map(|v| AttrValue::from(v.to_string()))}
+                        hint="time constant: workers and the client"
+                        error={e.at("server.costs.deep_idle_ms")}
+                        on_change={cb.reform(|v| Edit::Cost(CostField::DeepIdle, v))} />
                     <NumberField id="f-cost-kernel_share" label="Kernel share of these costs" value={costs.kernel_share}
                         optional=true placeholder={d.costs.kernel_share.map(|v| AttrValue::from(v.to_string()))}
                         hint="0 … 0.9: system calls, run without the GIL"
@@ -605,6 +611,14 @@ fn LoadForm(p: &FormProps) -> Html {
                         <NumberField id="f-client-send" label="… of it sending each request (µs)" value={client_send_of(load)}
                             optional=true placeholder="half" hint="the rest reads the response"
                             error={e.at("load.client_send_us")} on_change={cb.reform(|v| Edit::Load(LoadEdit::ClientSend(v)))} />
+                        <NumberField id="f-client-cold" label="Client's extra CPU after idling (µs)" value={client_cold_of(load).0}
+                            optional=true placeholder="none" hint="its first pass runs cold (a Python script: ~220)"
+                            error={e.at("load.client_cold_us")} on_change={cb.reform(|v| Edit::Load(LoadEdit::ClientCold(v)))} />
+                        if client_cold_of(load).0.is_some() {
+                            <NumberField id="f-client-cold-send" label="… of it before its first send (µs)" value={client_cold_of(load).1}
+                                optional=true placeholder="half" hint="the rest after it"
+                                error={e.at("load.client_cold_send_us")} on_change={cb.reform(|v| Edit::Load(LoadEdit::ClientColdSend(v)))} />
+                        }
                     }
                 }
                 <NumberField id="f-seed" label="Seed" value={Some(p.scenario.seed as f64)} integer=true

@@ -13,6 +13,8 @@ fn scenario(requests: u32) -> loopsim_engine::Scenario {
         timeout_ms: None,
         client_cpu_us: None,
         client_send_us: None,
+        client_cold_us: None,
+        client_cold_send_us: None,
     };
     s
 }

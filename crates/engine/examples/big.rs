@@ -14,6 +14,8 @@ fn main() {
         timeout_ms: None,
         client_cpu_us: None,
         client_send_us: None,
+        client_cold_us: None,
+        client_cold_send_us: None,
     };
     let opts = RunOptions {
         keep_requests: Some(0),

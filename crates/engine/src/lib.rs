@@ -23,6 +23,7 @@ mod event_loop;
 mod field;
 mod gc;
 mod gil;
+mod idle;
 mod limiter;
 mod listen;
 mod load;

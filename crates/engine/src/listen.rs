@@ -133,9 +133,10 @@ impl Simulation {
 
     /// A connection is queued: the kernel wakes every worker polling the socket (the
     /// "thundering herd"). They start in an order drawn from the seed, the first `idle_wake`
-    /// later (an idle worker's wake-up), each further one `wake` after the previous (the
-    /// scheduler's latency in waking a sleeping process); each accepts while connections
-    /// remain, so a small burst lands on the first one awake and a large one is shared.
+    /// later (an idle worker's wake-up, longer the longer it has been idle: `idle.rs`), each
+    /// further one `wake` after the previous (the scheduler's latency in waking a sleeping
+    /// process); each accepts while connections remain, so a small burst lands on the first
+    /// one awake and a large one is shared.
     pub(crate) fn notify_acceptors(&mut self) {
         if self.listener.is_empty() {
             return;
@@ -152,7 +153,7 @@ impl Simulation {
             };
             let p = idle.swap_remove(pick);
             self.procs[p as usize].acceptor_idle = false;
-            let delay = self.cfg.idle_wake + self.cfg.wake * k;
+            let delay = self.idle_wake_of(p) + self.cfg.wake * k;
             match self.cfg.runtime {
                 Runtime::EventLoop => self.loop_schedule_wake_after(p, delay),
                 _ => self.schedule_acceptor_wake_after(p, delay),

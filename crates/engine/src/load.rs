@@ -31,6 +31,10 @@ pub(crate) enum Send {
         proc: u32,
         gen: u32,
     },
+    /// Not a send: the rest of the client process's first pass through its code after an
+    /// idle spell, run cold (`load.client_cold_us`, `idle.rs`); its first request went out
+    /// before it.
+    Cold { ns: Nanos },
 }
 
 /// The client's process on the server's machine (ab, or a script sending a burst): a
@@ -52,6 +56,10 @@ pub(crate) struct ClientProc {
     pub thread: u32,
     pub cost: Nanos,
     pub send: Nanos,
+    /// Its extra CPU on a job after a long idle spell (`load.client_cold_us`, `idle.rs`),
+    /// and the part of it before the job's request goes out (`client_cold_send_us`).
+    pub cold: Nanos,
+    pub cold_send: Nanos,
     pub queue: VecDeque<Send>,
     pub busy: Option<Send>,
     /// Since when it has been running without a pause, and when its last job ended.
@@ -240,6 +248,7 @@ impl Simulation {
                     self.close_conn(proc);
                 }
             }
+            Send::Cold { .. } => {}
         }
     }
 
@@ -250,11 +259,15 @@ impl Simulation {
         let (Load::Closed {
             client_cpu_us: Some(us),
             client_send_us,
+            client_cold_us,
+            client_cold_send_us,
             ..
         }
         | Load::Burst {
             client_cpu_us: Some(us),
             client_send_us,
+            client_cold_us,
+            client_cold_send_us,
             ..
         }) = self.scenario.load
         else {
@@ -265,6 +278,7 @@ impl Simulation {
             return;
         }
         let send = client_send_us.map_or(cost / 2, |s| from_us(s).min(cost));
+        let cold = from_us(client_cold_us.unwrap_or(0.0));
         let gil = self.gils.len() as u32;
         self.gils
             .push(crate::gil::Gil::new(false, self.cfg.switch_interval));
@@ -274,6 +288,8 @@ impl Simulation {
             thread,
             cost,
             send,
+            cold,
+            cold_send: client_cold_send_us.map_or(cold / 2, |s| from_us(s).min(cold)),
             queue: VecDeque::new(),
             busy: None,
             running_since: 0,
@@ -297,8 +313,21 @@ impl Simulation {
         }
         let (t, cost) = match send {
             Send::Receive { .. } => (cp.thread, cp.cost - cp.send),
+            Send::Cold { ns } => (cp.thread, ns),
             _ => (cp.thread, cp.send),
         };
+        let mut cost = cost;
+        if !matches!(send, Send::Cold { .. }) && cp.cold > 0 {
+            // After an idle spell its code and data have gone cold (`idle.rs`): its first pass
+            // runs slower, before the request goes out and after.
+            let idle = (cp.last_end != NEVER).then(|| self.now - cp.last_end);
+            let before = crate::idle::cold_part(cp.cold_send, idle, self.cfg.deep_idle);
+            let after = crate::idle::cold_part(cp.cold - cp.cold_send, idle, self.cfg.deep_idle);
+            cost += before;
+            if after > 0 {
+                cp.queue.push_front(Send::Cold { ns: after });
+            }
+        }
         if cost == 0 {
             self.client_proc_done();
             return;

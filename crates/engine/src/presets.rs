@@ -53,6 +53,8 @@ fn two_tabs() -> Load {
         offsets_ms: None,
         client_cpu_us: None,
         client_send_us: None,
+        client_cold_us: None,
+        client_cold_send_us: None,
         timeout_ms: None,
     }
 }
@@ -93,6 +95,8 @@ fn ab(kind: ServerKind, workers: Option<u32>, route: Route) -> Scenario {
             timeout_ms: Some(AB_TIMEOUT_MS),
             client_cpu_us: None,
             client_send_us: None,
+            client_cold_us: None,
+            client_cold_send_us: None,
         },
     )
 }

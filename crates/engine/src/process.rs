@@ -51,6 +51,8 @@ impl Simulation {
             busy: false,
             watchdog_pending: false,
             gc: Default::default(),
+            on_cpu: 0,
+            off_cpu_since: None,
         }
     }
 

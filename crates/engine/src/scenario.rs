@@ -35,6 +35,7 @@ pub mod limits {
     pub const GC_THRESHOLD: (u32, u32) = (1, 1_000);
     pub const SPEED_SIGMA: (f64, f64) = (0.0, 1.0);
     pub const SPEED_HOLD_MS: (f64, f64) = (0.1, 60_000.0);
+    pub const DEEP_IDLE_MS: (f64, f64) = (0.01, 60_000.0);
     /// Below the scheduler's tick (`cpu::TICK`).
     pub const TICK_PHASE_US: (f64, f64) = (0.0, 3_999.0);
     pub const STEPS: usize = 32;
@@ -236,6 +237,10 @@ impl ServerKind {
                 wake_us: Some(50.0),
                 // Not modelled by default (~0.17 ms on the harness's VM: docs/fidelity.md).
                 idle_wake_us: Some(0.0),
+                // Not modelled by default (~200 µs after a second idle, reached in ~50 ms, on
+                // the harness's VM: docs/fidelity.md).
+                deep_wake_us: Some(0.0),
+                deep_idle_ms: Some(50.0),
                 // AnyIO's run_sync round trip (measured by validation/run.sh: a `def` hello
                 // world costs this much more CPU than an `async def` one).
                 to_thread_us: Some(if self.is_asgi() { 180.0 } else { 0.0 }),
@@ -544,6 +549,25 @@ pub struct Costs {
         deserialize_with = "crate::field::idle_wake_us"
     )]
     pub idle_wake_us: Option<f64>,
+    /// The further wake-up latency of a worker that has been idle long: its core gone into a
+    /// deeper idle state, its code and data out of the caches. A worker idle for `d` takes
+    /// `idle_wake_us + deep_wake_us × (1 − e^(−d / deep_idle_ms))` to run once woken; `d`
+    /// runs from the last moment any of its threads was on a core (from before the run: the
+    /// whole of it). Default 0 (~200 µs after a second on the harness's VM).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::deep_wake_us"
+    )]
+    pub deep_wake_us: Option<f64>,
+    /// How fast an idle worker (and the load's client process, `client_cold_us`) goes cold:
+    /// the time constant of `deep_wake_us`, in ms. Default 50 (~50 ms on the harness's VM).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::deep_idle_ms"
+    )]
+    pub deep_idle_ms: Option<f64>,
     /// CPU of one `run_in_threadpool` call (half on the loop, half on the worker thread).
     #[serde(
         default,
@@ -630,6 +654,14 @@ impl Server {
             spawn: from_us(costs.spawn_us.or(d.costs.spawn_us).unwrap_or(0.0)),
             wake: from_us(costs.wake_us.or(d.costs.wake_us).unwrap_or(0.0)),
             idle_wake: from_us(costs.idle_wake_us.or(d.costs.idle_wake_us).unwrap_or(0.0)),
+            deep_wake: from_us(costs.deep_wake_us.or(d.costs.deep_wake_us).unwrap_or(0.0)),
+            deep_idle: from_ms(
+                costs
+                    .deep_idle_ms
+                    .or(d.costs.deep_idle_ms)
+                    .unwrap_or(50.0)
+                    .clamp(limits::DEEP_IDLE_MS.0, limits::DEEP_IDLE_MS.1),
+            ),
             to_thread: from_us(costs.to_thread_us.or(d.costs.to_thread_us).unwrap_or(0.0)),
             close_wait: from_us(costs.close_wait_us.or(d.costs.close_wait_us).unwrap_or(0.0)),
             kernel_share: costs
@@ -685,6 +717,10 @@ pub struct ServerConfig {
     pub wake: Nanos,
     /// How long a worker blocked in its poll takes to run once woken (`idle_wake_us`).
     pub idle_wake: Nanos,
+    /// The further wake-up latency of a worker idle long (`deep_wake_us`), and the time
+    /// constant of idle workers and client processes going cold (`deep_idle_ms`).
+    pub deep_wake: Nanos,
+    pub deep_idle: Nanos,
     pub to_thread: Nanos,
     pub close_wait: Nanos,
     /// The kernel's share of the server costs (run without the GIL), 0 … 0.9.
@@ -874,6 +910,24 @@ pub enum Load {
             deserialize_with = "crate::field::client_send_us"
         )]
         client_send_us: Option<f64>,
+        /// The client process's extra CPU for its first job after it has been idle long (its
+        /// code and data out of the caches), in µs: a process idle for `d` pays
+        /// `client_cold_us × (1 − e^(−d / server.costs.deep_idle_ms))`, `client_cold_send_us`
+        /// of it before that job's request goes out and the rest after; at the start it has
+        /// been idle long. Default 0 (~220 µs for a Python script here).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::field::client_cold_us"
+        )]
+        client_cold_us: Option<f64>,
+        /// The part of `client_cold_us` before the request goes out, in µs (default half).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::field::client_cold_send_us"
+        )]
+        client_cold_send_us: Option<f64>,
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
@@ -928,6 +982,20 @@ pub enum Load {
             deserialize_with = "crate::field::client_send_us"
         )]
         client_send_us: Option<f64>,
+        /// As for `closed`: the client process's extra CPU for its first job after it has
+        /// been idle long, in µs, and the part of it before the request goes out.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::field::client_cold_us"
+        )]
+        client_cold_us: Option<f64>,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::field::client_cold_send_us"
+        )]
+        client_cold_send_us: Option<f64>,
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
@@ -1195,11 +1263,17 @@ impl Scenario {
                 ("server.costs.spawn_us", c.spawn_us),
                 ("server.costs.wake_us", c.wake_us),
                 ("server.costs.idle_wake_us", c.idle_wake_us),
+                ("server.costs.deep_wake_us", c.deep_wake_us),
                 ("server.costs.to_thread_us", c.to_thread_us),
                 ("server.costs.close_wait_us", c.close_wait_us),
             ] {
                 v.opt_f64(path, x, limits::COST_US);
             }
+            v.opt_f64(
+                "server.costs.deep_idle_ms",
+                c.deep_idle_ms,
+                limits::DEEP_IDLE_MS,
+            );
             v.opt_f64(
                 "server.costs.kernel_share",
                 c.kernel_share,
@@ -1342,9 +1416,16 @@ impl Scenario {
                 timeout_ms,
                 client_cpu_us,
                 client_send_us,
+                client_cold_us,
+                client_cold_send_us,
                 ..
             } => {
-                v.client_cpu(*client_cpu_us, *client_send_us);
+                v.client_cpu(
+                    *client_cpu_us,
+                    *client_send_us,
+                    *client_cold_us,
+                    *client_cold_send_us,
+                );
                 v.u32_range("load.requests", *requests, limits::REQUESTS);
                 v.u32_range("load.concurrency", *concurrency, limits::CONCURRENCY);
                 if concurrency > requests {
@@ -1381,9 +1462,16 @@ impl Scenario {
                 offsets_ms,
                 client_cpu_us,
                 client_send_us,
+                client_cold_us,
+                client_cold_send_us,
                 timeout_ms,
             } => {
-                v.client_cpu(*client_cpu_us, *client_send_us);
+                v.client_cpu(
+                    *client_cpu_us,
+                    *client_send_us,
+                    *client_cold_us,
+                    *client_cold_send_us,
+                );
                 v.opt_u32("load.clients", *clients, limits::CLIENTS);
                 v.f64_range("load.interval_ms", *interval_ms, limits::OFFSET_MS, "");
                 if let Some(c) = clients {
@@ -1521,8 +1609,35 @@ impl Validator {
     }
 
     /// `load.client_cpu_us`, and its part sending each request (at most all of it).
-    fn client_cpu(&mut self, cpu: Option<f64>, send: Option<f64>) {
+    fn client_cpu(
+        &mut self,
+        cpu: Option<f64>,
+        send: Option<f64>,
+        cold: Option<f64>,
+        cold_send: Option<f64>,
+    ) {
         self.opt_f64("load.client_cpu_us", cpu, limits::COST_US);
+        self.opt_f64("load.client_cold_us", cold, limits::COST_US);
+        if cold.is_some() && cpu.is_none() {
+            self.fail(
+                "load.client_cold_us",
+                "needs load.client_cpu_us (the client runs on the server's machine)".to_string(),
+            );
+        }
+        if let Some(cold_send) = cold_send {
+            match cold {
+                None => self.fail(
+                    "load.client_cold_send_us",
+                    "needs load.client_cold_us (the client's extra CPU after idling)".to_string(),
+                ),
+                Some(cold) => self.f64_range(
+                    "load.client_cold_send_us",
+                    cold_send,
+                    (0.0, cold),
+                    " (at most load.client_cold_us)",
+                ),
+            }
+        }
         let Some(send) = send else { return };
         match cpu {
             None => self.fail(

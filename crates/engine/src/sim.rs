@@ -258,6 +258,10 @@ pub(crate) struct Proc {
     pub busy: bool,
     pub watchdog_pending: bool,
     pub gc: crate::gc::GcState,
+    /// Its threads with CPU work now, and when the last one stopped (`None`: none has run):
+    /// how long it has been idle (`idle.rs`).
+    pub on_cpu: u32,
+    pub off_cpu_since: Option<Nanos>,
 }
 
 pub(crate) struct ProcStats {

@@ -131,6 +131,10 @@ impl Simulation {
                 activity: old_act,
             });
         }
+        let on_cpu = |s: ThreadState| matches!(s, ThreadState::Cpu | ThreadState::CoreWait);
+        if on_cpu(old) != on_cpu(state) && self.threads[t as usize].role != Role::Client {
+            self.note_cpu(proc, on_cpu(state));
+        }
         let th = &mut self.threads[t as usize];
         th.state = state;
         th.since = now;

@@ -41,9 +41,10 @@ impl Simulation {
         self.procs[p as usize].acceptor_idle = true;
     }
 
-    /// Wakes the idle accepting (or I/O) thread: it runs `idle_wake` later.
+    /// Wakes the idle accepting (or I/O) thread: it runs `idle_wake` later (more the longer
+    /// its process has been idle: `idle.rs`).
     pub(crate) fn schedule_acceptor_wake(&mut self, p: u32) {
-        self.schedule_acceptor_wake_after(p, self.cfg.idle_wake);
+        self.schedule_acceptor_wake_after(p, self.idle_wake_of(p));
     }
 
     /// Wakes the idle accepting thread `delay` from now (unless a wake-up comes sooner).

@@ -247,6 +247,21 @@ fn gen_scenario(v: &[u32]) -> Value {
             server["costs"][f] = json!(k.float(0.0, 300.0));
         }
     }
+    // Going cold while idle: the workers' deep wake-up and the client's first pass.
+    if k.chance(30) {
+        if server.get("costs").is_none() {
+            server["costs"] = json!({});
+        }
+        server["costs"]["deep_wake_us"] = json!(k.float(0.0, 500.0));
+        server["costs"]["deep_idle_ms"] = json!(k.float(0.01, 100.0));
+    }
+    if load["client_cpu_us"].is_number() && k.chance(40) {
+        let cold = k.float(0.0, 500.0);
+        load["client_cold_us"] = json!(cold);
+        if k.chance(50) {
+            load["client_cold_send_us"] = json!(k.float(0.0, cold));
+        }
+    }
     json!({
         "version": 1,
         "seed": seed,
