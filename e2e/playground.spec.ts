@@ -178,7 +178,7 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
-  test("the client's CPU sending each request: checked against the whole, kept, cleared with it", async ({ page }) => {
+  test("the client's CPU sending each request and its cold first pass: checked against the whole, kept, cleared with it", async ({ page }) => {
     const problems = watchForProblems(page);
     await loadPreset(page, 'ab-uvicorn');
     // No client CPU: no part of it to give.
@@ -196,12 +196,27 @@ test.describe('the playground', () => {
     await page.getByTestId('run-button').click();
     await expect(page.getByTestId('run-status')).toHaveText('');
     await expect(page.locator('#f-client-send-error')).toHaveCount(0);
-    // The burst keeps it; clearing the client's CPU takes its part with it.
+    // Its cold first pass after idling, and the part of it before the first send.
+    await expect(page.locator('#f-client-cold-send')).toHaveCount(0);
+    await page.locator('#f-client-cold').fill('220');
+    await page.locator('#f-client-cold').blur();
+    await expect(page.locator('#f-client-cold-send')).toHaveAttribute('placeholder', 'half');
+    await page.locator('#f-client-cold-send').fill('300');
+    await page.locator('#f-client-cold-send').blur();
+    await expect(page.getByTestId('run-blocker')).toContainText('load.client_cold_send_us');
+    await expect(page.locator('#f-client-cold-send-error')).toContainText('between 0 and 220');
+    await page.locator('#f-client-cold-send').fill('130');
+    await page.locator('#f-client-cold-send').blur();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText('');
+    // The burst keeps them; clearing the client's CPU takes its parts with it.
     await page.locator('#f-load').selectOption('burst');
     await expect(page.locator('#f-client-send')).toHaveValue('50');
+    await expect(page.locator('#f-client-cold-send')).toHaveValue('130');
     await page.locator('#f-client-cpu').fill('');
     await page.locator('#f-client-cpu').blur();
     await expect(page.locator('#f-client-send')).toHaveCount(0);
+    await expect(page.locator('#f-client-cold')).toHaveCount(0);
     await expect(page.getByTestId('run-button')).toBeEnabled();
     expect(problems).toEqual([]);
   });
@@ -230,6 +245,29 @@ test.describe('the playground', () => {
     // 400 ms: the loop wakes late for the connections and again after the awaited sleep.
     const { before, slowest } = await slowestWithCost(page, 'fastapi-async-asyncio-sleep', 'idle_wake_us', 400_000);
     await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 800);
+    expect(problems).toEqual([]);
+  });
+
+  test("a worker idle long wakes later still, reached over the idle time to go cold, which is checked", async ({ page }) => {
+    const problems = watchForProblems(page);
+    // 400 ms more: the loop is idle since before the run for the connections, and again for
+    // 10 s before the awaited sleep ends (many times the default 50 ms to go cold).
+    const { before, slowest } = await slowestWithCost(page, 'fastapi-async-asyncio-sleep', 'deep_wake_us', 400_000);
+    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 799);
+    const idle = page.locator('#f-cost-deep_idle_ms');
+    await expect(idle).toHaveAttribute('placeholder', '50');
+    await idle.fill('0');
+    await idle.blur();
+    await expect(page.getByTestId('run-button')).toBeDisabled();
+    await expect(page.locator('#f-cost-deep_idle_ms-error')).toContainText('between 0.01 and 60000');
+    // Going cold over a minute: after 10 s idle the loop has reached 15 % of the extra, so the
+    // slower tab pays 400 ms for the connection and ~62 ms after its sleep.
+    await idle.fill('60000');
+    await idle.blur();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText('');
+    await expect.poll(slowest, { timeout: 20_000 }).toBeLessThan(before + 500);
+    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 450);
     expect(problems).toEqual([]);
   });
 
