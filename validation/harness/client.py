@@ -73,7 +73,7 @@ def burst(port, path, clients=None, offsets_ms=None, start_delay=0.2, cpu=None, 
     milliseconds."""
     offsets = list(offsets_ms) if offsets_ms is not None else [0.0] * clients
     n = len(offsets)
-    records = [{"id": i, "path": path, "sent": None, "connected": None, "finished": None,
+    records = [{"id": i, "path": path, "sent": None, "syn": None, "connected": None, "finished": None,
                 "status": None, "error": None, "body": None, "offset_ms": offsets[i]}
                for i in range(n)]
     order = sorted(range(n), key=lambda i: offsets[i])
@@ -115,6 +115,9 @@ def burst(port, path, clients=None, offsets_ms=None, start_delay=0.2, cpu=None, 
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             err = sock.connect_ex((host, port))
+            # On loopback the handshake completes inside connect(): the connection is queued
+            # on the server's listening socket by now.
+            rec["syn"] = time.time()
             if err not in (0, errno.EINPROGRESS):
                 rec["error"] = f"connect: {os.strerror(err)}"
                 rec["finished"] = time.time()

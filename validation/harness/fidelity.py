@@ -69,6 +69,9 @@ ASGI = {"uvicorn", "gunicorn_uvicorn"}
 # measured by calibrate_burst_client.
 BURST_CLIENT_US = None
 BURST_SEND_US = None
+# Its extra CPU on its first pass after idling, and the part before the connection (µs).
+BURST_COLD_US = None
+BURST_COLD_SEND_US = None
 
 
 def log(msg):
@@ -914,29 +917,75 @@ def calibrate_server(kind, n=1000, loop_rate=None):
     }
 
 
-def measure_idle_wake(kind, accept_us, n=40):
-    """An idle worker's wake-up: lone hellos 30 ms apart to a single idle worker, each timed
-    from the client's `connect()` (its request sent) to the worker's `accept()` returning
-    (traced in the app, `LOOPSIM_TRACE_ACCEPT`). loopsim takes the connection as the accept's
-    CPU ends, so the median minus `accept_us` is `server.costs.idle_wake_us`."""
+# The idle gaps after which an idle worker's wake-up is measured (ms): short, about the time
+# it takes to go cold, and long.
+IDLE_GAPS_MS = (2, 20, 500)
+
+
+def fit_deep_idle(w):
+    """`w`: the median wake-up (µs) after each of IDLE_GAPS_MS. Fits
+    w(d) = w0 + deep × (1 − e^(−d / tau)) through the three points: tau from where the middle
+    one lies between the others (bisection; kept within 1–1000 ms), then deep and w0. A wake-up
+    that does not grow with the idle time gives deep 0. Returns (w0, deep, tau_ms)."""
+    a, m, c = (w[g] for g in IDLE_GAPS_MS)
+    g0, g1, g2 = IDLE_GAPS_MS
+    if c <= a:
+        return a, 0.0, 50.0
+    frac = min(max((m - a) / (c - a), 0.02), 0.98)
+
+    def f(tau):
+        e0, e1, e2 = (math.exp(-g / tau) for g in (g0, g1, g2))
+        return (e0 - e1) / (e0 - e2)
+
+    lo, hi = 1.0, 1000.0  # f falls as tau grows
+    if frac >= f(lo):
+        tau = lo
+    elif frac <= f(hi):
+        tau = hi
+    else:
+        for _ in range(60):
+            mid = math.sqrt(lo * hi)
+            if f(mid) > frac:
+                lo = mid
+            else:
+                hi = mid
+        tau = math.sqrt(lo * hi)
+    e0, e2 = math.exp(-g0 / tau), math.exp(-g2 / tau)
+    deep = (c - a) / (e0 - e2)
+    return a - deep * (1 - e0), deep, tau
+
+
+def measure_idle_wake(kind, accept_us, n=15):
+    """An idle worker's wake-up, and how it grows with the time the worker was idle: lone
+    hellos to a single idle worker after idle gaps of IDLE_GAPS_MS (interleaved, `n` of each),
+    each timed from the client's `connect()` returning (on loopback the connection is queued
+    by then) to the worker's `accept()` returning (traced in the app, `LOOPSIM_TRACE_ACCEPT`).
+    loopsim takes the connection as the accept's CPU ends, so a median minus `accept_us` is the
+    wake-up after that gap, fitted as `idle_wake_us + deep_wake_us × (1 − e^(−d /
+    deep_idle_ms))` (`fit_deep_idle`)."""
     srv = Server(kind, threads=4 if kind == "waitress" else None, tag=f"calibrate-idle-wake-{kind}",
                  env_extra={"LOOPSIM_TRACE_ACCEPT": "1"})
-    sent = {}
+    syn = {g: {} for g in IDLE_GAPS_MS}
     try:
         for _ in range(n):
-            time.sleep(0.03)
-            _, (r,) = client.burst(srv.port, "/hello", 1, start_delay=0.0, timeout=5.0)
-            if r["status"] == 200:
-                sent[r["port"]] = r["connected"]
+            for g in IDLE_GAPS_MS:
+                time.sleep(g / 1000)
+                _, (r,) = client.burst(srv.port, "/hello", 1, start_delay=0.0, timeout=5.0)
+                if r["status"] == 200:
+                    syn[g][r["port"]] = r["syn"]
     finally:
         srv.stop()
     acc = srv.accepts()
-    d = sorted((acc[p] - t) * 1e6 for p, t in sent.items() if p in acc)
-    if len(d) < n // 2:
-        return None
-    q = [d[len(d) // 4], d[len(d) // 2], d[3 * len(d) // 4]]
-    return {"quartiles_us": [round(x, 1) for x in q], "accept_us": accept_us,
-            "idle_wake_us": round(max(0.0, q[1] - accept_us), 1)}
+    quart = {}
+    for g in IDLE_GAPS_MS:
+        d = sorted((acc[p] - t) * 1e6 for p, t in syn[g].items() if p in acc)
+        if len(d) < n // 2:
+            return None
+        quart[g] = [round(d[len(d) // 4], 1), round(d[len(d) // 2], 1), round(d[3 * len(d) // 4], 1)]
+    w0, deep, tau = fit_deep_idle({g: max(0.0, quart[g][1] - accept_us) for g in IDLE_GAPS_MS})
+    return {"gaps_ms": list(IDLE_GAPS_MS), "quartiles_us": [quart[g] for g in IDLE_GAPS_MS],
+            "accept_us": accept_us, "idle_wake_us": round(max(0.0, w0), 1),
+            "deep_wake_us": round(deep, 1), "deep_idle_ms": round(tau, 1)}
 
 
 def calibrate_burst_client(n=50, rounds=3):
@@ -945,21 +994,38 @@ def calibrate_burst_client(n=50, rounds=3):
     and the part spent sending: its CPU until the last send of a burst to a route that
     answers only after 1 s (no response to read meanwhile). Medians of `rounds` bursts, in µs
     per request: `load.client_cpu_us` and `load.client_send_us` of every burst scenario.
-    Returns (cpu, rounds, send, send rounds)."""
+    Its first pass after idling runs cold: the first send's extra over the later ones (in all,
+    and until its connection is made) is `load.client_cold_us` (`client_cold_send_us`).
+    Returns (cpu, rounds, send, send rounds, cold, cold rounds, cold before the connection,
+    its rounds)."""
     srv = Server("uvicorn", tag="calibrate-burst-client", warm_burst=n)
+    cold, cold_send = [], []
+
+    def first_pass(recs):
+        # Its first pass after idling (each burst starts 0.2 s after the last): the first
+        # send's extra over the later ones, until the connection is made (`syn`) and in all.
+        recs = sorted(recs, key=lambda r: r["sent"])
+        gaps = [b["sent"] - a["sent"] for a, b in zip(recs, recs[1:])]
+        to_syn = [r["syn"] - r["sent"] for r in recs]
+        cold.append(max(0.0, gaps[0] - statistics.median(gaps[1:])) * 1e6)
+        cold_send.append(max(0.0, to_syn[0] - statistics.median(to_syn[1:])) * 1e6)
+
     try:
         cpu, send = [], []
         for _ in range(rounds):
-            client.burst(srv.port, "/hello", n, cpu=cpu)
+            first_pass(client.burst(srv.port, "/hello", n, cpu=cpu)[1])
             time.sleep(0.2)
         for _ in range(rounds):
-            client.burst(srv.port, "/async-asyncio-sleep", n, send_cpu=send)
+            first_pass(client.burst(srv.port, "/async-asyncio-sleep", n, send_cpu=send)[1])
             time.sleep(0.2)
     finally:
         srv.stop()
-    per = sorted(c / n * 1e6 for c in cpu)
-    per_send = sorted(c / n * 1e6 for c in send)
-    return per[len(per) // 2], per, per_send[len(per_send) // 2], per_send
+    c, cs = statistics.median(cold), statistics.median(cold_send)
+    # The per-request CPU holds the first pass's extra spread over the burst: taken out.
+    per = sorted(x / n * 1e6 - c / n for x in cpu)
+    per_send = sorted(x / n * 1e6 - cs / n for x in send)
+    return (per[len(per) // 2], per, per_send[len(per_send) // 2], per_send,
+            c, sorted(cold), min(cs, c), sorted(cold_send))
 
 
 def check_cpu_route(cpu_iters):
@@ -1034,6 +1100,9 @@ def sim_scenario(sc, cal, gc_start=None, pending=None, speed=None):
             load["client_cpu_us"] = BURST_CLIENT_US
             if BURST_SEND_US is not None:
                 load["client_send_us"] = min(BURST_SEND_US, BURST_CLIENT_US)
+            if BURST_COLD_US:
+                load["client_cold_us"] = BURST_COLD_US
+                load["client_cold_send_us"] = min(BURST_COLD_SEND_US or 0.0, BURST_COLD_US)
     else:
         load = {"kind": "closed", "requests": ld["requests"], "concurrency": ld["concurrency"],
                 "timeout_ms": 30000.0, "client_cpu_us": c["client_cpu_us"]}
@@ -1726,7 +1795,25 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "the same per request at both (item 3).")
     w("")
     for k, c in cal.items():
-        if c.get("idle_wake"):
+        if c.get("idle_wake") and "gaps_ms" in c["idle_wake"]:
+            iw = c["idle_wake"]
+            per_gap = ", ".join(f"after {g:g} ms {q[0]:.0f} / {q[1]:.0f} / {q[2]:.0f} µs"
+                                for g, q in zip(iw["gaps_ms"], iw["quartiles_us"]))
+            w(f"- {k}: an idle worker's wake-up, by how long it was idle: lone hellos to one idle "
+              "worker after idle gaps of "
+              f"{', '.join(f'{g:g}' for g in iw['gaps_ms'])} ms (interleaved), each from the "
+              "client's `connect()` returning (on loopback the connection is queued by then) to "
+              f"the worker's `accept()` returning (traced in the app): {per_gap} (quartiles). "
+              f"loopsim takes the connection as the accept's CPU ({iw['accept_us']:g} µs) ends; "
+              "the rest grows with the idle time and levels off, fitted through the three "
+              f"medians as {iw['idle_wake_us']:g} µs (`server.costs.idle_wake_us`) + "
+              f"{iw['deep_wake_us']:g} µs (`deep_wake_us`) × (1 − e^(−d / "
+              f"{iw['deep_idle_ms']:g} ms)) (`deep_idle_ms`): the idle core's wake-up and the "
+              "return to Python, slower the deeper the core has gone idle and the colder the "
+              "worker's code and data, for every wake-up of an idle loop or accepting thread "
+              "(d: since any thread of the worker last ran; the scenarios' runs start after "
+              "more than a second idle).")
+        elif c.get("idle_wake"):
             iw = c["idle_wake"]
             q = iw["quartiles_us"]
             w(f"- {k}: an idle worker's wake-up: lone hellos 30 ms apart, each from the client's "
@@ -1821,7 +1908,16 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
              f"{', '.join(f'{x:.0f}' for x in burst_client[3])} µs: its CPU until the last send "
              "of a burst to a route that answers after 1 s) goes to opening the connection and "
              "sending, `load.client_send_us`; the rest reads the response."
-             if len(burst_client) > 2 else " Half before each send, half reading each response."))
+             if len(burst_client) > 2 else " Half before each send, half reading each response.")
+          + (f" Its first pass after idling (each burst starts 0.2 s after the last) runs cold: "
+             f"the first send comes {burst_client[4]:.0f} µs later than the gap between the "
+             f"later ones (the median of {', '.join(f'{x:.0f}' for x in burst_client[5])} µs), "
+             f"{burst_client[6]:.0f} µs of it before its `connect()` returns (the median of "
+             f"{', '.join(f'{x:.0f}' for x in burst_client[7])} µs): `load.client_cold_us` and "
+             "`client_cold_send_us` (taken out of the per-request figures above), paid by the "
+             "client's first job after an idle spell, by the same coldness as the workers' "
+             "wake-up (the server's `deep_idle_ms`)."
+             if len(burst_client) > 4 else ""))
         w("")
     w(f"CPU-bound apps: `common.burn` runs a fixed number of iterations of a pure-Python loop "
       f"(`x = (x * 31 + 7) % 1_000_003`). Alone in the harness's process it ran "
@@ -2011,7 +2107,7 @@ def main():
     a = ap.parse_args()
     # The run's data, so that --report-only can rewrite its report (e.g. after editing
     # analysis.py): the full run's, or with --smoke / --only their own.
-    global RESULTS, BURST_CLIENT_US, BURST_SEND_US
+    global RESULTS, BURST_CLIENT_US, BURST_SEND_US, BURST_COLD_US, BURST_COLD_SEND_US
     if a.smoke or a.only:
         # Partial runs keep their data apart: results/smoke/, results/only/.
         RESULTS = os.path.join(RESULTS, "smoke" if a.smoke else "only")
@@ -2023,6 +2119,8 @@ def main():
             bc = d.get("burst_client")
             BURST_CLIENT_US = round(bc[0], 1) if bc else None
             BURST_SEND_US = round(bc[2], 1) if bc and len(bc) > 2 else None
+            BURST_COLD_US = round(bc[4], 1) if bc and len(bc) > 4 else None
+            BURST_COLD_SEND_US = round(bc[6], 1) if bc and len(bc) > 4 else None
             for row in d["rows"]:
                 simulate_row(row, d["cal"])
                 log(f"   {row['sc']['name']}: sim median {fmt_ms(pct(row['simd']['latencies'], .5))}, "
@@ -2067,6 +2165,8 @@ def main():
         if wake:
             c["idle_wake"] = wake
             c["costs"]["idle_wake_us"] = wake["idle_wake_us"]
+            c["costs"]["deep_wake_us"] = wake["deep_wake_us"]
+            c["costs"]["deep_idle_ms"] = wake["deep_idle_ms"]
         cal[k] = c
         log(f"   {k}: {c['cpu_us']:.0f} µs CPU per request ({c['user_us']:.0f} user + {c['sys_us']:.0f} system; "
             f"×{c['scale']:.2f} loopsim's default), "
@@ -2074,8 +2174,12 @@ def main():
     burst_client = calibrate_burst_client()
     BURST_CLIENT_US = round(burst_client[0], 1)
     BURST_SEND_US = round(burst_client[2], 1)
+    BURST_COLD_US = round(burst_client[4], 1)
+    BURST_COLD_SEND_US = round(burst_client[6], 1)
     log(f"   burst client: {BURST_CLIENT_US} µs CPU per request (rounds {', '.join(f'{x:.0f}' for x in burst_client[1])}), "
-        f"{BURST_SEND_US} µs of it sending (rounds {', '.join(f'{x:.0f}' for x in burst_client[3])})")
+        f"{BURST_SEND_US} µs of it sending (rounds {', '.join(f'{x:.0f}' for x in burst_client[3])}); "
+        f"first pass after idling {BURST_COLD_US} µs more (rounds {', '.join(f'{x:.0f}' for x in burst_client[5])}), "
+        f"{BURST_COLD_SEND_US} µs of it before its connection (rounds {', '.join(f'{x:.0f}' for x in burst_client[7])})")
     cpu_speed = measure_cpu_speed(loop[0])
     per_core = ", ".join(f"{c['sigma']:.3f} / {c['hold_ms']:.0f} ms" for c in cpu_speed["cores"])
     log(f"   cores' speed: sigma {cpu_speed['sigma']}, held ~{cpu_speed['hold_ms']} ms (per core: {per_core})")
