@@ -31,6 +31,8 @@ pub enum CostField {
     /// The further wake-up after a long idle (µs), and how fast it is reached (ms).
     DeepWake,
     DeepIdle,
+    /// A worker's extra CPU after a long idle (µs).
+    ColdCpu,
     ToThread,
     CloseWait,
     KernelShare,
@@ -265,6 +267,7 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                 CostField::IdleWake => c.idle_wake_us = v,
                 CostField::DeepWake => c.deep_wake_us = v,
                 CostField::DeepIdle => c.deep_idle_ms = v,
+                CostField::ColdCpu => c.cold_cpu_us = v,
                 CostField::ToThread => c.to_thread_us = v,
                 CostField::CloseWait => c.close_wait_us = v,
                 CostField::KernelShare => c.kernel_share = v,
@@ -571,11 +574,21 @@ mod tests {
             "server.costs.deep_idle_ms"
         );
         apply(&mut s, Edit::Cost(CostField::DeepIdle, Some(40.0)));
+        apply(&mut s, Edit::Cost(CostField::ColdCpu, Some(-1.0)));
+        assert_eq!(
+            s.validate().unwrap_err().0[0].path,
+            "server.costs.cold_cpu_us"
+        );
+        apply(&mut s, Edit::Cost(CostField::ColdCpu, Some(500.0)));
         s.validate().unwrap();
         let cfg = s.server.resolve();
-        assert_eq!((cfg.deep_wake, cfg.deep_idle), (200_000, 40_000_000));
+        assert_eq!(
+            (cfg.deep_wake, cfg.deep_idle, cfg.cold_cpu),
+            (200_000, 40_000_000, 500_000)
+        );
         apply(&mut s, Edit::Cost(CostField::DeepWake, None));
         apply(&mut s, Edit::Cost(CostField::DeepIdle, None));
+        apply(&mut s, Edit::Cost(CostField::ColdCpu, None));
         assert_eq!(s.server.costs, None);
         // An asyncio server's connection set-up: set, refused when negative, cleared.
         let mut s = preset("fastapi-async-time-sleep");

@@ -213,6 +213,7 @@ fn ServerForm(p: &FormProps) -> Html {
                     { cost(CostField::Wake, "f-cost-wake_us", "Wake each further worker", costs.wake_us, d.costs.wake_us) }
                     { cost(CostField::IdleWake, "f-cost-idle_wake_us", "An idle worker's wake-up", costs.idle_wake_us, d.costs.idle_wake_us) }
                     { cost(CostField::DeepWake, "f-cost-deep_wake_us", "… more after a long idle", costs.deep_wake_us, d.costs.deep_wake_us) }
+                    { cost(CostField::ColdCpu, "f-cost-cold_cpu_us", "Extra CPU after a long idle", costs.cold_cpu_us, d.costs.cold_cpu_us) }
                     <NumberField id="f-cost-deep_idle_ms" label="Idle time to go cold (ms)" value={costs.deep_idle_ms}
                         optional=true placeholder={d.costs.deep_idle_ms.map(|v| AttrValue::from(v.to_string()))}
                         hint="time constant: workers and the client"

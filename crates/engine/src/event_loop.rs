@@ -72,6 +72,7 @@ impl Simulation {
         proc.lp.idle = false;
         proc.acceptor_idle = false;
         proc.busy = true;
+        self.wake_cold(p);
         self.loop_heartbeat(p);
         self.watchdog_arm(p);
         self.loop_next(p);

@@ -8,6 +8,10 @@
 //! - A worker woken from its poll (an idle event loop, an idle accepting or I/O thread, a
 //!   gunicorn sync worker) runs `idle_wake_us + deep_wake_us × coldness` later; `d` runs from
 //!   the last moment any thread of its process was on a core (or waiting for one).
+//! - Its first work then runs slower: it owes `cold_cpu_us × coldness` of extra CPU, which
+//!   its threads' next CPU work pays, running at half speed until the debt is paid (the
+//!   harness traced an asyncio worker's first connection set-ups after a long idle at ~25 µs
+//!   each, against ~13 under load).
 //! - The load's client process pays `client_cold_us × coldness` of extra CPU on its first job
 //!   after an idle spell; `d` runs from the end of its previous job.
 //!
@@ -57,6 +61,27 @@ impl Simulation {
             return Some(0);
         }
         proc.off_cpu_since.map(|t| self.now - t)
+    }
+
+    /// Idle worker `p` runs again: it owes the part of `cold_cpu` its idle time has reached
+    /// (called before it starts any work).
+    pub(crate) fn wake_cold(&mut self, p: u32) {
+        let owed = cold_part(self.cfg.cold_cpu, self.proc_idle_for(p), self.cfg.deep_idle);
+        let proc = &mut self.procs[p as usize];
+        proc.cold_debt = proc.cold_debt.max(owed);
+    }
+
+    /// The extra CPU a job of `ns` on thread `t` pays towards its process's debt: as much
+    /// again as the job, until the debt is paid (half speed). The client has its own model.
+    pub(crate) fn cold_extra(&mut self, t: u32, ns: Nanos) -> Nanos {
+        let th = &self.threads[t as usize];
+        if th.role == crate::sim::Role::Client {
+            return 0;
+        }
+        let proc = &mut self.procs[th.proc as usize];
+        let extra = proc.cold_debt.min(ns);
+        proc.cold_debt -= extra;
+        extra
     }
 
     /// How long idle worker `p`, woken now, takes to run: `idle_wake` and the part of

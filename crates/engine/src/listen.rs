@@ -123,7 +123,8 @@ impl Simulation {
         if self.cfg.accept > 0 {
             self.req_cat(slot, Cat::Queued);
             let r = &mut self.reqs[slot as usize];
-            let x = self.cfg.accept.min(r.split.queued);
+            // Its CPU, with what a worker woken cold paid on it (`idle.rs`).
+            let x = (self.cfg.accept + self.threads[t as usize].cold_extra).min(r.split.queued);
             r.split.queued -= x;
             r.split.cpu += x;
             self.threads[t as usize].req_id = r.id;

@@ -53,6 +53,7 @@ impl Simulation {
             gc: Default::default(),
             on_cpu: 0,
             off_cpu_since: None,
+            cold_debt: 0,
         }
     }
 

@@ -240,6 +240,7 @@ impl ServerKind {
                 // Not modelled by default (~200 µs after a second idle, reached in ~50 ms, on
                 // the harness's VM: docs/fidelity.md).
                 deep_wake_us: Some(0.0),
+                cold_cpu_us: Some(0.0),
                 deep_idle_ms: Some(50.0),
                 // AnyIO's run_sync round trip (measured by validation/run.sh: a `def` hello
                 // world costs this much more CPU than an `async def` one).
@@ -560,6 +561,16 @@ pub struct Costs {
         deserialize_with = "crate::field::deep_wake_us"
     )]
     pub deep_wake_us: Option<f64>,
+    /// The extra CPU of a worker's first work after it has been idle long (its code and data
+    /// out of the caches): woken after idling for `d`, it owes `cold_cpu_us × (1 − e^(−d /
+    /// deep_idle_ms))`, paid by its threads' next CPU work, which runs at half speed until
+    /// the debt is paid. Default 0 (~0.3–0.6 ms on the harness's VM).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::cold_cpu_us"
+    )]
+    pub cold_cpu_us: Option<f64>,
     /// How fast an idle worker (and the load's client process, `client_cold_us`) goes cold:
     /// the time constant of `deep_wake_us`, in ms. Default 50 (~50 ms on the harness's VM).
     #[serde(
@@ -655,6 +666,7 @@ impl Server {
             wake: from_us(costs.wake_us.or(d.costs.wake_us).unwrap_or(0.0)),
             idle_wake: from_us(costs.idle_wake_us.or(d.costs.idle_wake_us).unwrap_or(0.0)),
             deep_wake: from_us(costs.deep_wake_us.or(d.costs.deep_wake_us).unwrap_or(0.0)),
+            cold_cpu: from_us(costs.cold_cpu_us.or(d.costs.cold_cpu_us).unwrap_or(0.0)),
             deep_idle: from_ms(
                 costs
                     .deep_idle_ms
@@ -721,6 +733,8 @@ pub struct ServerConfig {
     /// constant of idle workers and client processes going cold (`deep_idle_ms`).
     pub deep_wake: Nanos,
     pub deep_idle: Nanos,
+    /// A worker's extra CPU after a long idle (`cold_cpu_us`).
+    pub cold_cpu: Nanos,
     pub to_thread: Nanos,
     pub close_wait: Nanos,
     /// The kernel's share of the server costs (run without the GIL), 0 … 0.9.
@@ -1264,6 +1278,7 @@ impl Scenario {
                 ("server.costs.wake_us", c.wake_us),
                 ("server.costs.idle_wake_us", c.idle_wake_us),
                 ("server.costs.deep_wake_us", c.deep_wake_us),
+                ("server.costs.cold_cpu_us", c.cold_cpu_us),
                 ("server.costs.to_thread_us", c.to_thread_us),
                 ("server.costs.close_wait_us", c.close_wait_us),
             ] {

@@ -160,6 +160,8 @@ pub(crate) struct Thread {
     pub kernel_left: Nanos,
     pub then_python: Nanos,
     pub then_act: u16,
+    /// The extra CPU its current (or last) CPU job pays towards its process's cold debt.
+    pub cold_extra: Nanos,
     pub has_gil: bool,
     pub alive: bool,
     pub job: Job,
@@ -262,6 +264,8 @@ pub(crate) struct Proc {
     /// how long it has been idle (`idle.rs`).
     pub on_cpu: u32,
     pub off_cpu_since: Option<Nanos>,
+    /// The extra CPU it still owes after waking cold (`idle.rs`).
+    pub cold_debt: Nanos,
 }
 
 pub(crate) struct ProcStats {

@@ -72,6 +72,7 @@ impl Simulation {
             kernel_left: 0,
             then_python: 0,
             then_act: 0,
+            cold_extra: 0,
             has_gil: false,
             alive: true,
             job: Job::None,
@@ -170,6 +171,10 @@ impl Simulation {
 
     /// Starts `ns` of CPU work on thread `t` (for request `slot`, doing activity `act`).
     pub(crate) fn thread_cpu(&mut self, t: u32, ns: Nanos, act: u16, slot: u32) {
+        // A process woken cold runs slower until it has paid its debt (`idle.rs`).
+        let extra = self.cold_extra(t, ns);
+        self.threads[t as usize].cold_extra = extra;
+        let ns = ns + extra;
         self.cpu_demand += ns;
         let th = &mut self.threads[t as usize];
         th.cpu_left = ns;

@@ -60,6 +60,7 @@ impl Simulation {
 
     pub(crate) fn acceptor_wake(&mut self, p: u32) {
         self.procs[p as usize].wake_at = crate::sim::NEVER;
+        self.wake_cold(p);
         match self.cfg.runtime {
             Runtime::Sync => {
                 let t = self.procs[p as usize].sync_thread;

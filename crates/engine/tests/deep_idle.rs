@@ -2,7 +2,9 @@
 //! `idle_wake_us + deep_wake_us × (1 − e^(−d / deep_idle_ms))` later, `d` running from the last
 //! moment a thread of its process had CPU work (the whole of it from the run's start); the
 //! load's client process pays `client_cold_us` of the same coldness as extra CPU on its first
-//! job after an idle spell, `client_cold_send_us` of it before that job's request goes out.
+//! job after an idle spell, `client_cold_send_us` of it before that job's request goes out;
+//! and a worker woken cold owes `cold_cpu_us` of the same coldness, its next CPU work running
+//! at half speed until it is paid.
 
 mod common;
 
@@ -67,6 +69,35 @@ fn every_idle_worker_of_a_herd_wakes_as_late_as_its_own_idle_time_says() {
     assert_eq!(latencies(&r), vec![ms(10.39)]);
 }
 
+#[test]
+fn a_worker_woken_cold_runs_at_half_speed_until_it_has_paid_its_debt() {
+    // Idle since the start, the loop owes 100 µs when the connection wakes it at 0.15 ms: its
+    // 40 µs accept takes 80 (to 0.23), and the handler's 1 ms step pays the other 60.
+    let mut v = server("uvicorn", "async_def", "cpu", 0.0, burst(1));
+    v["server"]["costs"]["cold_cpu_us"] = json!(100.0);
+    v["handler"]["steps"] = json!([step("cpu", 1.0)]);
+    let r = run(v.clone());
+    assert_eq!(by_id(&r)[0].accepted, Some(ms(0.23)));
+    assert_eq!(latencies(&r), vec![ms(1.29)]);
+    assert_eq!(r.requests[0].split.cpu, ms(1.14));
+    // A second request 30 ms later wakes it at 30.15 ms, idle since 1.29 ms: it owes 100 µs
+    // × 43.9 %, and pays it the same way (its accept 40 + 40, the step the other 3.9 µs).
+    v["load"] = json!({"kind": "burst", "offsets_ms": [0.0, 30.0]});
+    let r = run(v.clone());
+    let owed = cold_ns(100.0, 30.15 - 1.29);
+    assert_eq!(owed, 43_853);
+    assert_eq!(
+        latencies(&r),
+        vec![ms(1.29), 150_000 + 40_000 + ms(1.0) + owed]
+    );
+    // Not owed by a threaded worker's acceptor alone: a sync worker pays it too.
+    v["server"]["kind"] = json!("gunicorn_sync");
+    v["handler"]["route"] = json!("def");
+    v["load"] = burst(1);
+    let r = run(v);
+    assert_eq!(latencies(&r), vec![ms(1.29)]);
+}
+
 fn client_load(cold_us: Option<f64>, cold_send_us: Option<f64>) -> Value {
     let mut l = json!({"kind": "burst", "clients": 3, "client_cpu_us": 100.0,
                        "client_send_us": 20.0});
@@ -125,6 +156,13 @@ fn the_settings_are_checked() {
         "{e}"
     );
     v["server"]["costs"]["deep_wake_us"] = json!(100.0);
+    v["server"]["costs"]["cold_cpu_us"] = json!(-2.0);
+    let e = refusal(&v);
+    assert!(
+        e.contains("server.costs.cold_cpu_us: must be between 0 and 1000000 (got -2)"),
+        "{e}"
+    );
+    v["server"]["costs"]["cold_cpu_us"] = json!(100.0);
     v["server"]["costs"]["deep_idle_ms"] = json!(0.0);
     let e = refusal(&v);
     assert!(

@@ -254,6 +254,7 @@ fn gen_scenario(v: &[u32]) -> Value {
         }
         server["costs"]["deep_wake_us"] = json!(k.float(0.0, 500.0));
         server["costs"]["deep_idle_ms"] = json!(k.float(0.01, 100.0));
+        server["costs"]["cold_cpu_us"] = json!(k.float(0.0, 1_000.0));
     }
     if load["client_cpu_us"].is_number() && k.chance(40) {
         let cold = k.float(0.0, 500.0);
