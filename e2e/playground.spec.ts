@@ -271,6 +271,16 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
+  test("a worker woken after a long idle pays its extra CPU, which is checked", async ({ page }) => {
+    const problems = watchForProblems(page);
+    // 100 ms owed by the loop idle since before the run: its first work runs at half speed
+    // until paid, all of it within the first tab's 10 s of CPU, which the second waits for.
+    const { before, slowest } = await slowestWithCost(page, 'fastapi-async-cpu-bound', 'cold_cpu_us', 100_000);
+    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 99);
+    await expect.poll(slowest, { timeout: 20_000 }).toBeLessThan(before + 110);
+    expect(problems).toEqual([]);
+  });
+
   // asyncio-only costs: each delays the slower of the two tabs by at least `delta` ms, is
   // checked, and is not offered for a threaded server.
   for (const c of [

@@ -61,20 +61,20 @@ MECHANISMS = {
         "has been idle for over a second when the burst comes, so it wakes ~0.2 ms after the "
         "connection (`server.costs.idle_wake_us` + `deep_wake_us`, measured by idle time: item "
         "1), and the client's first pass runs cold (`load.client_cold_us`, item 10): loopsim's "
-        "client sends the first at ~0.17 ms and the other five by ~0.38 ms, before the first "
-        "worker is up, which takes all six in every seed. The real runs split two ways, by how "
-        "long the client's first `connect()` took (its return, traced, 28 Nov): 0.2 ms in the "
-        "runs where the first worker took all six (as in loopsim), 0.6–0.8 ms in the others, "
-        "where the first worker took only the first and the others the five that came after "
-        "it (5 + 1, 4 + 1 + 1). With three workers woken on two cores the client's first "
-        "`connect()` took 0.55–0.7 ms of wall time for 0.15–0.3 ms of its CPU (timed apart, "
-        "ten bursts); with one or two workers, wall time and CPU agree (0.15–0.2 ms). So in "
-        "those runs the client lost its core for ~0.4 ms right after its first connection, "
-        "most likely to a woken worker; loopsim runs the client first on its core while it has "
-        "slept within a scheduler slice (item 6), so a woken worker never displaces it (open: "
-        "item 1). The first handler starts ~2 ms after the burst in every real run, ~0.7 ms in "
-        "loopsim: a worker's first work after a long idle also runs slower, which loopsim does "
-        "not model (item 1).",
+        "client sends the first at ~0.13 ms and the other five ~25 µs apart from ~0.24 ms, "
+        "before the first worker is up (~0.4 ms), which takes four or five, other woken "
+        "workers the rest (the first worker's first work runs slower after the long idle: "
+        "`cold_cpu_us`, item 1); with the wake-up alone it took all six. The real runs split "
+        "by how long the client's first `connect()` took (its return, traced): ~0.2 ms in the "
+        "runs where the first worker took five or six (as in loopsim), 0.6–0.8 ms in the "
+        "others, where it took only the first and the "
+        "others the five that came after it (4 + 1 + 1, 3 + 2 + 1). With three workers woken "
+        "on two cores the client's first `connect()` took 0.55–0.7 ms of wall time for "
+        "0.15–0.3 ms of its CPU (timed apart, ten bursts); with one or two workers, wall time "
+        "and CPU agree (0.15–0.2 ms). So in those runs the client lost its core for ~0.4 ms "
+        "right after its first connection, most likely to a woken worker; loopsim runs the "
+        "client first on its core while it has slept within a scheduler slice (item 6), so a "
+        "woken worker never displaces it (open: item 1).",
     "gunicorn-uvicorn-3w-async-sleep-staggered":
         "with arrivals 200 ms apart each new connection finds the busy worker not polling (it "
         "sleeps in `time.sleep`) and an idle one takes it; matches loopsim's "
@@ -87,16 +87,16 @@ MECHANISMS = {
         "thread) it stops polling for milliseconds, and the second worker, which waited for a "
         "core, takes the rest. Traced (28 Nov, every `accept()` timed, six runs): the first "
         "worker took batches of 14–15, then 9–30, then 10–18, exactly 54 in all in four runs "
-        "(one 35, one 100), while loopsim's first worker takes batches of 9 and 15 and then "
-        "starts its tasks: its callbacks run at the calibrated costs of a loop under `ab -c 4`, "
-        "the real one's much slower right after a long idle (its set-ups ~25 µs each against "
-        "~13): the cold start after idle that loopsim models for the wake-up and the client "
-        "(item 1) but not yet for the worker's own CPU. With the wake-up's growth with idle "
-        "time in the model (~0.23 ms instead of ~0.1 ms here) the first accept comes at the "
-        "real time (0.41 ms simulated, 0.44–0.78 real), and with a longer wake-up alone "
-        "(0.3 ms, tried by hand) loopsim gives 53–54 in five seeds of six: the real mode at 54 "
-        "is this race's timing, not kernel threads (which `perf sched` caught mid-burst in "
-        "some runs).",
+        "(one 35, one 100); a worker woken after a long idle runs its first work slowly (its "
+        "set-ups ~25 µs each against ~13 under load), so its batches grow. loopsim models that "
+        "(item 1: the wake-up and the first work after a long idle, `deep_wake_us`, "
+        "`cold_cpu_us`): its first worker takes batches of 13–14, 25–40 and 4–9, 43–96 in all "
+        "over seeds 1–6 in two full runs (the real runs of the same two: 54, 54, 54, 57, 92, "
+        "100 and 54, 75, 82, 86, 99, 99: the mode at 54 comes and goes between sessions). With "
+        "the costs calibrated under load only (before 28 Nov), it took batches of 9 and 15 and "
+        "stopped at ~24. The percentiles compare one real run with seed 1: a race's outcome "
+        "differs between any two runs; the sets are what to compare. `perf sched` also caught kernel threads (`kcompactd0`, `rcu_preempt`) taking the "
+        "first worker's core mid-burst in some runs; the mode does not need them.",
     "ab-uvicorn":
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
@@ -162,9 +162,9 @@ over gunicorn's uvicorn workers, and the ApacheBench throughput of all five serv
 
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following. Each
 names the engine code that changed (items 1, 2, 5, 6, 7, 8, 9, 10, 11: fixed) or what is
-still open (3: not measurable above this VM's noise; 1 in part: the two races, where a
-worker's own CPU after a long idle, and a woken worker taking the client's core, are not
-modelled); none fits a mechanism
+still open (3: not measurable above this VM's noise; 1 in part: the 6-request race on three
+workers, where a woken worker takes the client's core, which is not modelled); none fits a
+mechanism
 to outputs: every parameter is a cost or a property of the machine that the harness
 measures and prints (the calibration, and per run its collector counters and the cores'
 varying speed).
@@ -206,16 +206,21 @@ varying speed).
      thread of that worker had CPU work (the whole of it from the run's start: the harness
      starts every run after more than a second idle). Under load a loop idles for
      microseconds and wakes at `idle_wake_us`; a burst after a quiet second pays the whole.
-     **Open:** the worker's own CPU after a long idle. An idle uvicorn worker's CPU for a
-     lone hello (its threads' `schedstat`, ten of each): ~0.9–1.0 ms after 2–30 ms idle,
-     1.2–1.7 ms after 0.1–1 s, against ~0.4 ms per request under `ab -c 4` (the calibrated
-     costs, ~0.55 ms with loopsim's cold reads, task steps and iterations for a lone
-     request). The handler of a burst's first request starts ~2 ms after the burst in
-     every real run, ~0.6–0.8 ms in loopsim; in the races the first worker processes its
-     first batches more slowly, so it polls later and accepts more in each batch (item 1's
-     100-request split). Modelling it needs the CPU's extra by idle time (it is already
-     ~0.5 ms after only 2 ms idle, where the wake-up has barely grown) and how it spreads
-     over the work that follows.
+     The worker's own CPU grows too. An idle uvicorn worker's CPU for a lone hello (its
+     threads' `schedstat`, ten of each): ~0.9–1.0 ms after 2–30 ms idle, 1.2–1.7 ms after
+     0.1–1 s; traced in a 100-request burst after a long idle, its first connection set-ups
+     took ~25 µs each against ~13 under load. The calibration takes the CPU per lone hello
+     after each of its three gaps; its growth from the shortest to the longest, over the
+     coldness gained, is `server.costs.cold_cpu_us` (~0.1–0.5 ms by server): a worker woken
+     cold owes that much times its coldness, and its threads' next CPU work pays it at half
+     speed (`idle.rs`). A burst's first handler now starts 0.7–3 ms after the burst in
+     loopsim, 1.5–15 ms real (it was 0.5–0.8 ms).
+     **Open:** a lone hello costs ~2 × the calibrated CPU per request even after only 2 ms
+     idle (~0.9–1.0 ms against ~0.4 under `ab -c 4`, ~0.55 with loopsim's cold reads, task
+     steps and iterations for a lone request), where the wake-up has barely grown: a faster
+     part of going cold (the caches a halted core loses within a millisecond) that loopsim
+     does not model; it matters for lone requests (sub-millisecond), not for the bursts and
+     loads here.
    The harness's burst client used to be 100 Python threads leaving a barrier, whose sends
    came in GIL-driven clumps (per 2 ms: 20, 3, 13, 15, 18, 6, …), a connection's bytes up to
    14 ms after its handshake: not the client loopsim models. It is now one thread sending on
@@ -242,23 +247,21 @@ varying speed).
      burst without sleeping, keeps its core for a turn and then waits for one.
    A race draws one outcome per run, on both sides: the harness runs each race six times and
    compares the real runs with loopsim's seeds 1–6 (the "busiest worker" and "first
-   completion wave" rows: either side's median within the other's range). Both races are
-   open in part. The 6-request burst on three workers: with the workers' wake-up after a
-   long idle and the client's cold first pass in the model (28 Nov), loopsim's first worker
-   takes all six in every seed; the real one does in the runs where the client's first
-   `connect()` returned within ~0.2 ms, and takes one (the others share the rest) where it
-   took 0.6–0.8 ms, the client losing its core for ~0.4 ms to a woken worker, which
-   loopsim's scheduler does not do (its client runs first while it has slept within a
-   slice). Before, with a wake-up of ~0.1 ms and no cold client, loopsim gave 4–6 and
-   matched the set by the wrong timing. The 100-request burst on two workers: over 64 real
-   runs on 27 Nov the first worker took 51–58 in 40 (exactly 54 in 33), 59–100 in 24;
-   traced, the first worker accepts in batches while its loop sets up what it took, and
-   stops when its first tasks start AnyIO threads; the real worker's callbacks run slower
-   after the long idle, so its batches are larger and it stops later (54), while loopsim's
-   run at the costs calibrated under load (it stops at 24–28 in most seeds, the second takes the
-   rest: 70–80 for the busiest). `perf sched` also caught kernel threads (`kcompactd0`,
-   which this VM wakes every ~0.5 s, `rcu_preempt`) taking the first worker's core
-   mid-burst in some runs; the mode at 54 does not need them.
+   completion wave" rows: either side's median within the other's range). The 100-request
+   burst on two workers now matches: over 64 real runs on 27 Nov the first worker took
+   51–58 in 40 (exactly 54 in 33), 59–100 in 24; traced, the first worker accepts in
+   batches while its loop sets up what it took, and stops when its first tasks start AnyIO
+   threads; after a long idle it wakes later and runs slower, so its batches grow, which
+   loopsim now models (going cold while idle, above): its first worker takes 43–96 over
+   seeds 1–6 (before: it stopped at ~24 and the busiest took 70–80). The 6-request burst on
+   three workers is open in part: loopsim's first worker takes four or five in every seed
+   (with the wake-up alone, six); the real one takes five or six in the runs where the client's first `connect()` returned within
+   ~0.2 ms, and one (the others share the rest) where it took 0.6–0.8 ms, the client losing
+   its core for ~0.4 ms, most likely to a woken worker, which loopsim's scheduler does not do
+   (its client runs first while it has slept within a slice). Before, with a wake-up of
+   ~0.1 ms and no cold client, loopsim gave 4–6 and matched the set by the wrong timing.
+   `perf sched` also caught kernel threads (`kcompactd0`, which this VM wakes every
+   ~0.5 s, `rcu_preempt`) taking the first worker's core mid-burst in some runs.
 
 2. **Fixed: the threadpool hand-off and AnyIO's thread start.** Each `run_in_threadpool`
    costs `server.costs.to_thread_us` (half on the loop, half on the worker thread; measured as

@@ -955,6 +955,19 @@ def fit_deep_idle(w):
     return a - deep * (1 - e0), deep, tau
 
 
+def proc_cpu_ns(pids):
+    """The CPU time (ns) the threads of these processes have run so far (`schedstat`)."""
+    total = 0
+    for pid in pids:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+    return total
+
+
 def measure_idle_wake(kind, accept_us, n=15):
     """An idle worker's wake-up, and how it grows with the time the worker was idle: lone
     hellos to a single idle worker after idle gaps of IDLE_GAPS_MS (interleaved, `n` of each),
@@ -966,12 +979,21 @@ def measure_idle_wake(kind, accept_us, n=15):
     srv = Server(kind, threads=4 if kind == "waitress" else None, tag=f"calibrate-idle-wake-{kind}",
                  env_extra={"LOOPSIM_TRACE_ACCEPT": "1"})
     syn = {g: {} for g in IDLE_GAPS_MS}
+    # The worker's CPU for each request: from just before it to 2 ms after its response (the
+    # server closes the connection meanwhile), so that a timer of the server's own (uvicorn's
+    # main loop ticks every 0.1 s) seldom falls in it. The 2 ms count in the next idle gap.
+    settle = 0.002
+    cpu = {g: [] for g in IDLE_GAPS_MS}
+    pids = srv.worker_pids()
     try:
         for _ in range(n):
             for g in IDLE_GAPS_MS:
-                time.sleep(g / 1000)
+                time.sleep(max(0.0, g / 1000 - settle))
+                before = proc_cpu_ns(pids)
                 _, (r,) = client.burst(srv.port, "/hello", 1, start_delay=0.0, timeout=5.0)
+                time.sleep(settle)
                 if r["status"] == 200:
+                    cpu[g].append((proc_cpu_ns(pids) - before) / 1000)
                     syn[g][r["port"]] = r["syn"]
     finally:
         srv.stop()
@@ -983,9 +1005,19 @@ def measure_idle_wake(kind, accept_us, n=15):
             return None
         quart[g] = [round(d[len(d) // 4], 1), round(d[len(d) // 2], 1), round(d[3 * len(d) // 4], 1)]
     w0, deep, tau = fit_deep_idle({g: max(0.0, quart[g][1] - accept_us) for g in IDLE_GAPS_MS})
+    # The worker's CPU per request after each gap: its growth from the shortest gap to the
+    # longest, over the coldness it gained, is what a worker owes after a long idle.
+    cpu_med = {g: statistics.median(cpu[g]) for g in IDLE_GAPS_MS if cpu[g]}
+    cold_cpu = 0.0
+    if len(cpu_med) == len(IDLE_GAPS_MS):
+        lo, hi = IDLE_GAPS_MS[0], IDLE_GAPS_MS[-1]
+        gained = math.exp(-lo / tau) - math.exp(-hi / tau)
+        cold_cpu = max(0.0, (cpu_med[hi] - cpu_med[lo]) / gained)
     return {"gaps_ms": list(IDLE_GAPS_MS), "quartiles_us": [quart[g] for g in IDLE_GAPS_MS],
             "accept_us": accept_us, "idle_wake_us": round(max(0.0, w0), 1),
-            "deep_wake_us": round(deep, 1), "deep_idle_ms": round(tau, 1)}
+            "deep_wake_us": round(deep, 1), "deep_idle_ms": round(tau, 1),
+            "cpu_us": [round(cpu_med.get(g, float("nan")), 1) for g in IDLE_GAPS_MS],
+            "cold_cpu_us": round(cold_cpu, 1)}
 
 
 def calibrate_burst_client(n=50, rounds=3):
@@ -1812,7 +1844,16 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "return to Python, slower the deeper the core has gone idle and the colder the "
               "worker's code and data, for every wake-up of an idle loop or accepting thread "
               "(d: since any thread of the worker last ran; the scenarios' runs start after "
-              "more than a second idle).")
+              "more than a second idle)."
+              + (f" The worker's CPU for each of those hellos (its threads' `schedstat`, from "
+                 f"just before it to 2 ms after its response): "
+                 f"{', '.join(f'{x:.0f}' for x in iw['cpu_us'])} µs after "
+                 f"{', '.join(f'{g:g}' for g in iw['gaps_ms'])} ms (medians); its growth over "
+                 f"the coldness gained, {iw['cold_cpu_us']:g} µs, is `server.costs.cold_cpu_us`:"
+                 " what a worker woken after a long idle owes, paid by its next CPU work at half "
+                 "speed. (A lone hello costs more than the calibrated CPU per request even "
+                 "after 2 ms: loopsim does not model that part.)"
+                 if "cpu_us" in iw else ""))
         elif c.get("idle_wake"):
             iw = c["idle_wake"]
             q = iw["quartiles_us"]
@@ -2167,6 +2208,7 @@ def main():
             c["costs"]["idle_wake_us"] = wake["idle_wake_us"]
             c["costs"]["deep_wake_us"] = wake["deep_wake_us"]
             c["costs"]["deep_idle_ms"] = wake["deep_idle_ms"]
+            c["costs"]["cold_cpu_us"] = wake["cold_cpu_us"]
         cal[k] = c
         log(f"   {k}: {c['cpu_us']:.0f} µs CPU per request ({c['user_us']:.0f} user + {c['sys_us']:.0f} system; "
             f"×{c['scale']:.2f} loopsim's default), "
