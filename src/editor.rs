@@ -200,6 +200,33 @@ pub fn client_send_of(load: &Load) -> Option<f64> {
     }
 }
 
+/// The client process's fields of a closed or burst load: its CPU per request, the part
+/// sending, its extra CPU after idling and the part of that before the send.
+fn client_fields(load: &mut Load) -> Option<[&mut Option<f64>; 4]> {
+    match load {
+        Load::Closed {
+            client_cpu_us,
+            client_send_us,
+            client_cold_us,
+            client_cold_send_us,
+            ..
+        }
+        | Load::Burst {
+            client_cpu_us,
+            client_send_us,
+            client_cold_us,
+            client_cold_send_us,
+            ..
+        } => Some([
+            client_cpu_us,
+            client_send_us,
+            client_cold_us,
+            client_cold_send_us,
+        ]),
+        Load::Open { .. } => None,
+    }
+}
+
 /// The client's extra CPU after an idle spell, and the part of it before the send, when given.
 pub fn client_cold_of(load: &Load) -> (Option<f64>, Option<f64>) {
     match load {
@@ -430,67 +457,30 @@ fn apply_load(load: &mut Load, e: LoadEdit) {
             | Load::Open { timeout_ms, .. }
             | Load::Burst { timeout_ms, .. } => *timeout_ms = t,
         },
-        LoadEdit::ClientCpu(v) => match load {
-            Load::Closed {
-                client_cpu_us,
-                client_send_us,
-                client_cold_us,
-                client_cold_send_us,
-                ..
+        LoadEdit::ClientCpu(v)
+        | LoadEdit::ClientSend(v)
+        | LoadEdit::ClientCold(v)
+        | LoadEdit::ClientColdSend(v) => {
+            // Open-loop arrivals have no client process.
+            let Some([cpu, send, cold, cold_send]) = client_fields(load) else {
+                return;
+            };
+            match e {
+                LoadEdit::ClientCpu(_) => *cpu = v,
+                LoadEdit::ClientSend(_) => *send = v,
+                LoadEdit::ClientCold(_) => *cold = v,
+                _ => *cold_send = v,
             }
-            | Load::Burst {
-                client_cpu_us,
-                client_send_us,
-                client_cold_us,
-                client_cold_send_us,
-                ..
-            } => {
-                *client_cpu_us = v;
-                if v.is_none() {
-                    // Its parts and its cold extra mean nothing without the client on the
-                    // server's cores.
-                    *client_send_us = None;
-                    *client_cold_us = None;
-                    *client_cold_send_us = None;
-                }
+            // A part means nothing without its whole, and the client's parts nothing without
+            // the client on the server's cores.
+            if cold.is_none() || cpu.is_none() {
+                *cold_send = None;
             }
-            Load::Open { .. } => {}
-        },
-        LoadEdit::ClientCold(v) => match load {
-            Load::Closed {
-                client_cold_us,
-                client_cold_send_us,
-                ..
+            if cpu.is_none() {
+                *send = None;
+                *cold = None;
             }
-            | Load::Burst {
-                client_cold_us,
-                client_cold_send_us,
-                ..
-            } => {
-                *client_cold_us = v;
-                if v.is_none() {
-                    *client_cold_send_us = None;
-                }
-            }
-            Load::Open { .. } => {}
-        },
-        LoadEdit::ClientColdSend(v) => match load {
-            Load::Closed {
-                client_cold_send_us,
-                ..
-            }
-            | Load::Burst {
-                client_cold_send_us,
-                ..
-            } => *client_cold_send_us = v,
-            Load::Open { .. } => {}
-        },
-        LoadEdit::ClientSend(v) => match load {
-            Load::Closed { client_send_us, .. } | Load::Burst { client_send_us, .. } => {
-                *client_send_us = v
-            }
-            Load::Open { .. } => {}
-        },
+        }
         e => match (load, e) {
             (Load::Closed { requests, .. }, LoadEdit::Requests(n)) => *requests = n,
             (Load::Closed { concurrency, .. }, LoadEdit::Concurrency(n)) => *concurrency = n,

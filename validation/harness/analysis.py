@@ -213,8 +213,8 @@ varying speed).
      after each of its three gaps; its growth from the shortest to the longest, over the
      coldness gained, is `server.costs.cold_cpu_us` (~0.1–0.5 ms by server): a worker woken
      cold owes that much times its coldness, and its threads' next CPU work pays it at half
-     speed (`idle.rs`). A burst's first handler now starts 0.7–3 ms after the burst in
-     loopsim, 1.5–15 ms real (it was 0.5–0.8 ms).
+     speed (`idle.rs`). A burst's first handler now starts 0.7–4 ms after the burst in
+     loopsim, 1.5–20 ms real (it was 0.5–0.8 ms).
      **Open:** a lone hello costs ~2 × the calibrated CPU per request even after only 2 ms
      idle (~0.9–1.0 ms against ~0.4 under `ab -c 4`, ~0.55 with loopsim's cold reads, task
      steps and iterations for a lone request), where the wake-up has barely grown: a faster

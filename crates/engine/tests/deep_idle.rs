@@ -147,50 +147,39 @@ fn the_client_runs_its_first_pass_after_idling_cold() {
     assert_eq!(sent_us(&r), vec![20, 40, 60]);
 }
 
+/// `v` is refused with a message containing `msg`.
+fn refused(v: &Value, msg: &str) {
+    let e = refusal(v);
+    assert!(e.contains(msg), "{e}");
+}
+
 #[test]
 fn the_settings_are_checked() {
     let mut v = server("uvicorn", "async_def", "cpu", -1.0, burst(1));
-    let e = refusal(&v);
-    assert!(
-        e.contains("server.costs.deep_wake_us: must be between 0 and 1000000 (got -1)"),
-        "{e}"
+    refused(
+        &v,
+        "server.costs.deep_wake_us: must be between 0 and 1000000 (got -1)",
     );
     v["server"]["costs"]["deep_wake_us"] = json!(100.0);
     v["server"]["costs"]["cold_cpu_us"] = json!(-2.0);
-    let e = refusal(&v);
-    assert!(
-        e.contains("server.costs.cold_cpu_us: must be between 0 and 1000000 (got -2)"),
-        "{e}"
+    refused(
+        &v,
+        "server.costs.cold_cpu_us: must be between 0 and 1000000 (got -2)",
     );
     v["server"]["costs"]["cold_cpu_us"] = json!(100.0);
     v["server"]["costs"]["deep_idle_ms"] = json!(0.0);
-    let e = refusal(&v);
-    assert!(
-        e.contains("server.costs.deep_idle_ms: must be between 0.01 and 60000 (got 0)"),
-        "{e}"
+    refused(
+        &v,
+        "server.costs.deep_idle_ms: must be between 0.01 and 60000 (got 0)",
     );
-    let v = server(
-        "uvicorn",
-        "async_def",
-        "cpu",
-        0.0,
-        json!({"kind": "burst", "clients": 1, "client_cold_us": 100.0}),
+    let cold_alone = json!({"kind": "burst", "clients": 1, "client_cold_us": 100.0});
+    refused(
+        &server("uvicorn", "async_def", "cpu", 0.0, cold_alone),
+        "load.client_cold_us: needs load.client_cpu_us",
     );
-    let e = refusal(&v);
-    assert!(
-        e.contains("load.client_cold_us: needs load.client_cpu_us"),
-        "{e}"
-    );
-    let v = server(
-        "uvicorn",
-        "async_def",
-        "cpu",
-        0.0,
-        client_load(Some(100.0), Some(150.0)),
-    );
-    let e = refusal(&v);
-    assert!(
-        e.contains("load.client_cold_send_us: must be between 0 and 100 (at most load.client_cold_us) (got 150)"),
-        "{e}"
+    let too_much = client_load(Some(100.0), Some(150.0));
+    refused(
+        &server("uvicorn", "async_def", "cpu", 0.0, too_much),
+        "load.client_cold_send_us: must be between 0 and 100 (at most load.client_cold_us) (got 150)",
     );
 }
