@@ -72,11 +72,11 @@ MECHANISMS = {
         "on two cores the client's first `connect()` took 0.55–0.7 ms of wall time for "
         "0.15–0.3 ms of its CPU (timed apart, ten bursts); with one or two workers, wall time "
         "and CPU agree (0.15–0.2 ms). `perf sched` of five such bursts shows who took the "
-        "client's core: its `connect()` wakes all three workers, one runs on the idle core, "
-        "and in two of the five another runs at once on the client's own core, for 0.14–0.52 "
-        "ms (the one that took the connection, when it was that one), while the client waits "
-        "(a socket's wake-up is a synchronous one: Linux may place the woken task on the "
-        "waker's core and let it preempt the waker). loopsim runs the client first on its "
+        "client's core: its `connect()` woke all three idle workers in three of the five, and "
+        "each time one of them ran next on the client's own core, for 0.14–0.52 ms, while the "
+        "client waited (the two slow `connect()`s, 0.74 ms of wall time for 0.21–0.25 ms of "
+        "CPU, were two of those; a socket's wake-up is a synchronous one: Linux may place the "
+        "woken task on the waker's core and let it run first). loopsim runs the client first on its "
         "core while it has slept within a scheduler slice (item 6), so a woken worker never "
         "displaces it (open: item 1).",
     "gunicorn-uvicorn-3w-async-sleep-staggered":
@@ -262,7 +262,7 @@ varying speed).
    (with the wake-up alone, six); the real one takes five or six in the runs where the client's first `connect()` returned within
    ~0.2 ms, and one (the others share the rest) where it took 0.6–0.8 ms, the client losing
    its core for ~0.4 ms to a worker its `connect()` woke, placed on its core and run at once
-   (`perf sched`: 0.14–0.52 ms in two bursts of five), which loopsim's scheduler does not do
+   (`perf sched`: 0.14–0.52 ms in three bursts of five), which loopsim's scheduler does not do
    (its client runs first while it has slept within a slice; changing that rule would change
    every ApacheBench run, where it was measured to hold: item 6). Before, with a wake-up of
    ~0.1 ms and no cold client, loopsim gave 4–6 and matched the set by the wrong timing.
