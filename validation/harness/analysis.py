@@ -205,7 +205,7 @@ varying speed).
      returning: ~110 µs after 2 ms idle, ~210 after 30 ms, ~320 after 0.2 s, and the same
      after 1 s. The calibration now times lone hellos after 2, 20 and 500 ms idle on every
      server and fits `idle_wake_us + deep_wake_us × (1 − e^(−d / deep_idle_ms))` through
-     the three medians (~85–90 + ~130–160 µs, ~30–85 ms here); the engine applies it to
+     the three medians (~25–95 + ~65–160 µs by server, ~20–135 ms, over three runs); the engine applies it to
      every wake-up of an idle loop or accepting thread, `d` running from the last moment any
      thread of that worker had CPU work (the whole of it from the run's start: the harness
      starts every run after more than a second idle). Under load a loop idles for
