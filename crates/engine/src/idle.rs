@@ -66,7 +66,7 @@ impl Simulation {
     /// Idle worker `p` runs again: it owes the part of `cold_cpu` its idle time has reached
     /// (called before it starts any work).
     pub(crate) fn wake_cold(&mut self, p: u32) {
-        let owed = cold_part(self.cfg.cold_cpu, self.proc_idle_for(p), self.cfg.deep_idle);
+        let owed = self.cold_share(p, self.cfg.cold_cpu);
         let proc = &mut self.procs[p as usize];
         proc.cold_debt = proc.cold_debt.max(owed);
     }
@@ -87,12 +87,12 @@ impl Simulation {
     /// How long idle worker `p`, woken now, takes to run: `idle_wake` and the part of
     /// `deep_wake` its idle time has reached.
     pub(crate) fn idle_wake_of(&self, p: u32) -> Nanos {
-        self.cfg.idle_wake
-            + cold_part(
-                self.cfg.deep_wake,
-                self.proc_idle_for(p),
-                self.cfg.deep_idle,
-            )
+        self.cfg.idle_wake + self.cold_share(p, self.cfg.deep_wake)
+    }
+
+    /// `full` × how cold worker `p` has gone by now.
+    fn cold_share(&self, p: u32, full: Nanos) -> Nanos {
+        cold_part(full, self.proc_idle_for(p), self.cfg.deep_idle)
     }
 }
 

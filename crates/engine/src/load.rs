@@ -277,7 +277,9 @@ impl Simulation {
         if cost == 0 {
             return;
         }
-        let send = client_send_us.map_or(cost / 2, |s| from_us(s).min(cost));
+        // A part given in µs (at most its whole), or half the whole.
+        let part = |p: Option<f64>, whole: Nanos| p.map_or(whole / 2, |us| from_us(us).min(whole));
+        let send = part(client_send_us, cost);
         let cold = from_us(client_cold_us.unwrap_or(0.0));
         let gil = self.gils.len() as u32;
         self.gils
@@ -289,7 +291,7 @@ impl Simulation {
             cost,
             send,
             cold,
-            cold_send: client_cold_send_us.map_or(cold / 2, |s| from_us(s).min(cold)),
+            cold_send: part(client_cold_send_us, cold),
             queue: VecDeque::new(),
             busy: None,
             running_since: 0,

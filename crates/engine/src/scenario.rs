@@ -1639,32 +1639,26 @@ impl Validator {
                 "needs load.client_cpu_us (the client runs on the server's machine)".to_string(),
             );
         }
-        if let Some(cold_send) = cold_send {
-            match cold {
-                None => self.fail(
-                    "load.client_cold_send_us",
-                    "needs load.client_cold_us (the client's extra CPU after idling)".to_string(),
-                ),
-                Some(cold) => self.f64_range(
-                    "load.client_cold_send_us",
-                    cold_send,
-                    (0.0, cold),
-                    " (at most load.client_cold_us)",
-                ),
-            }
-        }
-        let Some(send) = send else { return };
-        match cpu {
-            None => self.fail(
-                "load.client_send_us",
-                "needs load.client_cpu_us (the client's CPU per request)".to_string(),
-            ),
-            Some(cpu) => self.f64_range(
-                "load.client_send_us",
-                send,
-                (0.0, cpu),
-                " (at most load.client_cpu_us)",
-            ),
+        self.part_of(
+            "load.client_cold_send_us",
+            cold_send,
+            ("load.client_cold_us", cold),
+            "the client's extra CPU after idling",
+        );
+        self.part_of(
+            "load.client_send_us",
+            send,
+            ("load.client_cpu_us", cpu),
+            "the client's CPU per request",
+        );
+    }
+
+    /// A part of a whole (`path`, at most the whole at `whole.0`), refused without the whole.
+    fn part_of(&mut self, path: &str, part: Option<f64>, whole: (&str, Option<f64>), what: &str) {
+        let Some(part) = part else { return };
+        match whole.1 {
+            None => self.fail(path, format!("needs {} ({what})", whole.0)),
+            Some(w) => self.f64_range(path, part, (0.0, w), &format!(" (at most {})", whole.0)),
         }
     }
 

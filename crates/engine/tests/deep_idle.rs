@@ -119,32 +119,20 @@ fn the_client_runs_its_first_pass_after_idling_cold() {
     // Three sends of 20 µs each; the client is idle since the start, so the first pays the
     // cold extra: 100 µs before its request goes out (at 0.12 ms), 200 after, then the other
     // two go out 20 µs apart.
-    let r = run(server(
-        "uvicorn",
-        "async_def",
-        "cpu",
-        0.0,
-        client_load(Some(300.0), Some(100.0)),
-    ));
-    assert_eq!(sent_us(&r), vec![120, 340, 360]);
+    let sends = |cold, cold_send| {
+        sent_us(&run(server(
+            "uvicorn",
+            "async_def",
+            "cpu",
+            0.0,
+            client_load(cold, cold_send),
+        )))
+    };
+    assert_eq!(sends(Some(300.0), Some(100.0)), vec![120, 340, 360]);
     // Half before the send by default.
-    let r = run(server(
-        "uvicorn",
-        "async_def",
-        "cpu",
-        0.0,
-        client_load(Some(300.0), None),
-    ));
-    assert_eq!(sent_us(&r), vec![170, 340, 360]);
+    assert_eq!(sends(Some(300.0), None), vec![170, 340, 360]);
     // Without it: 20 µs apart from the start.
-    let r = run(server(
-        "uvicorn",
-        "async_def",
-        "cpu",
-        0.0,
-        client_load(None, None),
-    ));
-    assert_eq!(sent_us(&r), vec![20, 40, 60]);
+    assert_eq!(sends(None, None), vec![20, 40, 60]);
 }
 
 /// `v` is refused with a message containing `msg`.
