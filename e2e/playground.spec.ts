@@ -295,6 +295,12 @@ test.describe('the playground', () => {
     { what: "an asyncio read callback run cold", field: 'cold_read_us', delta: 99, other: 'flask_dev' },
     // The same for the first of the two tasks (the second runs right after it, warm).
     { what: "an asyncio task step run cold", field: 'cold_task_us', delta: 99, other: 'gunicorn_sync' },
+    // 100 ms for the accept callback's first accept(), before it takes both tabs'
+    // connections: both end at least 100 ms later.
+    { what: "an asyncio accept callback run cold", field: 'cold_accept_us', delta: 99, other: 'gunicorn_sync' },
+    // 100 ms for each set-up stage that runs after a callback of another kind: both tabs'
+    // stages run as two batches, so both end at least 200 ms later.
+    { what: "an asyncio set-up stage run cold", field: 'cold_setup_us', delta: 199, other: 'waitress' },
     // 100 ms for each loop iteration that finds work: the first tab's task comes in the
     // loop's fifth iteration, so both tabs end at least 500 ms later.
     { what: "an asyncio loop iteration", field: 'iteration_us', delta: 499, other: 'waitress' },

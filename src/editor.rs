@@ -19,6 +19,8 @@ pub enum Steps {
 pub enum CostField {
     Accept,
     AcceptCall,
+    ColdAccept,
+    ColdSetup,
     ColdRead,
     ColdTask,
     Iteration,
@@ -283,6 +285,8 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
             match field {
                 CostField::Accept => c.accept_us = v,
                 CostField::AcceptCall => c.accept_call_us = v,
+                CostField::ColdAccept => c.cold_accept_us = v,
+                CostField::ColdSetup => c.cold_setup_us = v,
                 CostField::ColdRead => c.cold_read_us = v,
                 CostField::ColdTask => c.cold_task_us = v,
                 CostField::Iteration => c.iteration_us = v,
@@ -589,12 +593,18 @@ mod tests {
         assert_eq!(s.server.resolve().setup, 45_000);
         apply(&mut s, Edit::Cost(CostField::Setup, None));
         assert_eq!(s.server.costs, None);
-        // Its accept callback's failing accept(), its read callbacks and task steps run cold
-        // and its iterations: each set, refused when too large, cleared.
+        // Its accept callback's failing accept(), its callbacks run cold and its iterations:
+        // each set, refused when too large, cleared.
         type Get = fn(&loopsim_engine::scenario::ServerConfig) -> u64;
-        let fields: [(CostField, &str, Get); 4] = [
+        let fields: [(CostField, &str, Get); 6] = [
             (CostField::AcceptCall, "server.costs.accept_call_us", |c| {
                 c.accept_call
+            }),
+            (CostField::ColdAccept, "server.costs.cold_accept_us", |c| {
+                c.cold_accept
+            }),
+            (CostField::ColdSetup, "server.costs.cold_setup_us", |c| {
+                c.cold_setup
             }),
             (CostField::ColdRead, "server.costs.cold_read_us", |c| {
                 c.cold_read

@@ -190,13 +190,15 @@ fn ServerForm(p: &FormProps) -> Html {
                 <summary>{ "Per-request costs" }</summary>
                 <p class="hint">{ "Server CPU per connection and request (GIL held, except its kernel share); empty = the server's default." }</p>
                 if kind.is_asgi() {
-                    <p class="hint">{ "Run cold: extra CPU of a read or task step that follows a callback of another kind (its code not in the caches); a loop that works in batches pays it once per batch." }</p>
+                    <p class="hint">{ "Run cold: extra CPU of an accept callback, a set-up stage, a read or a task step that follows a callback of another kind (its code not in the caches); a loop that works in batches pays it once per batch." }</p>
                 }
                 <div class="row">
                     { cost(CostField::Accept, "f-cost-accept_us", "Accept", costs.accept_us, d.costs.accept_us) }
                     if kind.is_asgi() {
                         { cost(CostField::AcceptCall, "f-cost-accept_call_us", "Accept callback's failing accept()", costs.accept_call_us, d.costs.accept_call_us) }
                         { cost(CostField::Setup, "f-cost-setup_us", "Connection set-up", costs.setup_us, d.costs.setup_us) }
+                        { cost(CostField::ColdAccept, "f-cost-cold_accept_us", "Accept callback run cold (extra)", costs.cold_accept_us, d.costs.cold_accept_us) }
+                        { cost(CostField::ColdSetup, "f-cost-cold_setup_us", "Set-up stage run cold (extra)", costs.cold_setup_us, d.costs.cold_setup_us) }
                         { cost(CostField::ColdRead, "f-cost-cold_read_us", "Read run cold (extra)", costs.cold_read_us, d.costs.cold_read_us) }
                         { cost(CostField::ColdTask, "f-cost-cold_task_us", "Task step run cold (extra)", costs.cold_task_us, d.costs.cold_task_us) }
                         { cost(CostField::Iteration, "f-cost-iteration_us", "Loop iteration (poll)", costs.iteration_us, d.costs.iteration_us) }

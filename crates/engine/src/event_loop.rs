@@ -145,16 +145,28 @@ impl Simulation {
         }
     }
 
-    /// A read callback or task step that runs right after a callback of another kind runs
-    /// cold: the processor's caches and predictors hold other code and data, so it first pays
-    /// `cold_read` / `cold_task` (traced per call by the harness). A loop that reads a batch of
-    /// requests one after another, then runs their tasks, pays it once per batch. `true` if
-    /// that is an op (the callback itself runs when it ends).
+    /// A callback that runs right after a callback of another kind runs cold: the processor's
+    /// caches and predictors hold other code and data, so it first pays its kind's extra
+    /// (traced per call by the harness): `cold_accept` for the accept callback (before its
+    /// first `accept()`), `cold_setup` for either stage of a connection's set-up, `cold_read` /
+    /// `cold_task` for a read callback / task step. A loop that reads a batch of requests one
+    /// after another, then runs their tasks, pays it once per batch. `true` if that is an op
+    /// (the callback itself runs when it ends).
     fn loop_warm_up(&mut self, p: u32, cb: Cb) -> bool {
         let kind = std::mem::discriminant(&cb);
         let cold = self.procs[p as usize].lp.last.replace(kind) != Some(kind);
         let w = &mut self.pstats[p as usize].loop_warmth;
         let (extra, act, slot) = match cb {
+            Cb::Accept => {
+                w.accepts += 1;
+                w.accepts_cold += u64::from(cold);
+                (self.cfg.cold_accept, ACT_ACCEPT, NONE)
+            }
+            Cb::Setup(slot) | Cb::Register(slot) => {
+                w.setups += 1;
+                w.setups_cold += u64::from(cold);
+                (self.cfg.cold_setup, ACT_ACCEPT, slot)
+            }
             Cb::Read(slot) => {
                 w.reads += 1;
                 w.reads_cold += u64::from(cold);
@@ -165,7 +177,7 @@ impl Simulation {
                 w.task_steps_cold += u64::from(cold);
                 (self.cfg.cold_task, ACT_OVERHEAD, slot)
             }
-            _ => return false,
+            Cb::Wake(_) => return false,
         };
         if !cold || extra == 0 {
             return false;

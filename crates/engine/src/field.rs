@@ -123,6 +123,8 @@ opt_number_field!(accept_us, "accept_us", l::COST_US);
 opt_number_field!(accept_call_us, "accept_call_us", l::COST_US);
 opt_number_field!(cold_read_us, "cold_read_us", l::COST_US);
 opt_number_field!(cold_task_us, "cold_task_us", l::COST_US);
+opt_number_field!(cold_accept_us, "cold_accept_us", l::COST_US);
+opt_number_field!(cold_setup_us, "cold_setup_us", l::COST_US);
 opt_number_field!(iteration_us, "iteration_us", l::COST_US);
 opt_number_field!(parse_us, "parse_us", l::COST_US);
 opt_number_field!(setup_us, "setup_us", l::COST_US);

@@ -362,7 +362,7 @@ pub struct LoopStats {
     /// Time the loop thread ran CPU or waited for a core to run it (the loop was held
     /// either way), per activity, largest first.
     pub cpu_by: Vec<(u16, Nanos)>,
-    /// Its read callbacks and task steps, and how many ran cold.
+    /// Its callbacks of the kinds that can run cold, and how many did.
     #[serde(default)]
     pub warmth: Warmth,
     /// Its iterations that found work (each pays `iteration_us`).
@@ -370,11 +370,19 @@ pub struct LoopStats {
     pub iterations: u64,
 }
 
-/// An event loop's read callbacks and task steps, and of each how many ran right after a
-/// callback of another kind (cold: they pay `cold_read_us` / `cold_task_us`, counted whatever
-/// those are).
+/// An event loop's callbacks that can run cold, and of each kind how many ran right after a
+/// callback of another kind (cold: they pay `cold_accept_us`, `cold_setup_us`, `cold_read_us`
+/// or `cold_task_us`, counted whatever those are). A set-up counts each of its two stages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warmth {
+    #[serde(default)]
+    pub accepts: u64,
+    #[serde(default)]
+    pub accepts_cold: u64,
+    #[serde(default)]
+    pub setups: u64,
+    #[serde(default)]
+    pub setups_cold: u64,
     pub reads: u64,
     pub reads_cold: u64,
     pub task_steps: u64,

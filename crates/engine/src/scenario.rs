@@ -227,6 +227,9 @@ impl ServerKind {
                 // Not modelled by default (~26 and ~20 µs on the harness's VM: docs/fidelity.md).
                 cold_read_us: Some(0.0),
                 cold_task_us: Some(0.0),
+                // Not modelled by default (~20 and ~6 µs on the harness's VM: docs/fidelity.md).
+                cold_accept_us: Some(0.0),
+                cold_setup_us: Some(0.0),
                 // Not modelled by default (~5 µs on the harness's VM: docs/fidelity.md).
                 iteration_us: Some(0.0),
                 setup_us: Some(if self.is_asgi() { 30.0 } else { 0.0 }),
@@ -493,6 +496,27 @@ pub struct Costs {
         deserialize_with = "crate::field::cold_task_us"
     )]
     pub cold_task_us: Option<f64>,
+    /// The same for an asyncio server's accept callback (`_accept_connection`): the extra CPU
+    /// of its first `accept()` when the loop's previous callback was of another kind (almost
+    /// always: a loop runs one accept callback per poll of the listening socket). It comes
+    /// before the first connection is taken. Event-loop servers only; default 0 (~20 µs
+    /// traced by the harness).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::cold_accept_us"
+    )]
+    pub cold_accept_us: Option<f64>,
+    /// The same for a stage of an accepted connection's set-up (`_accept_connection2`, each of
+    /// its two iterations): extra CPU when the loop's previous callback was not the same
+    /// stage. A loop that sets up a batch of connections pays it once per stage of the batch.
+    /// Event-loop servers only; default 0 (~6 µs traced by the harness).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::cold_setup_us"
+    )]
+    pub cold_setup_us: Option<f64>,
     /// An asyncio loop's iteration (`_run_once`): the CPU of its poll (`epoll_wait`) and
     /// bookkeeping, paid by every iteration that finds work, however many callbacks it then
     /// runs. A loop that runs batches pays it less often per request. Event-loop servers only;
@@ -658,6 +682,13 @@ impl Server {
             ),
             cold_read: from_us(costs.cold_read_us.or(d.costs.cold_read_us).unwrap_or(0.0)),
             cold_task: from_us(costs.cold_task_us.or(d.costs.cold_task_us).unwrap_or(0.0)),
+            cold_accept: from_us(
+                costs
+                    .cold_accept_us
+                    .or(d.costs.cold_accept_us)
+                    .unwrap_or(0.0),
+            ),
+            cold_setup: from_us(costs.cold_setup_us.or(d.costs.cold_setup_us).unwrap_or(0.0)),
             iteration: from_us(costs.iteration_us.or(d.costs.iteration_us).unwrap_or(0.0)),
             setup: from_us(costs.setup_us.or(d.costs.setup_us).unwrap_or(0.0)),
             parse: from_us(costs.parse_us.or(d.costs.parse_us).unwrap_or(0.0)),
@@ -719,6 +750,12 @@ pub struct ServerConfig {
     pub cold_read: Nanos,
     /// A task step's extra CPU after a callback that was not a task step (`cold_task_us`).
     pub cold_task: Nanos,
+    /// An asyncio accept callback's extra CPU after a callback of another kind
+    /// (`cold_accept_us`).
+    pub cold_accept: Nanos,
+    /// A set-up stage's extra CPU after a callback that was not the same stage
+    /// (`cold_setup_us`).
+    pub cold_setup: Nanos,
     /// An asyncio loop iteration's own CPU (`iteration_us`).
     pub iteration: Nanos,
     /// An asyncio server's set-up of an accepted connection (two loop iterations).
@@ -1270,6 +1307,8 @@ impl Scenario {
                 ("server.costs.accept_call_us", c.accept_call_us),
                 ("server.costs.cold_read_us", c.cold_read_us),
                 ("server.costs.cold_task_us", c.cold_task_us),
+                ("server.costs.cold_accept_us", c.cold_accept_us),
+                ("server.costs.cold_setup_us", c.cold_setup_us),
                 ("server.costs.iteration_us", c.iteration_us),
                 ("server.costs.setup_us", c.setup_us),
                 ("server.costs.parse_us", c.parse_us),

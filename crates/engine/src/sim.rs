@@ -217,7 +217,8 @@ pub(crate) struct LoopState {
     pub read_gc: bool,
     /// The kind of the callback the loop ran last (its discriminant).
     pub last: Option<std::mem::Discriminant<Cb>>,
-    /// The current callback first pays for running cold (`cold_read_us`, `cold_task_us`).
+    /// The current callback first pays for running cold (`cold_accept_us`, `cold_setup_us`,
+    /// `cold_read_us`, `cold_task_us`).
     pub warming: bool,
     /// The loop runs its iteration's own CPU (`iteration_us`) before the batch.
     pub polling: bool,

@@ -1,8 +1,8 @@
-//! `server.costs.cold_read_us` and `cold_task_us`: an asyncio read callback or task step that
-//! runs right after a callback of another kind pays extra CPU (its code and data are not in the
-//! processor's caches). A loop that reads a batch of requests one after another, then runs
-//! their tasks one after another, pays each once per batch; requests one at a time pay both
-//! every time.
+//! `server.costs.cold_accept_us`, `cold_setup_us`, `cold_read_us` and `cold_task_us`: an
+//! asyncio accept callback, set-up stage, read callback or task step that runs right after a
+//! callback of another kind pays extra CPU (its code and data are not in the processor's
+//! caches). A loop that reads a batch of requests one after another, then runs their tasks one
+//! after another, pays each once per batch; requests one at a time pay them every time.
 
 mod common;
 
@@ -94,21 +94,85 @@ fn a_task_resumed_after_an_await_runs_cold_again() {
     assert_eq!((w.task_steps, w.task_steps_cold), (2, 2));
 }
 
+/// uvicorn as `uvicorn(0, 0, no steps, load)` with a 8 µs set-up (4 µs per stage) and the
+/// accept callback's and set-up stages' cold extras.
+fn uvicorn_cold_accept(cold_accept_us: f64, cold_setup_us: f64, load: Value) -> Value {
+    let mut v = uvicorn(0.0, 0.0, json!([]), load);
+    let costs = &mut v["server"]["costs"];
+    costs["setup_us"] = json!(8.0);
+    costs["cold_accept_us"] = json!(cold_accept_us);
+    costs["cold_setup_us"] = json!(cold_setup_us);
+    v
+}
+
+#[test]
+fn the_accept_callback_and_each_set_up_stage_pay_once_per_batch() {
+    // One request: the accept callback's first `accept()` runs cold (15 µs), then each set-up
+    // stage (7 + 4 µs, twice), the parse (10) and the task (100): 147 µs.
+    let r = run(uvicorn_cold_accept(15.0, 7.0, burst(1)));
+    assert!(all_ok(&r));
+    assert_eq!(latencies(&r), vec![147_000]);
+    let w = warmth(&r);
+    assert_eq!(
+        (w.accepts, w.accepts_cold, w.setups, w.setups_cold),
+        (1, 1, 2, 2)
+    );
+    // Four at once: one accept callback takes all four (15), each stage runs as a batch of
+    // four (7 + 4 × 4, twice), then the four reads (40): the tasks start at 101 µs.
+    let r = run(uvicorn_cold_accept(15.0, 7.0, burst(4)));
+    assert!(all_ok(&r));
+    assert_eq!(latencies(&r), vec![201_000, 301_000, 401_000, 501_000]);
+    assert_eq!(loop_cpu_us(&r), vec![501]);
+    let w = warmth(&r);
+    assert_eq!(
+        (w.accepts, w.accepts_cold, w.setups, w.setups_cold),
+        (1, 1, 8, 2)
+    );
+    // Without the extras the same four take 29 µs less each (15 + 7 + 7); the callbacks are
+    // counted all the same.
+    let r = run(uvicorn_cold_accept(0.0, 0.0, burst(4)));
+    assert_eq!(latencies(&r), vec![172_000, 272_000, 372_000, 472_000]);
+    assert_eq!(warmth(&r).setups_cold, 2);
+}
+
+#[test]
+fn the_cold_accept_comes_before_the_connection_is_taken() {
+    // Two workers, one connection: both wake and pay the cold first `accept()`; one takes the
+    // connection, the other's `accept()` finds none. With the extra, the request starts 15 µs
+    // later.
+    let mut v = uvicorn_cold_accept(15.0, 0.0, burst(1));
+    v["server"]["workers"] = json!(2);
+    let with = run(v.clone());
+    assert!(all_ok(&with));
+    v["server"]["costs"]["cold_accept_us"] = json!(0.0);
+    let without = run(v);
+    assert_eq!(latencies(&with)[0], latencies(&without)[0] + 15_000);
+}
+
 #[test]
 fn threaded_servers_ignore_them() {
     let mut v = uvicorn(20.0, 30.0, json!([]), burst(1));
+    v["server"]["costs"]["cold_accept_us"] = json!(15.0);
+    v["server"]["costs"]["cold_setup_us"] = json!(7.0);
     v["server"]["kind"] = json!("waitress");
     v["handler"]["route"] = json!("def");
     let with = run(v.clone());
     v["server"]["costs"]["cold_read_us"] = json!(0.0);
     v["server"]["costs"]["cold_task_us"] = json!(0.0);
+    v["server"]["costs"]["cold_accept_us"] = json!(0.0);
+    v["server"]["costs"]["cold_setup_us"] = json!(0.0);
     assert_eq!(latencies(&with), latencies(&run(v)));
     assert!(with.workers[0].loop_stats.is_none());
 }
 
 #[test]
 fn the_cold_costs_are_checked() {
-    for f in ["cold_read_us", "cold_task_us"] {
+    for f in [
+        "cold_accept_us",
+        "cold_setup_us",
+        "cold_read_us",
+        "cold_task_us",
+    ] {
         let mut v = uvicorn(0.0, 0.0, json!([]), burst(1));
         v["server"]["costs"][f] = json!(2e6);
         let e = refusal(&v);

@@ -239,6 +239,8 @@ fn gen_scenario(v: &[u32]) -> Value {
         "cold_read_us",
         "cold_task_us",
         "iteration_us",
+        "cold_accept_us",
+        "cold_setup_us",
     ] {
         if k.chance(30) {
             if server.get("costs").is_none() {
