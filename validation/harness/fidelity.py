@@ -672,8 +672,9 @@ def batch_effect(trace):
 
 
 # The traced callbacks loopsim charges extra when they run right after a callback of another
-# kind (`server.costs.cold_read_us`, `cold_task_us`).
-COLD_STAGES = {"read": "_read_ready", "task": "run_asgi"}
+# kind (`server.costs.cold_read_us`, `cold_task_us`, `cold_setup_us`; the accept callback's,
+# `cold_accept_us`, comes from `cold_accept_cost`).
+COLD_STAGES = {"read": "_read_ready", "task": "run_asgi", "setup": "_accept_connection2"}
 
 
 def cold_costs(trace, be):
@@ -694,10 +695,49 @@ def cold_costs(trace, be):
     return out
 
 
+def accept_calls_summary(trace):
+    """A traced run's accept callbacks that took a connection (and ran no collection): how
+    many, their mean connections and mean CPU (µs), and how many ran per request (request
+    tasks, `run_asgi`); None without 20 of them."""
+    calls = [(n, ns / 1000) for n, ns in trace.get("accept_calls", []) if n >= 1]
+    if len(calls) < 20:
+        return None
+    return {"calls": len(calls), "mean_accepted": round(statistics.mean(n for n, _ in calls), 3),
+            "mean_us": round(statistics.mean(c for _, c in calls), 1),
+            "per_request": accept_calls_per_request(trace)}
+
+
+def cold_accept_cost(summary, per_connection_us, call_fixed_us):
+    """The accept callback's extra CPU when it runs after other work (always, in effect: a
+    loop runs one per poll of the listening socket), from `summary` (`accept_calls_summary`
+    of a traced run): the callbacks' mean CPU less their connections at `per_connection_us`
+    (the accept loop's fitted cost per connection) and the failing `accept()` that ends each
+    (`call_fixed_us`); with how many ran per request. None without the summary."""
+    if summary is None or per_connection_us is None:
+        return None
+    extra = summary["mean_us"] - summary["mean_accepted"] * per_connection_us - call_fixed_us
+    return {"extra_us": round(max(0.0, extra), 1), "per_request": summary["per_request"]}
+
+
+def cold_rates(trace):
+    """Per kind of COLD_STAGES, how many of its calls per request (request tasks, `run_asgi`)
+    ran after other work in a traced run (over the calls that ran no collection), and the
+    accept callbacks per request (`accept`: each runs after other work); a kind without
+    traced calls is left out."""
+    st = trace["stages"]
+    requests = max(1, st.get("run_asgi", [0])[0])
+    out = {"accept": accept_calls_per_request(trace)}
+    for kind, name in COLD_STAGES.items():
+        x = st.get(name)
+        if x and len(x) >= 7 and x[3] > 0:
+            out[kind] = round((x[3] - x[5]) / x[3] * x[0] / requests, 3)
+    return out
+
+
 def cold_us_per_request(cold):
     """The CPU per request (µs) that loopsim's cold extras stand for at the cold callbacks'
-    rate of `cold` (from `cold_costs`)."""
-    return sum(c["extra_us"] * c["per_request"] for c in (cold or {}).values())
+    rate of `cold` (from `cold_costs`, with the accept callback's from `cold_accept_cost`)."""
+    return sum(c["extra_us"] * c["per_request"] for c in (cold or {}).values() if c)
 
 
 def iteration_cost(trace_cal, trace_high):
@@ -803,7 +843,9 @@ def measure_gc(srv, n=1000):
             "stage_cpu_us_cal": loop_stage_cpu(trace_cal),
             "batch_effect": {"cal": be_cal, "high": be_high},
             "accept_calls_per_request_cal": accept_calls_per_request(trace_cal),
+            "accept_calls_cal": accept_calls_summary(trace_cal),
             "cold_cal": cold_costs(trace_cal, be_cal), "cold_high": cold_costs(trace, be_high),
+            "cold_rates_high": cold_rates(trace),
             "iteration": iteration_cost(trace_cal, trace),
             "accept_calls_per_request_high": accept_calls_per_request(trace),
             "objects_on_read": on_read, "read_stages": per_stage, "task_objects": task,
@@ -853,6 +895,10 @@ def calibrate_server(kind, n=1000, loop_rate=None):
     # Likewise the extras of the read callbacks and task steps that ran cold (after other
     # work), at the rate traced at c=CAL_C: loopsim adds them where its loop runs them cold.
     cold = (gc_cal or {}).get("cold_cal")
+    if cold is not None:
+        # And the accept callback's first `accept()` after other work, traced at c=CAL_C.
+        cold = dict(cold, accept=cold_accept_cost(
+            gc_cal.get("accept_calls_cal"), accept_loop.get("per_connection_us"), call_fixed))
     # And the loop's iterations (their own CPU, per iteration), at the rate traced at c=CAL_C.
     it = (gc_cal or {}).get("iteration")
     it_us = iteration_us_per_request(it) if it else 0.0
@@ -891,11 +937,16 @@ def calibrate_server(kind, n=1000, loop_rate=None):
         # ab's own CPU per request: loopsim runs it on the same cores (`load.client_cpu_us`).
         "client_cpu_us": round(ab_us, 1),
         "per_request_us": round(per_request_us, 1),
+        # The loop's callbacks that run cold: per kind the extra and its rate at c=CAL_C.
+        "cold": cold,
         "by_concurrency": by_c,
         "costs": {"accept_us": round(a, 1),
                   **({} if kind not in ASGI else {"accept_call_us": round(call_fixed, 1)}),
                   **({} if not cold else {"cold_read_us": cold["read"]["extra_us"],
-                                          "cold_task_us": cold["task"]["extra_us"]}),
+                                          "cold_task_us": cold["task"]["extra_us"],
+                                          "cold_setup_us": cold["setup"]["extra_us"]}),
+                  **({} if not (cold or {}).get("accept") else
+                     {"cold_accept_us": cold["accept"]["extra_us"]}),
                   **({} if not it else {"iteration_us": it["iteration_us"]}),
                   **({} if setup is None else {"setup_us": round(setup, 1)}),
                   "parse_us": round(p, 1),
@@ -973,8 +1024,8 @@ def measure_idle_wake(kind, accept_us, n=15):
     hellos to a single idle worker after idle gaps of IDLE_GAPS_MS (interleaved, `n` of each),
     each timed from the client's `connect()` returning (on loopback the connection is queued
     by then) to the worker's `accept()` returning (traced in the app, `LOOPSIM_TRACE_ACCEPT`).
-    loopsim takes the connection as the accept's CPU ends, so a median minus `accept_us` is the
-    wake-up after that gap, fitted as `idle_wake_us + deep_wake_us × (1 − e^(−d /
+    loopsim takes the connection as the accept's CPU ends (after an asyncio accept callback's
+    cold extra), so a median minus `accept_us` (that CPU) is the wake-up after that gap, fitted as `idle_wake_us + deep_wake_us × (1 − e^(−d /
     deep_idle_ms))` (`fit_deep_idle`)."""
     srv = Server(kind, threads=4 if kind == "waitress" else None, tag=f"calibrate-idle-wake-{kind}",
                  env_extra={"LOOPSIM_TRACE_ACCEPT": "1"})
@@ -1238,7 +1289,7 @@ def sim_gc_bounds(sc, cal, gc_start, speed=None):
 def sim_calibration(kind, cal):
     """loopsim on the calibration's own load (hello world, `ab -c CAL_C`, one worker, as many
     requests as a round): the server's CPU per request (all CPU delivered less ab's), and on
-    an event loop its read callbacks and task steps that ran cold, per request."""
+    an event loop its callbacks that ran cold, per request, by kind."""
     c = cal[kind]
     sc = dict(name=f"calibration-{kind}", kind=kind, path="/hello", steps=[],
               route="async_def" if kind in ASGI else "def", load=closed(c["n"], CAL_C),
@@ -1251,6 +1302,8 @@ def sim_calibration(kind, cal):
     return {"cpu_us": round(cpu_us, 1),
             "cold_reads": round(warm["reads_cold"] / n, 3) if warm else None,
             "cold_task_steps": round(warm["task_steps_cold"] / n, 3) if warm else None,
+            "cold_setups": round(warm.get("setups_cold", 0) / n, 3) if warm else None,
+            "cold_accepts": round(warm.get("accepts_cold", 0) / n, 3) if warm else None,
             "iterations": round(ls["iterations"] / n, 3) if ls.get("iterations") else None}
 
 
@@ -1697,7 +1750,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
     for k, c in cal.items():
         sc_ = (c.get("gc") or {}).get("stage_cpu_us")
         al = (c.get("gc") or {}).get("accept_loop")
-        cold, cold_hi = (c.get("gc") or {}).get("cold_cal"), (c.get("gc") or {}).get("cold_high")
+        cold = c.get("cold") or (c.get("gc") or {}).get("cold_cal")
+        rates_hi = (c.get("gc") or {}).get("cold_rates_high")
         itc = (c.get("gc") or {}).get("iteration")
         # What the loop's fewer iterations save a request at c=GC_TRACE_C against c=CAL_C.
         it_saved = (iteration_us_per_request(itc) - iteration_us_per_request(itc, "high")
@@ -1717,8 +1771,10 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                  else "a few µs")
               + " (timed in the servers' Python on an idle listening socket: "
               "`server.costs.accept_call_us`, paid once per callback); the rest is the first "
-              "`accept()` of a callback after other work running slower (see the call-by-call "
-              "note below), which loopsim does not model."
+              "`accept()` of a callback after other work running slower, "
+              + ("which loopsim charges as `server.costs.cold_accept_us` (below)."
+                 if c["costs"].get("cold_accept_us") is not None else
+                 "which loopsim does not model.")
               + ("" if c.get("per_request_us") is None or not c["gc"].get(
                   "accept_calls_per_request_cal") else
                  f" At the calibration's c={CAL_C} the loop ran "
@@ -1726,8 +1782,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                  f"(traced): of the {c['cpu_us']:g} µs per request, "
                  f"{c['gc']['accept_calls_per_request_cal'] * c['costs'].get('accept_call_us', 0):.1f}"
                  " µs are their failing calls, "
-                 + (f"{cold_us_per_request(c['gc'].get('cold_cal')):.1f} µs the extras of its "
-                    "callbacks that ran cold (below), " if c["gc"].get("cold_cal") else "")
+                 + (f"{cold_us_per_request(cold):.1f} µs the extras of its "
+                    "callbacks that ran cold (below), " if cold else "")
                  + (f"{iteration_us_per_request(itc):.1f} µs its iterations' own CPU (below), "
                     if itc else "")
                  + f"and the rest, {c['per_request_us']:g} µs, is split into the per-request "
@@ -1760,23 +1816,43 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "c=100 than at c=4 (below).")
             sim = None
             if cold and "cold_read_us" in c["costs"]:
-                w(f"  loopsim charges the difference at c={CAL_C} as an extra to a read or task "
-                  "step that runs right after a callback of another kind: "
+                acc = cold.get("accept")
+                ac = (c.get("gc") or {}).get("accept_calls_cal")
+                kinds = [("read", "cold reads"), ("task", "cold task steps"),
+                         ("setup", "cold set-up steps"), ("accept", "accept callbacks")]
+                kinds = [(n, what) for n, what in kinds if cold.get(n)]
+                w(f"  loopsim charges the difference at c={CAL_C} as an extra to a callback "
+                  "that runs right after a callback of another kind: "
                   f"`server.costs.cold_read_us` {cold['read']['extra_us']:g} µs (`_read_ready`), "
-                  f"`cold_task_us` {cold['task']['extra_us']:g} µs (`run_asgi`). At "
-                  f"c={CAL_C} a request ran {cold['read']['per_request']:g} cold reads and "
-                  f"{cold['task']['per_request']:g} cold task steps"
-                  + ("" if not cold_hi else
-                     f", at c={GC_TRACE_C} {cold_hi['read']['per_request']:g} and "
-                     f"{cold_hi['task']['per_request']:g}")
-                  + ". Not modelled: the other callbacks' difference (`_accept_connection2`, "
-                  "the accept callback's first `accept()`), and the larger extra of the first "
-                  f"call of a batch at c={GC_TRACE_C}, after a whole batch of other work.")
+                  f"`cold_task_us` {cold['task']['extra_us']:g} µs (`run_asgi`)"
+                  + (f", `cold_setup_us` {cold['setup']['extra_us']:g} µs (each of "
+                     "`_accept_connection2`'s two steps)" if cold.get("setup") else "")
+                  + ("" if not (acc and ac) else
+                     f", and `cold_accept_us` {acc['extra_us']:g} µs for the accept callback (at "
+                     f"c={CAL_C} its {ac['calls']} calls took {ac['mean_accepted']:g} "
+                     f"connections and {ac['mean_us']:g} µs each: that less the connections at "
+                     f"`accept_us` and the failing call; at c={GC_TRACE_C} a callback's fixed "
+                     f"part is {al['fixed_us'] - c['costs'].get('accept_call_us', 0):.0f} µs, "
+                     "after a whole batch of other work)")
+                  + f". At c={CAL_C} a request ran "
+                  + ", ".join(f"{cold[n]['per_request']:g} {what}" for n, what in kinds)
+                  + ("" if not rates_hi else
+                     f", at c={GC_TRACE_C} " + ", ".join(
+                         f"{rates_hi[n]:g}" for n, _ in kinds if n in rates_hi))
+                  + ". Not modelled: the larger extra of the first call of a batch at "
+                  f"c={GC_TRACE_C}, after a whole batch of other work, and a long run of a "
+                  "callback growing warmer still (the same callback right after another costs "
+                  f"less at c={GC_TRACE_C} than at c={CAL_C}, above).")
                 sim = sim_calibration(k, cal)
+                real_sim = [(cold[n]["per_request"], sim.get(f"cold_{key}"), what)
+                            for n, what in kinds
+                            for key in [{"read": "reads", "task": "task_steps",
+                                         "setup": "setups", "accept": "accepts"}[n]]
+                            if sim.get(f"cold_{key}") is not None]
                 w(f"  loopsim on the calibration's own load (`ab -n {c['n']} -c {CAL_C}`, one "
-                  f"worker) runs {sim['cold_reads']:g} cold reads and {sim['cold_task_steps']:g} "
-                  f"cold task steps per request (real: {cold['read']['per_request']:g} and "
-                  f"{cold['task']['per_request']:g}) and uses {sim['cpu_us']:.0f} µs of CPU per "
+                  "worker) runs per request "
+                  + ", ".join(f"{s_:g} {what} (real {r_:g})" for r_, s_, what in real_sim)
+                  + f" and uses {sim['cpu_us']:.0f} µs of CPU per "
                   f"request (calibrated {c['cpu_us']:g})"
                   + (": its loop reads fewer requests per iteration than the real one at "
                      f"c={CAL_C}, so more of them run cold." if sim["cold_reads"]
@@ -1800,9 +1876,9 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             calls_hi = c["gc"]["accept_calls_per_request_high"]
             model = c["costs"].get("accept_call_us", 0) * (
                 c["gc"]["accept_calls_per_request_cal"] - calls_hi)
-            cold_model = (sum(x["extra_us"] * (x["per_request"] - cold_hi[n]["per_request"])
-                              for n, x in cold.items())
-                          if cold and cold_hi and "cold_read_us" in c["costs"] else None)
+            cold_model = (sum(x["extra_us"] * (x["per_request"] - rates_hi[n])
+                              for n, x in cold.items() if x and n in rates_hi)
+                          if cold and rates_hi and "cold_read_us" in c["costs"] else None)
             it_model = it_saved if "iteration_us" in c["costs"] else None
             w(f"  Untraced, {rounds_txt}, the worker used {lo:g} µs per request at c={CAL_C} and "
               f"{hi:g} µs at c={bc['high']}: {(lo - hi) / lo * 100:.0f} % less. The accept "
@@ -1810,12 +1886,11 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               f"({c['gc']['accept_calls_per_request_cal']:g} callbacks per request at "
               f"c={CAL_C}, {calls_hi:.3f} at c={bc['high']})"
               + ("" if cold_model is None else
-                 f", the reads and task steps that ran cold {cold_model:.0f} µs (traced "
-                 "above)")
+                 f", the callbacks that ran cold {cold_model:.0f} µs (traced above)")
               + ("" if it_model is None else
                  f", the loop's fewer iterations {it_model:.0f} µs (above)")
               + ", which loopsim models"
-              + ("; the rest, the other callbacks running faster in batches, it does not "
+              + ("; the rest, callbacks growing warmer in long runs of their kind, it does not "
                  "(item 3)." if cold_model is not None else
                  "; the rest, callbacks running faster in batches, it does not (item 3)."))
     for k, c in cal.items():
@@ -1836,7 +1911,9 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               f"{', '.join(f'{g:g}' for g in iw['gaps_ms'])} ms (interleaved), each from the "
               "client's `connect()` returning (on loopback the connection is queued by then) to "
               f"the worker's `accept()` returning (traced in the app): {per_gap} (quartiles). "
-              f"loopsim takes the connection as the accept's CPU ({iw['accept_us']:g} µs) ends; "
+              f"loopsim takes the connection as the accept's CPU ({iw['accept_us']:g} µs"
+              + (", with the accept callback's cold extra" if c["costs"].get("cold_accept_us")
+                 else "") + ") ends; "
               "the rest grows with the idle time and levels off, fitted through the three "
               f"medians as {iw['idle_wake_us']:g} µs (`server.costs.idle_wake_us`) + "
               f"{iw['deep_wake_us']:g} µs (`deep_wake_us`) × (1 − e^(−d / "
@@ -2202,7 +2279,8 @@ def main():
     cal = {}
     for k in kinds:
         c = calibrate_server(k, n=300 if a.smoke else 500, loop_rate=loop[0])
-        wake = measure_idle_wake(k, c["costs"]["accept_us"])
+        # An asyncio worker's accept callback runs cold before it takes the connection.
+        wake = measure_idle_wake(k, c["costs"]["accept_us"] + c["costs"].get("cold_accept_us", 0))
         if wake:
             c["idle_wake"] = wake
             c["costs"]["idle_wake_us"] = wake["idle_wake_us"]
