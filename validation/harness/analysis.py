@@ -98,16 +98,20 @@ MECHANISMS = {
         "over seeds 1–6 in two full runs (the real runs of the same two: 54, 54, 54, 57, 92, "
         "100 and 54, 75, 82, 86, 99, 99: the mode at 54 comes and goes between sessions). With "
         "the costs calibrated under load only (before 28 Nov), it took batches of 9 and 15 and "
-        "stopped at ~24. The percentiles compare one real run with seed 1: a race's outcome "
-        "differs between any two runs; the sets are what to compare. `perf sched` also caught kernel threads (`kcompactd0`, `rcu_preempt`) taking the "
+        "stopped at ~24. In the 05:19 run, with the accept callback's cold first `accept()` "
+        "(item 3), the real runs gave 54, 54, 54, 54, 59, 75 and seeds 1–6 54, 55, 60, 60, 63, "
+        "70. A race's outcome differs between any two runs, so its percentiles and makespan "
+        "are compared over all the runs and seeds too (they agree: medians 1.029 / 1.025 s, "
+        "makespans 2.034 / 2.032 s), not the median run with seed 1. `perf sched` also caught kernel threads (`kcompactd0`, `rcu_preempt`) taking the "
         "first worker's core mid-burst in some runs; the mode does not need them.",
     "ab-uvicorn":
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
         "either way: this VM's speed drifts between the calibration and the run; under it, a "
         "loop at c=100 uses 3–16 % less per request than at the calibration's c=4, most of it "
-        "its reads and task steps running warm in batches, which loopsim models "
-        "(`server.costs.cold_read_us`, `cold_task_us`: item 3). At the "
+        "its callbacks running warm in batches, which loopsim models "
+        "(`server.costs.cold_read_us`, `cold_task_us`, `cold_setup_us`, `cold_accept_us`: "
+        "item 3). At the "
         "calibrated CPU per request (the rescaled rows) median and makespan agree within a few "
         "%. The tail (real max ~1.2–2 × the median, every request served in send order) comes "
         "from the cores' varying speed: simulated with the variation measured just before the "
@@ -117,10 +121,12 @@ MECHANISMS = {
         "`load.client_cpu_us`): at the calibrated CPU per request the makespan agrees within "
         "~5 %. The real workers use less CPU per request at c=100 than at the calibration's "
         "c=4 (285 against 380 µs in the 22:21 run, 290 against 400 in the 00:24 run): a loop that runs its callbacks in batches "
-        "runs each faster, which loopsim models for its reads and task steps (~15 µs per "
-        "request less at c=100 than at c=4); the real workers went further, below what the "
+        "runs each faster, which loopsim models for its accept callback, set-up stages, reads "
+        "and task steps (item 3); the real workers went further, below what the "
         "same worker used alone under `ab -c 100` in the calibration's rounds (330 µs), which "
-        "loopsim does not explain (item 3). The real split varies run to run (1009 + 991 … 1300 + 700 over 24 runs): "
+        "loopsim does not explain (item 3). The makespan was 11 % over in the 03:58 run; with "
+        "the accept callback and the set-up stages running cold (05:19 run), 404 against the "
+        "real 353–411 ms. The real split varies run to run (1009 + 991 … 1300 + 700 over 24 runs): "
         "each worker keeps its core and ab runs mostly on one of them, so the worker sharing "
         "its core with ab serves less (`perf sched`, item 3). loopsim keeps ab on its core as "
         "Linux does and splits 1239–1294 + the rest over seeds 1–6 (it split ~1000 + 1000 "
@@ -129,7 +135,10 @@ MECHANISMS = {
         "one GIL for the I/O thread and 4 app threads: everything a request does is serialised "
         "(the real server used 1.02–1.03 cores despite 35–45 % system time, so its system calls "
         "did not overlap with the app threads' Python: `kernel_share` 0, see the calibration). "
-        "Makespan within ~5 % at the calibrated CPU per request.",
+        "Makespan within ~5 % at the calibrated CPU per request. In the 05:19 run the "
+        "calibration met a slow spell (its rounds 480–560 µs per request, the alternating ones "
+        "470–560, against 400–440 in the runs before) and the ab runs a faster one (460 µs): "
+        "22 % over, 4 % at the calibrated CPU per request.",
     "ab-flask-dev":
         "werkzeug waits up to 10 ms after each response for leftover request bytes "
         "(`selector.select(timeout=0.01)` in `WSGIRequestHandler.run_wsgi`) before it closes "
@@ -355,17 +364,24 @@ varying speed).
      744); in the 01:59 run 1 258 + 742 against the real 1 044–1 101 (the real split ranges
      1 013–1 300 over the day's runs). Leaving a paused worker on its core for 0.5 ms before the balancer may move it
      (Linux's `task_hot`) was tried first and changed nothing: it is ab that moved.
-   - **Not modelled:** the same difference for the other callbacks (`_accept_connection2`:
-     ~5–7 µs; the accept callback's first `accept()`: its CPU against the connections it took
-     fits 20–85 µs per call + ~10 µs per connection, while the call's last `accept()`, which
-     finds none and raises `BlockingIOError`, costs only ~5 µs timed on an idle listening
-     socket), and the larger extra of the first call of a batch at c=100, which follows a
-     whole batch of other work (70–330 µs more, ~2 % of the calls). The failing `accept()` is
-     in the engine (`server.costs.accept_call_us`, `event_loop.rs::loop_accept_fails`, paid
-     once per callback, and by a worker whose `accept()` lost the race). Passing the fitted
-     20–85 µs as it, as one run did, made the 100-request race more lopsided (the busiest
-     worker 51–93 over seeds 1–6 against real 52–68), presumably because in a race the first
-     worker's accept callbacks follow each other closely and run warm. The two-worker ab runs
+   - **In the engine now** (28 Nov, 05:19 run) for the other two kinds of callback:
+     `server.costs.cold_setup_us`, the extra of a set-up stage (`_accept_connection2`, either
+     of its two steps) after other work, traced at c=4 as for the reads (~6–10 µs), and
+     `cold_accept_us`, the accept callback's first `accept()` after other work (a loop runs
+     one accept callback per poll, so almost always): at c=4 the callbacks' mean CPU less
+     their connections at `accept_us` and the failing call (~19–27 µs; at c=100, after a
+     whole batch of other work, the fitted fixed part is ~50 µs). Both come out of the
+     calibrated CPU at their traced rates; the accept extra comes before the connection is
+     taken, so the idle wake-up's fit (item 1) leaves it out. An earlier try passed the
+     accept callback's fitted fixed part (20–85 µs) as the failing call, paid after the
+     connections were taken and by every racing worker, and made the 100-request race more
+     lopsided (the busiest worker 51–93 over seeds 1–6 against real 52–68); as a cold extra
+     the race matched (54–70 against real 54–75) and ab-gunicorn-uvicorn-2-workers moved
+     from 11 % over to within the real runs' range.
+   - **Not modelled:** the larger extra of the first call of a batch at c=100, which follows
+     a whole batch of other work (70–330 µs more, ~2 % of the calls), and a long run of one
+     callback growing warmer still (`run_asgi` right after another: 346 µs at c=4, 300 at
+     c=100). The two-worker ab runs
      use less CPU per request (265–290 µs) than the same worker alone under `ab -c 100` in the
      calibration's rounds (320–340 µs); round to round the workers' own speed varies as
      much (above), and loopsim does not explain the difference.

@@ -1219,7 +1219,7 @@ def splits_over_seeds(sc, cal, sent_ms, gc_start=None, speed=None):
     split follows the order the connections come in, so this separates the server's race
     from the client's pattern of sends."""
     base = sim_scenario(sc, cal, gc_start, speed=speed)
-    out = {"client": [], "real_sends": [], "client_waves": []}
+    out = {"client": [], "real_sends": [], "client_waves": [], "client_times": []}
     for seed in SPLIT_SEEDS:
         for case, scen in (("client", base), ("real_sends", at_real_sends(base, sent_ms))):
             _, res, _ = run_loopsim(dict(scen, seed=seed), f"{sc['name']}-split-{case}")
@@ -1228,25 +1228,44 @@ def splits_over_seeds(sc, cal, sent_ms, gc_start=None, speed=None):
             out[case].append(sorted(per.values(), reverse=True))
             if case == "client":
                 out["client_waves"].append(waves([r["finished_ms"] / 1000 for r in ok]))
+                out["client_times"].append(run_times(ok_latencies(res),
+                                                     res["summary"]["makespan_ms"]))
     return out
 
 
+def run_times(latencies, makespan):
+    """One run's percentiles (METRICS, ms) and makespan (ms), by label."""
+    return dict({label: pct(latencies, p) for label, p in METRICS}, makespan=makespan)
+
+
 def race_outcomes(real_runs, seeds):
-    """A race's outcomes, each as (label, one value per real run, one per simulated seed):
-    the busiest worker's requests and the first completion wave."""
-    return [("the busiest worker's requests", [x["split"][1][0] for x in real_runs],
-             [x[0] for x in seeds["client"]]),
-            ("first completion wave", [x["waves"][0][0] for x in real_runs],
-             [w[0][0] for w in seeds["client_waves"]])]
+    """A race's outcomes, each as (label, one value per real run, one per simulated seed,
+    whether it is a time in ms): the busiest worker's requests, the first completion wave,
+    and the latencies' percentiles and the makespan (when the seeds' times were kept)."""
+    out = [("the busiest worker's requests", [x["split"][1][0] for x in real_runs],
+            [x[0] for x in seeds["client"]], False),
+           ("first completion wave", [x["waves"][0][0] for x in real_runs],
+            [w[0][0] for w in seeds["client_waves"]], False)]
+    if seeds.get("client_times"):
+        real_times = [run_times(x["latencies"], x["makespan"]) for x in real_runs]
+        for label in [m for m, _ in METRICS] + ["makespan"]:
+            out.append((label, [t[label] for t in real_times],
+                        [t[label] for t in seeds["client_times"]], True))
+    return out
 
 
-def race_differs(real_values, sim_values):
+def race_differs(real_values, sim_values, times=False):
     """A race's outcome (one number per real run, one per simulated seed) differs when the
     real runs' median lies outside the seeds' range or the seeds' median outside the real
-    runs' range: each run of a race draws one outcome, on both sides."""
+    runs' range: each run of a race draws one outcome, on both sides. A time (`times`) lies
+    inside a range also within the tolerance of either end (`within`)."""
     rm, sm = statistics.median(real_values), statistics.median(sim_values)
-    return not (min(sim_values) <= rm <= max(sim_values)
-                and min(real_values) <= sm <= max(real_values))
+
+    def inside(x, values):
+        lo, hi = min(values), max(values)
+        return lo <= x <= hi or (times and (within(lo, x) or within(hi, x)))
+
+    return not (inside(rm, sim_values) and inside(sm, real_values))
 
 
 def ok_latencies(res):
@@ -1591,24 +1610,26 @@ METRICS = [("min", 0.0), ("median", 0.5), ("p90", 0.9), ("max", 1.0)]
 
 
 def compare(real, sim, kind, race=None):
-    """The differences beyond tolerance. For a race (`race`: the simulated seeds' splits and
-    waves), the worker split and the first wave are compared over all real runs and seeds
-    (`race_differs`), not run against run."""
+    """The differences beyond tolerance. For a race (`race`: the simulated seeds' splits,
+    waves and times), the worker split, the first wave, the percentiles and the makespan are
+    compared over all real runs and seeds (`race_differs`), not run against run."""
     diffs = []
+    times_over_runs = bool(race and race.get("client_times"))
     for label, p in METRICS:
         r, s = pct(real["latencies"], p), pct(sim["latencies"], p)
-        if not within(r, s):
+        if not times_over_runs and not within(r, s):
             diffs.append(f"{label}: real {fmt_ms(r)}, sim {fmt_ms(s)} ({(s - r) / r * 100:+.0f} %)")
-    if not within(real["makespan"], sim["makespan"]):
+    if not times_over_runs and not within(real["makespan"], sim["makespan"]):
         r, s = real["makespan"], sim["makespan"]
         diffs.append(f"makespan: real {fmt_ms(r)}, sim {fmt_ms(s)} ({(s - r) / r * 100:+.0f} %)")
     if real["failed"] != sim["failed"]:
         diffs.append(f"failed: real {real['failed']}, sim {sim['failed']}")
     if race:
-        for label, r, s in race_outcomes(real["runs"], race):
-            if race_differs(r, s):
-                diffs.append(f"{label}: real runs {', '.join(map(str, r))}; "
-                             f"sim seeds {', '.join(map(str, s))}")
+        for label, r, s, times in race_outcomes(real["runs"], race):
+            if race_differs(r, s, times):
+                f = fmt_ms if times else str
+                diffs.append(f"{label}: real runs {', '.join(map(f, r))}; "
+                             f"sim seeds {', '.join(map(f, s))}")
     elif kind == "burst":
         rw, sw = real["waves"], sim["waves"]
         same = len(rw) == len(sw) and all(
@@ -1694,11 +1715,12 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
       "~20 ms, its second ~10 ms; its first burst of 50 connections 60 ms of CPU, the next "
       "20 ms). The run with the median makespan is compared (the others are listed under it). "
       "A race between workers for a burst's connections (its expectation says \"a race\") "
-      f"ran {2 * repeat} times: each run draws one outcome, so its worker split and first "
-      "completion wave are compared over all the real runs and loopsim's seeds "
-      f"{SPLIT_SEEDS[0]}–{SPLIT_SEEDS[-1]}: "
+      f"ran {2 * repeat} times: each run draws one outcome, so its worker split, first "
+      "completion wave, percentiles and makespan are compared over all the real runs and "
+      f"loopsim's seeds {SPLIT_SEEDS[0]}–{SPLIT_SEEDS[-1]}: "
       "they differ when the real runs' median lies outside the seeds' range or the seeds' "
-      "median outside the real runs' range.")
+      "median outside the real runs' range (for a time, also beyond the tolerance below of "
+      "the range's ends). Its row in the table below shows the median run and seed 1.")
     w(f"- Tolerance: a percentile (min, median, p90, max) or the makespan differs when "
       f"|sim − real| > max({TOL_ABS_MS:g} ms, {TOL_REL * 100:g} % of real). Percentiles are "
       "ab's: the value at rank ⌊n·p⌋ of the sorted latencies, for both sides. Completion waves "
@@ -2101,12 +2123,13 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             w(f"| worker split, seeds {SPLIT_SEEDS[0]}–{SPLIT_SEEDS[-1]}: loopsim's client / the "
               f"real send times | {r['split'][0]} | {splits('client')} / {splits('real_sends')} | |")
             if sc.get("race") and "client_waves" in row["seed_splits"]:
-                for label, rv, sv in race_outcomes(r["runs"], row["seed_splits"]):
+                for label, rv, sv, times in race_outcomes(r["runs"], row["seed_splits"]):
+                    f = fmt_ms if times else (lambda x: f"{x:g}")
                     w(f"| {label}: all {len(rv)} real runs / seeds {SPLIT_SEEDS[0]}–"
-                      f"{SPLIT_SEEDS[-1]} (median) | {', '.join(map(str, sorted(rv)))} "
-                      f"({statistics.median(rv):g}) | {', '.join(map(str, sorted(sv)))} "
-                      f"({statistics.median(sv):g}) | "
-                      f"{'**differs**' if race_differs(rv, sv) else 'ok'} |")
+                      f"{SPLIT_SEEDS[-1]} (median) | {', '.join(map(f, sorted(rv)))} "
+                      f"({f(statistics.median(rv))}) | {', '.join(map(f, sorted(sv)))} "
+                      f"({f(statistics.median(sv))}) | "
+                      f"{'**differs**' if race_differs(rv, sv, times) else 'ok'} |")
         if "bg_waves" in r:
             w(f"| background tasks started | {fmt_waves(r['bg_start_waves'])} | {fmt_waves(s.get('bg_start_waves', []))} | |")
             w(f"| background tasks ended | {fmt_waves(r['bg_waves'])} | {fmt_waves(s.get('bg_waves', []))} | |")
