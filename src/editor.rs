@@ -145,6 +145,8 @@ pub enum Edit {
     SwitchInterval(Option<f64>),
     Backlog(Option<u32>),
     KeepAlive(Option<bool>),
+    /// gunicorn's sync worker waits for the client to close each connection.
+    CloseLinger(Option<bool>),
     WorkerTimeout(Option<f64>),
     ConnectionLimit(Option<u32>),
     ProcessPool(Option<u32>),
@@ -277,6 +279,7 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
         Edit::SwitchInterval(v) => s.server.switch_interval_ms = v,
         Edit::Backlog(v) => s.server.backlog = v,
         Edit::KeepAlive(v) => s.server.keep_alive = v,
+        Edit::CloseLinger(v) => s.server.close_linger = v,
         Edit::WorkerTimeout(v) => s.server.worker_timeout_s = v,
         Edit::ConnectionLimit(v) => s.server.connection_limit = v,
         Edit::ProcessPool(v) => s.server.process_pool = v,
@@ -526,6 +529,25 @@ mod tests {
 
     fn preset(name: &str) -> Scenario {
         presets::find(name).unwrap().scenario()
+    }
+
+    #[test]
+    fn the_sync_workers_close_linger_is_set_checked_and_reset_by_the_kind() {
+        let mut s = preset("ab-waitress");
+        apply(&mut s, Edit::ServerKind(ServerKind::GunicornSync));
+        apply(&mut s, Edit::Route(loopsim_engine::scenario::Route::Def));
+        s.validate().unwrap();
+        assert!(
+            s.server.resolve().close_linger,
+            "gunicorn 27 lingers by default"
+        );
+        apply(&mut s, Edit::CloseLinger(Some(false)));
+        assert!(!s.server.resolve().close_linger);
+        // Another kind starts from its own defaults, and cannot linger.
+        apply(&mut s, Edit::ServerKind(ServerKind::Waitress));
+        assert_eq!(s.server.close_linger, None);
+        apply(&mut s, Edit::CloseLinger(Some(true)));
+        assert_eq!(s.validate().unwrap_err().0[0].path, "server.close_linger");
     }
 
     #[test]

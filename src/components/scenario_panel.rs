@@ -172,6 +172,10 @@ fn ServerForm(p: &FormProps) -> Html {
                     <CheckField id="f-keepalive" label="Server keeps connections alive" checked={cfg.keep_alive}
                         error={e.at("server.keep_alive")} on_change={cb.reform(|v| Edit::KeepAlive(Some(v)))} />
                 }
+                if kind == ServerKind::GunicornSync {
+                    <CheckField id="f-close-linger" label="Waits for the client to close (gunicorn 27)" checked={cfg.close_linger}
+                        error={e.at("server.close_linger")} on_change={cb.reform(|v| Edit::CloseLinger(Some(v)))} />
+                }
                 if kind.is_gunicorn() {
                     <NumberField id="f-timeout" label="gunicorn --timeout (s)" value={s.worker_timeout_s} optional=true
                         placeholder="30" hint="0 disables it" error={e.at("server.worker_timeout_s")}

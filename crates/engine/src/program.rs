@@ -55,6 +55,10 @@ pub(crate) enum Ins {
     Release,
     /// The response reaches the client.
     Deliver,
+    /// gunicorn's sync worker after its response (`util.close_graceful`): it shuts its side
+    /// (the client reads end-of-file) and reads until the client closes the connection, for
+    /// `CLOSE_LINGER_MAX` at most (`Server::close_linger`).
+    AwaitClose,
     /// waitress: hand the response to the main (I/O) thread, which writes it.
     MainWrite,
     /// A line printed by the handler (index into `Program::logs`).
@@ -255,6 +259,9 @@ pub(crate) fn compile(s: &Scenario, cfg: &ServerConfig) -> Program {
                     .push(Ins::Block(fixed(cfg.close_wait), ACT_CLOSE_WAIT));
             }
             c.p.code.push(Ins::Deliver);
+            if cfg.close_linger {
+                c.p.code.push(Ins::AwaitClose);
+            }
         }
     }
     c.p.code.push(Ins::End);
@@ -406,6 +413,36 @@ impl Simulation {
                     }
                 }
                 Ins::Deliver => self.deliver(slot),
+                Ins::AwaitClose => {
+                    let now = self.now;
+                    let r = &mut self.reqs[slot as usize];
+                    if !r.client_done {
+                        if !r.close_waiter {
+                            r.close_waiter = true;
+                            r.close_deadline = now + crate::scenario::CLOSE_LINGER_MAX;
+                        }
+                        if now < r.close_deadline {
+                            // Woken by the client's close or the deadline, it looks again.
+                            let deadline = r.close_deadline;
+                            r.pc = pc;
+                            self.thread_wait_for(t, slot, ACT_CLOSE_WAIT);
+                            let epoch = self.threads[t as usize].epoch;
+                            self.q.push(deadline, Ev::ThreadResume { thread: t, epoch });
+                            return Flow::Suspend;
+                        }
+                    }
+                    let r = &mut self.reqs[slot as usize];
+                    r.close_waiter = false;
+                    // If it waited, it did since its deadline less the longest wait.
+                    let waited = if r.close_deadline == NEVER {
+                        0
+                    } else {
+                        now - (r.close_deadline - crate::scenario::CLOSE_LINGER_MAX)
+                    };
+                    let ps = &mut self.pstats[p as usize].stats;
+                    ps.close_lingers += 1;
+                    ps.close_linger_total += waited;
+                }
                 Ins::MainWrite => self.main_push(p, MainJob::Write(slot)),
                 Ins::Log(i) => self.log_line(slot, t, i),
                 Ins::End => return Flow::End,

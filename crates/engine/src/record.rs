@@ -325,6 +325,12 @@ pub struct WorkerStats {
     pub gc_collections: [u64; 3],
     pub gc_pause_total: Nanos,
     pub gc_pause_max: Nanos,
+    /// gunicorn's sync worker: how many times it waited for the client to close after a
+    /// response (`server.close_linger`), and for how long in all.
+    #[serde(default)]
+    pub close_lingers: u64,
+    #[serde(default)]
+    pub close_linger_total: Nanos,
     pub loop_stats: Option<LoopStats>,
 }
 

@@ -322,6 +322,12 @@ pub struct Server {
     /// Whether the server keeps connections open between requests (when the client asks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_alive: Option<bool>,
+    /// gunicorn's sync worker closes each connection gracefully (RFC 9112 §9.6, gunicorn 27):
+    /// it shuts its side after the response, then reads until the client closes (at most
+    /// `CLOSE_LINGER_MAX`), and only then takes the next connection. Absent: true for the sync
+    /// worker (older gunicorn: false); other servers do not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_linger: Option<bool>,
     /// gunicorn `--timeout`, seconds; `0` disables it.
     #[serde(
         default,
@@ -455,6 +461,10 @@ fn is_zero_count(x: &u32) -> bool {
 
 /// CPython's default `gc.get_threshold()`.
 pub const GC_THRESHOLDS: [u32; 3] = [700, 10, 10];
+
+/// How long gunicorn's sync worker reads at most for the client to close after its response
+/// (`util.close_graceful`'s timeout): `Server::close_linger`.
+pub const CLOSE_LINGER_MAX: Nanos = 2_000_000_000;
 
 /// CPU the server program spends per connection / request, in µs (GIL held).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -639,6 +649,7 @@ impl Server {
             switch_interval_ms: None,
             backlog: None,
             keep_alive: None,
+            close_linger: None,
             worker_timeout_s: None,
             connection_limit: None,
             process_pool: None,
@@ -669,6 +680,8 @@ impl Server {
             switch_interval: from_ms(self.switch_interval_ms.unwrap_or(5.0)),
             backlog: self.backlog.unwrap_or(d.backlog),
             keep_alive: self.keep_alive.unwrap_or(d.keep_alive) && self.kind.supports_keep_alive(),
+            close_linger: self.kind == ServerKind::GunicornSync
+                && self.close_linger.unwrap_or(true),
             worker_timeout: timeout,
             connection_limit: self.connection_limit.or(d.connection_limit),
             process_pool: self.process_pool.unwrap_or(cores),
@@ -739,6 +752,8 @@ pub struct ServerConfig {
     pub switch_interval: Nanos,
     pub backlog: u32,
     pub keep_alive: bool,
+    /// A sync worker waits for the client to close each connection (`close_linger`).
+    pub close_linger: bool,
     pub worker_timeout: Option<Nanos>,
     pub connection_limit: Option<u32>,
     pub process_pool: u32,
@@ -1275,6 +1290,15 @@ impl Scenario {
                 "server.keep_alive",
                 format!(
                     "{} closes the connection after every response; it cannot keep connections alive",
+                    kind.title()
+                ),
+            );
+        }
+        if s.close_linger == Some(true) && kind != ServerKind::GunicornSync {
+            v.fail(
+                "server.close_linger",
+                format!(
+                    "only gunicorn's sync worker waits for the client to close; {} does not",
                     kind.title()
                 ),
             );

@@ -96,6 +96,10 @@ pub(crate) struct Req {
     pub thread: u32,
     /// The client has its answer (response or failure).
     pub client_done: bool,
+    /// A server thread waits for the client to close the connection (gunicorn's sync worker
+    /// after its response: `Ins::AwaitClose`), until `close_deadline` at the latest.
+    pub close_waiter: bool,
+    pub close_deadline: Nanos,
     /// The server holds the request (backlog or later) and has not finished with it.
     pub server_held: bool,
     pub cat: Cat,
@@ -720,6 +724,8 @@ impl Simulation {
             on_loop: false,
             thread: NONE,
             client_done: false,
+            close_waiter: false,
+            close_deadline: NEVER,
             server_held: false,
             cat: Cat::Connecting,
             cat_since: sent,
@@ -805,6 +811,7 @@ impl Simulation {
         }
         let (client, p) = (r.client, r.proc);
         self.client_finish(slot, Status::Ok);
+        self.client_closes(slot);
         if self.cfg.keep_alive && self.load.keep_alive() && self.load.wants_more() {
             let gen = self.procs[p as usize].gen;
             let thread = self.reqs[slot as usize].thread;
@@ -824,6 +831,7 @@ impl Simulation {
     pub(crate) fn client_fail(&mut self, slot: u32, status: Status) {
         let client = self.reqs[slot as usize].client;
         self.client_finish(slot, status);
+        self.client_closes(slot);
         self.client_next(client);
         if self.reqs[slot as usize].bytes != crate::recv::Bytes::Sent {
             // It closes a connection on which it has not written the request.
@@ -832,6 +840,18 @@ impl Simulation {
         let r = &self.reqs[slot as usize];
         if r.id != NONE && !r.server_held {
             self.free_slot(slot);
+        }
+    }
+
+    /// The client is done with request `slot`'s connection and closes it (gunicorn's sync
+    /// worker keeps no connection alive): a server thread waiting for that goes on.
+    fn client_closes(&mut self, slot: u32) {
+        if std::mem::take(&mut self.reqs[slot as usize].close_waiter) {
+            // Its wait's deadline (a resume of the same epoch) no longer applies.
+            let t = self.reqs[slot as usize].thread;
+            let th = &mut self.threads[t as usize];
+            th.epoch = th.epoch.wrapping_add(1);
+            self.wake_request(slot, false);
         }
     }
 

@@ -275,8 +275,13 @@ impl Simulation {
 
     /// Thread `t` waits (for a pool connection or a process-pool result) without the GIL.
     pub(crate) fn thread_wait(&mut self, t: u32, slot: u32) {
-        self.drop_gil(t);
         let act = self.threads[t as usize].activity;
+        self.thread_wait_for(t, slot, act);
+    }
+
+    /// Thread `t` waits without the GIL, doing activity `act` meanwhile.
+    pub(crate) fn thread_wait_for(&mut self, t: u32, slot: u32, act: u16) {
+        self.drop_gil(t);
         self.set_state(t, ThreadState::Wait, slot, act);
         let th = &mut self.threads[t as usize];
         th.epoch = th.epoch.wrapping_add(1);

@@ -265,6 +265,11 @@ fn gen_scenario(v: &[u32]) -> Value {
             load["client_cold_send_us"] = json!(k.float(0.0, cold));
         }
     }
+    // gunicorn's sync worker waiting for the client to close (only it may; `false` is valid
+    // for every server).
+    if k.chance(30) {
+        server["close_linger"] = json!(kind == ServerKind::GunicornSync && k.chance(50));
+    }
     json!({
         "version": 1,
         "seed": seed,
