@@ -12,6 +12,7 @@ Environment (set by validation/harness/fidelity.py):
 import gc
 import json
 import os
+import sys
 import threading
 import time
 
@@ -183,8 +184,36 @@ if os.environ.get("LOOPSIM_TRACE_ACCEPT"):
 
 
 def warmed_up():
-    """Called by the warm-up route: the GC statistics cover what comes after it."""
+    """Called by the warm-up route: the GC statistics and the lingering closes cover what
+    comes after it."""
     _gc.clear()
+    _linger.clear()
+
+
+# gunicorn 27 closes each connection gracefully (`util.close_graceful`, RFC 9112 §9.6): it
+# shuts its side after the response and reads until the client closes (at most 2 s). Under
+# gunicorn every such close is timed (when it ended, epoch s, and how long it took, µs; the
+# first 100 000): loopsim's `server.close_linger`.
+_linger = []
+
+
+def trace_close_linger():
+    """Times gunicorn's graceful closes in this process (a no-op outside gunicorn)."""
+    if "gunicorn" not in sys.modules:
+        return
+    from gunicorn import util
+
+    orig = util.close_graceful
+
+    def timed(sock, *args, **kwargs):
+        t0 = time.perf_counter_ns()
+        try:
+            return orig(sock, *args, **kwargs)
+        finally:
+            if len(_linger) < 100_000:
+                _linger.append((time.time(), (time.perf_counter_ns() - t0) / 1000))
+
+    util.close_graceful = timed
 
 
 def burn(iters=None):
@@ -224,7 +253,7 @@ def dump_counts():
     if STATS_DIR:
         with _lock:
             data = {"pid": os.getpid(), "threads": dict(_counts), "gc": dict(_gc),
-                    "accepts": dict(_accepts)}
+                    "accepts": dict(_accepts), "linger_us": list(_linger)}
         with open(os.path.join(STATS_DIR, f"counts-{os.getpid()}.json"), "w") as f:
             json.dump(data, f)
 

@@ -46,6 +46,7 @@ def hello():
 
 
 atexit.register(common.dump_counts)
+common.trace_close_linger()
 if os.environ.get("LOOPSIM_SIGTERM_EXIT"):
     # The harness stops the dev server and waitress with SIGTERM: end through sys.exit so that
     # atexit handlers run. (Not under gunicorn: its workers handle SIGTERM themselves.)

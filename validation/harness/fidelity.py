@@ -313,6 +313,18 @@ class Server:
                 out.update({int(k): v for k, v in json.load(f).get("accepts", {}).items()})
         return out
 
+    def linger(self, since):
+        """gunicorn's graceful closes that ended after `since` (epoch s), over every worker
+        (`common.py`): how many, and their mean and median (µs); None if there were none."""
+        us = []
+        for p in glob.glob(os.path.join(self.dir, "counts-*.json")):
+            with open(p) as f:
+                us += [d for t, d in json.load(f).get("linger_us", []) if t >= since]
+        if not us:
+            return None
+        return {"n": len(us), "mean_us": round(statistics.mean(us), 1),
+                "median_us": round(statistics.median(us), 1)}
+
     def gc_stats(self):
         """The garbage collector over every process since the warm-up: per generation,
         [collections, total ms, longest ms]."""
@@ -1273,6 +1285,14 @@ def ok_latencies(res):
     return [r["latency_ms"] for r in res["requests"] if r["status"] == "ok"]
 
 
+def sim_linger_us(res):
+    """loopsim's sync workers' mean wait for the client to close after a response (µs), over
+    every worker; None if none closed that way."""
+    n = sum(w.get("close_lingers", 0) for w in res["workers"])
+    total = sum(w.get("close_linger_total", 0) for w in res["workers"])
+    return round(total / n / 1000, 1) if n else None
+
+
 def gc_counts(res):
     """Collections per generation over every worker of a loopsim result."""
     return [sum(w["gc_collections"][i] for w in res["workers"]) for i in range(3)]
@@ -1479,6 +1499,7 @@ def real_run(sc, cpu_iters, rep, loop_rate):
         srv.stop()
     # The apps write their counters (requests per thread, garbage collections) at shutdown.
     real["gc"] = srv.gc_stats()
+    real["linger"] = srv.linger(w0)
     wall = w1 - w0
     server_cpu = sum(srv1) - sum(srv0)
     client_cpu = (me1 - me0) + (ch1 - ch0)
@@ -1543,6 +1564,7 @@ def simulate_row(row, cal):
         "syn_drops": sim["summary"]["syn_drops"],
         "first_start_ms": min((r["started_ms"] for r in sim_ok if r["started_ms"] is not None), default=None),
         "gc": gc_counts(sim),
+        "linger_us": sim_linger_us(sim),
     }
     if ld["kind"] == "burst":
         simd["waves"] = waves([r["finished_ms"] / 1000 for r in sim_ok])
@@ -2161,6 +2183,14 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             sim_gc_text = ("not modelled" if sgc is None else
                            ", ".join(f"gen {i}: {n} ×" for i, n in enumerate(sgc) if n) or "none")
             w(f"| garbage collections during the run (all threads stopped) | {gcs} | {sim_gc_text} | |")
+        if r.get("linger"):
+            lg = r["linger"]
+            w(f"| the worker's wait after each response until the client closed (gunicorn's "
+              f"graceful close, timed in the workers) | {lg['n']} × {lg['mean_us']:g} µs on "
+              f"average (median {lg['median_us']:g}) | "
+              + (f"{s['linger_us']:g} µs on average: until loopsim's client has read the "
+                 "response (`server.close_linger`)" if s.get("linger_us") is not None else
+                 "not modelled") + " | |")
         if r.get("gc_start"):
             st = r["gc_start"]
             w(f"| collector when the load started | `gc.get_count()` {tuple(st['count'])}, "
