@@ -152,15 +152,26 @@ MECHANISMS = {
         "peak of concurrent threads; werkzeug starts a new thread for every connection.",
     "ab-gunicorn-sync-4-workers":
         "four processes and ab on two cores, the cores saturated: the makespan agrees within "
-        "~5 % at the calibrated CPU per request. ab gets a core whenever it has work (item 6), "
-        "so it keeps its 100 requests in flight and the latency follows Little's law: 100 / "
-        "4 300 per s ≈ 23 ms. The split is uneven in every run: one worker serves ~1.8 × what "
-        "each of the other three does (691–921 against 375–479): a worker that finishes a "
-        "request calls `accept()` again before `select()`, so a worker with a core to itself "
-        "keeps winning. loopsim now gives each core its own run queue (item 11): five busy "
-        "tasks on two cores cannot share evenly, and its split is uneven too (584 + 582 + 431 "
-        "+ 403, 632 + 466 + 464 + 438), though with two workers ahead where the real runs "
-        "have one (Linux balances by load, not by count).",
+        "~5 % at the calibrated CPU per request, and the latency follows Little's law: 100 / "
+        "4 800 per s ≈ 21 ms. gunicorn 27 closes each connection gracefully "
+        "(`util.close_graceful`, RFC 9112 §9.6): after the response it shuts its side and reads "
+        "until ab closes, and only then takes the next connection. `perf` caught the workers "
+        "asleep in that `poll()` 1 670 times in 2 000 requests; timed in the workers (the row "
+        "above, 28 Nov 05:48) each waited 455 µs on average (median 401), more than its CPU "
+        "per request. loopsim models the wait (`server.close_linger`, on for the sync worker) "
+        "until its ab has read the response; its ab runs first on its core while it keeps "
+        "sleeping (item 6) and reads each response within ~32 µs (as an ordinary task it "
+        "would take ~214 µs: not changed, since the latencies agree either way at "
+        "saturation and the client-first rule is what the bursts need). The split is uneven "
+        "in every real run: one worker serves ~1.8 × what each of the other three does "
+        "(681–921 against 365–583). `perf sched` (three runs, 28 Nov 05:38) shows why: that "
+        "worker shares a core with ab and the two take turns, each running until it sleeps "
+        "(ab wakes it with the close it waits for, on ab's own core: Linux's synchronous "
+        "wake-up), while the other three take turns on the other core, ~0.55 ms each, "
+        "waiting ~1.1 ms for it. loopsim does not model where Linux places a task woken by "
+        "another (its balancing by load, the synchronous wake-up): since the close wait its "
+        "split is even (~500 each); before, with the workers never sleeping, it was 584 + 582 + "
+        "431 + 403 (two workers per core, ab on one).",
 }
 
 ANALYSIS = """
@@ -176,7 +187,9 @@ over gunicorn's uvicorn workers, and the ApacheBench throughput of all five serv
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following. Each
 names the engine code that changed (items 1, 2, 5, 6, 7, 8, 9, 10, 11: fixed) or what is
 still open (3: not measurable above this VM's noise; 1 in part: the 6-request race on three
-workers, where a woken worker takes the client's core, which is not modelled); none fits a
+workers, where a woken worker takes the client's core, which is not modelled; the same
+placement gives one of gunicorn's sync workers ab's core under load: ab-gunicorn-sync-4-workers);
+none fits a
 mechanism
 to outputs: every parameter is a cost or a property of the machine that the harness
 measures and prints (the calibration, and per run its collector counters and the cores'
@@ -551,10 +564,11 @@ varying speed).
     `server.tick_phase_us` or the seed), and a task waking onto a busy core preempts the
     running one only if its slice has run (item 1). `perf sched timehist` during `ab -c 100`
     on one uvicorn worker shows the placement: the loop ran only on CPU 0 (42 slices, 0.9 s)
-    and ab only on CPU 1 (2 808 slices, 8 of them on CPU 0). That is why one of gunicorn's four sync
-    workers under ab serves ~1.8 × each of the others (real 691–921 against 375–479); loopsim
-    now splits unevenly too (584 + 582 + 431 + 403, 632 + 466 + 464 + 438), where it gave
-    500 each. The client's priority on its core lasts
+    and ab only on CPU 1 (2 808 slices, 8 of them on CPU 0). One of gunicorn's four sync
+    workers under ab serves ~1.8 × each of the others (real 691–921 against 375–479): it
+    shares ab's core (see ab-gunicorn-sync-4-workers: Linux wakes it there, which loopsim does
+    not model; its split was 584 + 582 + 431 + 403 with these queues, and is even since the
+    sync worker waits for ab to close, 28 Nov). The client's priority on its core lasts
     only while it keeps sleeping (item 6): the harness's Python client sends a burst
     without sleeping, so after one slice it takes turns with the loop on its core; with the client always first, the 100-request burst on two workers
     split 87 + 13 and ended in three waves.
