@@ -19,6 +19,7 @@
 //! | `db_pool_waits` | DB pool waits | problem if ≥ 10 % of requests, else warning |
 //! | `pool_threads_busy` | waitress / gthread: all threads busy and a task queue | warning |
 //! | `sync_workers_busy` | gunicorn sync: requests ≥ 30 % of their time queued | warning |
+//! | `sync_close_linger` | gunicorn sync: ≥ 10 % of the workers' busy time (and ≥ 50 ms) waiting for clients to close after responding | warning |
 //! | `idle_cores` | fewer workers than cores, each worker's GIL (or loop) ≥ 60 % busy, cores ≤ 75 % | warning |
 //! | `cores_busy` | completed requests waited ≥ 50 ms in all and ≥ 10 % of their time for a core (`summary.time_split_ns`) | problem if ≥ 25 %, else warning |
 //! | `client_timeouts`, `connect_failures` | failed requests by reason | problem |
@@ -95,6 +96,8 @@ pub mod ids {
     pub const POOL_THREADS_BUSY: &str = "pool_threads_busy";
     /// gunicorn sync workers (one request at a time each) made requests queue.
     pub const SYNC_WORKERS_BUSY: &str = "sync_workers_busy";
+    /// gunicorn sync workers held after their responses until the clients closed.
+    pub const SYNC_CLOSE_LINGER: &str = "sync_close_linger";
     /// What background tasks occupied after the responses.
     pub const BACKGROUND_TASKS: &str = "background_tasks";
     /// The garbage collector paused worker processes.
@@ -117,6 +120,7 @@ pub fn advise(r: &RunResult) -> Vec<Finding> {
     a.db_pool_waits(&mut out);
     a.pool_threads_busy(&mut out);
     a.sync_workers_busy(&mut out);
+    a.sync_close_linger(&mut out);
     a.idle_cores(&mut out);
     a.cores_busy(&mut out);
     a.client_timeouts(&mut out);
@@ -1241,6 +1245,33 @@ impl<'a> Run<'a> {
                 fmt_duration(queued)
             ),
             fix: Some(fix),
+        });
+    }
+
+    /// gunicorn's sync workers wait after each response until the client closes
+    /// (`server.close_linger`): a notable share of their time held that way.
+    fn sync_close_linger(&self, out: &mut Vec<Finding>) {
+        let n: u64 = self.r.workers.iter().map(|w| w.close_lingers).sum();
+        let held: Nanos = self.r.workers.iter().map(|w| w.close_linger_total).sum();
+        let (blocked, python) = self.lane_split(LaneKind::Sync);
+        let busy = blocked + python;
+        if n == 0 || held < from_ms(50.0) || (held as f64) < 0.1 * busy as f64 {
+            return;
+        }
+        out.push(Finding {
+            id: ids::SYNC_CLOSE_LINGER.to_string(),
+            severity: Severity::Warning,
+            title: format!(
+                "The sync workers spent {} of their busy time waiting for clients to close",
+                fmt_percent(held as f64 / busy.max(1) as f64)
+            ),
+            detail: format!(
+                "gunicorn closes each connection gracefully: after the response it reads until the client closes, {} on average here, and only then takes the next connection. A client that is slow to read holds the worker.",
+                fmt_duration(held / n)
+            ),
+            fix: Some(
+                "Put a buffering proxy (nginx) in front of the sync workers, as gunicorn's docs advise: it reads each response at once and closes. Or use more workers.".to_string(),
+            ),
         });
     }
 

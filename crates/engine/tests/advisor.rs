@@ -254,6 +254,35 @@ fn more_busy_workers_than_cores_take_turns() {
 }
 
 #[test]
+fn sync_workers_held_by_a_slow_reading_client() {
+    // One sync worker (~0.3 ms a request) under ab -c 10 from a client that takes 1 ms to read
+    // each response: the worker waits for it after every response.
+    let v = json!({
+        "version": 1,
+        "server": {"kind": "gunicorn_sync", "cores": 4},
+        "handler": {"route": "def", "overhead": constant(0.1), "steps": []},
+        "load": {"kind": "closed", "requests": 200, "concurrency": 10,
+                 "client_cpu_us": 1100.0, "client_send_us": 100.0}
+    });
+    let fs = advise(&run_json(v.clone()));
+    check_shape(&fs);
+    let f = get(&fs, ids::SYNC_CLOSE_LINGER);
+    assert!(
+        f.detail.contains("reads until the client closes"),
+        "{}",
+        f.detail
+    );
+    assert!(percent_after(&f.title, "spent ") >= 10.0, "{}", f.title);
+    // Without the graceful close, or with a client that reads at once, nothing to say.
+    let mut off = v.clone();
+    off["server"]["close_linger"] = json!(false);
+    assert!(!has(&advise(&run_json(off)), ids::SYNC_CLOSE_LINGER));
+    let mut tabs = v;
+    tabs["load"] = json!({"kind": "closed", "requests": 200, "concurrency": 10});
+    assert!(!has(&advise(&run_json(tabs)), ids::SYNC_CLOSE_LINGER));
+}
+
+#[test]
 fn seed_async_cpu_bound_holds_the_loop() {
     let fs = advise(&run_preset("fastapi-async-cpu-bound"));
     check_shape(&fs);
