@@ -78,7 +78,10 @@ MECHANISMS = {
         "CPU, were two of those; a socket's wake-up is a synchronous one: Linux may place the "
         "woken task on the waker's core and let it run first). loopsim runs the client first on its "
         "core while it has slept within a scheduler slice (item 6), so a woken worker never "
-        "displaces it (open: item 1).",
+        "displaces it (open: item 1). In the 05:56 run (28 Nov) the real first worker took all "
+        "six in three runs of six (five in the others), loopsim's four or five: as its "
+        "percentiles and makespan are now compared over the runs too, the whole row differs "
+        "(the real median run ends at 5.5 s, halfway between five and six waves).",
     "gunicorn-uvicorn-3w-async-sleep-staggered":
         "with arrivals 200 ms apart each new connection finds the busy worker not polling (it "
         "sleeps in `time.sleep`) and an idle one takes it; matches loopsim's "
@@ -100,7 +103,9 @@ MECHANISMS = {
         "the costs calibrated under load only (before 28 Nov), it took batches of 9 and 15 and "
         "stopped at ~24. In the 05:19 run, with the accept callback's cold first `accept()` "
         "(item 3), the real runs gave 54, 54, 54, 54, 59, 75 and seeds 1–6 54, 55, 60, 60, 63, "
-        "70. A race's outcome differs between any two runs, so its percentiles and makespan "
+        "70; in the 05:56 run 51, 53, 54, 54, 77, 89 against 56, 57, 57, 64, 82, 90 (the real "
+        "median just below the seeds' range: flagged). "
+        "A race's outcome differs between any two runs, so its percentiles and makespan "
         "are compared over all the runs and seeds too (they agree: medians 1.029 / 1.025 s, "
         "makespans 2.034 / 2.032 s), not the median run with seed 1. `perf sched` also caught kernel threads (`kcompactd0`, `rcu_preempt`) taking the "
         "first worker's core mid-burst in some runs; the mode does not need them.",
