@@ -665,6 +665,9 @@ impl Server {
     pub fn resolve(&self) -> ServerConfig {
         let d = self.kind.defaults();
         let costs = self.costs.clone().unwrap_or_default();
+        // A cost in µs: the scenario's, else the kind's default, else 0.
+        let us =
+            |get: fn(&Costs) -> Option<f64>| from_us(get(&costs).or(get(&d.costs)).unwrap_or(0.0));
         let cores = self.cores.unwrap_or(DEFAULT_CORES);
         let timeout = match self.worker_timeout_s.or(d.worker_timeout_s) {
             Some(s) if s > 0.0 && self.kind.is_gunicorn() => Some(from_s(s)),
@@ -686,31 +689,21 @@ impl Server {
             connection_limit: self.connection_limit.or(d.connection_limit),
             process_pool: self.process_pool.unwrap_or(cores),
             restart: from_ms(self.restart_ms.unwrap_or(1_000.0)),
-            accept: from_us(costs.accept_us.or(d.costs.accept_us).unwrap_or(0.0)),
-            accept_call: from_us(
-                costs
-                    .accept_call_us
-                    .or(d.costs.accept_call_us)
-                    .unwrap_or(0.0),
-            ),
-            cold_read: from_us(costs.cold_read_us.or(d.costs.cold_read_us).unwrap_or(0.0)),
-            cold_task: from_us(costs.cold_task_us.or(d.costs.cold_task_us).unwrap_or(0.0)),
-            cold_accept: from_us(
-                costs
-                    .cold_accept_us
-                    .or(d.costs.cold_accept_us)
-                    .unwrap_or(0.0),
-            ),
-            cold_setup: from_us(costs.cold_setup_us.or(d.costs.cold_setup_us).unwrap_or(0.0)),
-            iteration: from_us(costs.iteration_us.or(d.costs.iteration_us).unwrap_or(0.0)),
-            setup: from_us(costs.setup_us.or(d.costs.setup_us).unwrap_or(0.0)),
-            parse: from_us(costs.parse_us.or(d.costs.parse_us).unwrap_or(0.0)),
-            respond: from_us(costs.respond_us.or(d.costs.respond_us).unwrap_or(0.0)),
-            spawn: from_us(costs.spawn_us.or(d.costs.spawn_us).unwrap_or(0.0)),
-            wake: from_us(costs.wake_us.or(d.costs.wake_us).unwrap_or(0.0)),
-            idle_wake: from_us(costs.idle_wake_us.or(d.costs.idle_wake_us).unwrap_or(0.0)),
-            deep_wake: from_us(costs.deep_wake_us.or(d.costs.deep_wake_us).unwrap_or(0.0)),
-            cold_cpu: from_us(costs.cold_cpu_us.or(d.costs.cold_cpu_us).unwrap_or(0.0)),
+            accept: us(|c| c.accept_us),
+            accept_call: us(|c| c.accept_call_us),
+            cold_read: us(|c| c.cold_read_us),
+            cold_task: us(|c| c.cold_task_us),
+            cold_accept: us(|c| c.cold_accept_us),
+            cold_setup: us(|c| c.cold_setup_us),
+            iteration: us(|c| c.iteration_us),
+            setup: us(|c| c.setup_us),
+            parse: us(|c| c.parse_us),
+            respond: us(|c| c.respond_us),
+            spawn: us(|c| c.spawn_us),
+            wake: us(|c| c.wake_us),
+            idle_wake: us(|c| c.idle_wake_us),
+            deep_wake: us(|c| c.deep_wake_us),
+            cold_cpu: us(|c| c.cold_cpu_us),
             deep_idle: from_ms(
                 costs
                     .deep_idle_ms
@@ -718,8 +711,8 @@ impl Server {
                     .unwrap_or(50.0)
                     .clamp(limits::DEEP_IDLE_MS.0, limits::DEEP_IDLE_MS.1),
             ),
-            to_thread: from_us(costs.to_thread_us.or(d.costs.to_thread_us).unwrap_or(0.0)),
-            close_wait: from_us(costs.close_wait_us.or(d.costs.close_wait_us).unwrap_or(0.0)),
+            to_thread: us(|c| c.to_thread_us),
+            close_wait: us(|c| c.close_wait_us),
             kernel_share: costs
                 .kernel_share
                 .or(d.costs.kernel_share)
