@@ -81,7 +81,9 @@ MECHANISMS = {
         "displaces it (open: item 1). In the 05:56 run (28 Nov) the real first worker took all "
         "six in three runs of six (five in the others), loopsim's four or five: as its "
         "percentiles and makespan are now compared over the runs too, the whole row differs "
-        "(the real median run ends at 5.5 s, halfway between five and six waves).",
+        "(the real median run ends at 5.5 s, halfway between five and six waves); in the "
+        "06:19 run the other way: it took 3–5, and in half the runs every worker got one (a "
+        "first wave of three), where loopsim's third worker always gets none.",
     "gunicorn-uvicorn-3w-async-sleep-staggered":
         "with arrivals 200 ms apart each new connection finds the busy worker not polling (it "
         "sleeps in `time.sleep`) and an idle one takes it; matches loopsim's "

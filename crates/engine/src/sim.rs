@@ -811,7 +811,6 @@ impl Simulation {
         }
         let (client, p) = (r.client, r.proc);
         self.client_finish(slot, Status::Ok);
-        self.client_closes(slot);
         if self.cfg.keep_alive && self.load.keep_alive() && self.load.wants_more() {
             let gen = self.procs[p as usize].gen;
             let thread = self.reqs[slot as usize].thread;
@@ -822,6 +821,7 @@ impl Simulation {
                 thread,
             });
         } else {
+            self.client_closes(slot);
             self.close_conn(p);
             self.client_next(client);
         }
@@ -843,8 +843,8 @@ impl Simulation {
         }
     }
 
-    /// The client is done with request `slot`'s connection and closes it (gunicorn's sync
-    /// worker keeps no connection alive): a server thread waiting for that goes on.
+    /// The client is done with request `slot`'s connection and closes it: a server thread
+    /// waiting for that goes on (gunicorn's sync worker, which keeps no connection alive).
     fn client_closes(&mut self, slot: u32) {
         if std::mem::take(&mut self.reqs[slot as usize].close_waiter) {
             // Its wait's deadline (a resume of the same epoch) no longer applies.
