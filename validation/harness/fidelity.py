@@ -1037,8 +1037,8 @@ def measure_idle_wake(kind, accept_us, n=15):
     each timed from the client's `connect()` returning (on loopback the connection is queued
     by then) to the worker's `accept()` returning (traced in the app, `LOOPSIM_TRACE_ACCEPT`).
     loopsim takes the connection as the accept's CPU ends (after an asyncio accept callback's
-    cold extra), so a median minus `accept_us` (that CPU) is the wake-up after that gap, fitted as `idle_wake_us + deep_wake_us × (1 − e^(−d /
-    deep_idle_ms))` (`fit_deep_idle`)."""
+    cold extra), so a median minus `accept_us` (that CPU) is the wake-up after that gap,
+    fitted as `idle_wake_us + deep_wake_us × (1 − e^(−d / deep_idle_ms))` (`fit_deep_idle`)."""
     srv = Server(kind, threads=4 if kind == "waitress" else None, tag=f"calibrate-idle-wake-{kind}",
                  env_extra={"LOOPSIM_TRACE_ACCEPT": "1"})
     syn = {g: {} for g in IDLE_GAPS_MS}
