@@ -511,18 +511,24 @@ def measure_c1(srv, path, n, tag, rounds=3):
 
 
 def measure_by_concurrency(srv, tag, n=1000, pairs=3, high=100):
-    """The hello world's CPU per request at `ab -c CAL_C` and at `-c high`, in alternating
-    rounds (this VM's speed drifts over seconds, so the two see the same spells): the median
-    round of each, and every round. A diagnostic: the calibration uses c=CAL_C only."""
-    out = {CAL_C: [], high: []}
+    """The hello world's CPU per request at `ab -c 1`, `-c CAL_C` and `-c high`, in
+    alternating rounds (this VM's speed drifts over seconds, so they see the same spells):
+    the median round of each, and every round; at c=1 also ab's mean latency (ms), so the
+    worker's idle time between requests shows. A diagnostic: the calibration uses c=CAL_C
+    only."""
+    out = {1: [], CAL_C: [], high: []}
+    lat1 = []
     for _ in range(pairs):
-        for c in (CAL_C, high):
+        for c in out:
             u0, s0 = srv.cpu_seconds()
-            run_ab(srv.port, "/hello", n, c, tag)
+            ab = run_ab(srv.port, "/hello", n, c, tag)
             u1, s1 = srv.cpu_seconds()
             out[c].append(round((u1 - u0 + s1 - s0) / n * 1e6, 1))
+            if c == 1:
+                lat1.append(ab["mean_ms"])
     return {"n": n, "high": high, "rounds": {str(c): v for c, v in out.items()},
-            "median_us": {str(c): statistics.median(v) for c, v in out.items()}}
+            "median_us": {str(c): statistics.median(v) for c, v in out.items()},
+            "latency_ms_c1": statistics.median(lat1)}
 
 
 def measure_failing_accept(n=20000, rounds=3):
@@ -564,6 +570,23 @@ def by_concurrency_text(bc):
             + ", ".join(f"{x:g}" for x in bc["rounds"][str(bc["high"])])
             + " µs per request)")
     return lo, hi, text
+
+
+def fast_cold_text(c, iw):
+    """The report's note on going cold within milliseconds: the hello world back to back at
+    `ab -c 1` (`measure_by_concurrency`) against the lone hellos after the shortest idle gap
+    (`measure_idle_wake`), which loopsim's time constant leaves out."""
+    bc = c.get("by_concurrency") or {}
+    c1 = (bc.get("median_us") or {}).get("1")
+    if c1 is None or not bc.get("latency_ms_c1"):
+        return (" (A lone hello costs more than the calibrated CPU per request even after "
+                f"{iw['gaps_ms'][0]:g} ms: loopsim does not model that part.)")
+    idle_us = max(0.0, bc["latency_ms_c1"] * 1000 - c1)
+    return (f" Back to back at `ab -c 1` the worker used {c1:g} µs per request (idle ~{idle_us:.0f}"
+            f" µs between requests; {bc['median_us'][str(CAL_C)]:g} at c={CAL_C}), and "
+            f"{iw['cpu_us'][0]:.0f} after {iw['gaps_ms'][0]:g} ms idle: "
+            f"{iw['cpu_us'][0] - c1:.0f} µs of going cold within a few milliseconds, which "
+            f"loopsim's time constant ({iw['deep_idle_ms']:g} ms) leaves out (not modelled).")
 
 
 def measure_thread_start(n=200, rounds=3):
@@ -1972,8 +1995,7 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                  f"{', '.join(f'{g:g}' for g in iw['gaps_ms'])} ms (medians); its growth over "
                  f"the coldness gained, {iw['cold_cpu_us']:g} µs, is `server.costs.cold_cpu_us`:"
                  " what a worker woken after a long idle owes, paid by its next CPU work at half "
-                 "speed. (A lone hello costs more than the calibrated CPU per request even "
-                 "after 2 ms: loopsim does not model that part.)"
+                 "speed." + fast_cold_text(c, iw)
                  if "cpu_us" in iw else ""))
         elif c.get("idle_wake"):
             iw = c["idle_wake"]
