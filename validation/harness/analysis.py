@@ -253,7 +253,11 @@ varying speed).
      steps and iterations for a lone request), where the wake-up has barely grown: a faster
      part of going cold (the caches a halted core loses within a millisecond) that loopsim
      does not model; it matters for lone requests (sub-millisecond), not for the bursts and
-     loads here.
+     loads here. Measured (28 Nov): back to back at `ab -c 1`, the worker idle only ~40 µs
+     between requests, uvicorn used ~560–580 µs per request (~450–480 at c=4: the lone
+     request's callbacks all run cold, which loopsim models) and gunicorn sync ~360 (~380);
+     after 2 ms idle a lone hello costs ~250–300 µs more than that. The calibration now
+     reports it per server (the note after each server's wake-up fit).
    The harness's burst client used to be 100 Python threads leaving a barrier, whose sends
    came in GIL-driven clumps (per 2 ms: 20, 3, 13, 15, 18, 6, …), a connection's bytes up to
    14 ms after its handshake: not the client loopsim models. It is now one thread sending on
