@@ -734,11 +734,17 @@ def cold_costs(trace, be):
     return out
 
 
+def accept_calls(trace):
+    """A traced run's accept callbacks that took a connection (and ran no collection), as
+    (connections, CPU µs)."""
+    return [(n, ns / 1000) for n, ns in trace.get("accept_calls", []) if n >= 1]
+
+
 def accept_calls_summary(trace):
     """A traced run's accept callbacks that took a connection (and ran no collection): how
     many, their mean connections and mean CPU (µs), and how many ran per request (request
     tasks, `run_asgi`); None without 20 of them."""
-    calls = [(n, ns / 1000) for n, ns in trace.get("accept_calls", []) if n >= 1]
+    calls = accept_calls(trace)
     if len(calls) < 20:
         return None
     return {"calls": len(calls), "mean_accepted": round(statistics.mean(n for n, _ in calls), 3),
@@ -820,7 +826,7 @@ def accept_loop_cost(trace):
     different counts). A worker racing others for a burst takes connections at the per
     connection cost; the fixed part (the callback, the last `accept()` finding none) comes
     once per poll."""
-    calls = [(n, ns / 1000) for n, ns in trace.get("accept_calls", []) if n >= 1]
+    calls = accept_calls(trace)
     if len({n for n, _ in calls}) < 2:
         return None
     mn = statistics.mean(n for n, _ in calls)

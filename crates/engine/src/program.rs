@@ -419,11 +419,11 @@ impl Simulation {
                     if !r.client_done {
                         if !r.close_waiter {
                             r.close_waiter = true;
-                            r.close_deadline = now + crate::scenario::CLOSE_LINGER_MAX;
+                            r.close_since = now;
                         }
-                        if now < r.close_deadline {
+                        let deadline = r.close_since + crate::scenario::CLOSE_LINGER_MAX;
+                        if now < deadline {
                             // Woken by the client's close or the deadline, it looks again.
-                            let deadline = r.close_deadline;
                             r.pc = pc;
                             self.thread_wait_for(t, slot, ACT_CLOSE_WAIT);
                             let epoch = self.threads[t as usize].epoch;
@@ -433,11 +433,10 @@ impl Simulation {
                     }
                     let r = &mut self.reqs[slot as usize];
                     r.close_waiter = false;
-                    // If it waited, it did since its deadline less the longest wait.
-                    let waited = if r.close_deadline == NEVER {
+                    let waited = if r.close_since == NEVER {
                         0
                     } else {
-                        now - (r.close_deadline - crate::scenario::CLOSE_LINGER_MAX)
+                        now - r.close_since
                     };
                     let ps = &mut self.pstats[p as usize].stats;
                     ps.close_lingers += 1;

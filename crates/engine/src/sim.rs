@@ -97,9 +97,9 @@ pub(crate) struct Req {
     /// The client has its answer (response or failure).
     pub client_done: bool,
     /// A server thread waits for the client to close the connection (gunicorn's sync worker
-    /// after its response: `Ins::AwaitClose`), until `close_deadline` at the latest.
+    /// after its response: `Ins::AwaitClose`), since `close_since` (`NEVER`: it did not).
     pub close_waiter: bool,
-    pub close_deadline: Nanos,
+    pub close_since: Nanos,
     /// The server holds the request (backlog or later) and has not finished with it.
     pub server_held: bool,
     pub cat: Cat,
@@ -725,7 +725,7 @@ impl Simulation {
             thread: NONE,
             client_done: false,
             close_waiter: false,
-            close_deadline: NEVER,
+            close_since: NEVER,
             server_held: false,
             cat: Cat::Connecting,
             cat_since: sent,
