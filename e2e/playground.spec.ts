@@ -310,6 +310,18 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
+  test("a GIL hand-off is a cost of its own, checked, and not offered without a GIL", async ({ page }) => {
+    const problems = watchForProblems(page);
+    // 100 ms per wait for the GIL: the two tabs' threads wait for it three times in all
+    // (their reads and sends hand it over), and the slower tab ends 300 ms later.
+    const { before, slowest } = await slowestWithCost(page, 'flask-threaded-time-sleep', 'gil_handoff_us', 100_000);
+    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 299);
+    await expect.poll(slowest, { timeout: 20_000 }).toBeLessThan(before + 310);
+    await page.locator('#f-gil').uncheck();
+    await expect(page.locator('#f-cost-gil_handoff_us')).toHaveCount(0);
+    expect(problems).toEqual([]);
+  });
+
   // asyncio-only costs: each delays the slower of the two tabs by at least `delta` ms, is
   // checked, and is not offered for a threaded server.
   for (const c of [

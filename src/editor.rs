@@ -21,6 +21,8 @@ pub enum CostField {
     AcceptCall,
     ColdAccept,
     ColdSetup,
+    /// A GIL waiter's wake-up, and system calls handing the GIL over (µs).
+    GilHandoff,
     ColdRead,
     ColdTask,
     Iteration,
@@ -290,6 +292,7 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                 CostField::AcceptCall => c.accept_call_us = v,
                 CostField::ColdAccept => c.cold_accept_us = v,
                 CostField::ColdSetup => c.cold_setup_us = v,
+                CostField::GilHandoff => c.gil_handoff_us = v,
                 CostField::ColdRead => c.cold_read_us = v,
                 CostField::ColdTask => c.cold_task_us = v,
                 CostField::Iteration => c.iteration_us = v,
@@ -618,7 +621,7 @@ mod tests {
         // Its accept callback's failing accept(), its callbacks run cold and its iterations:
         // each set, refused when too large, cleared.
         type Get = fn(&loopsim_engine::scenario::ServerConfig) -> u64;
-        let fields: [(CostField, &str, Get); 6] = [
+        let fields: [(CostField, &str, Get); 7] = [
             (CostField::AcceptCall, "server.costs.accept_call_us", |c| {
                 c.accept_call
             }),
@@ -627,6 +630,9 @@ mod tests {
             }),
             (CostField::ColdSetup, "server.costs.cold_setup_us", |c| {
                 c.cold_setup
+            }),
+            (CostField::GilHandoff, "server.costs.gil_handoff_us", |c| {
+                c.gil_handoff
             }),
             (CostField::ColdRead, "server.costs.cold_read_us", |c| {
                 c.cold_read

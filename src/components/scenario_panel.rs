@@ -216,6 +216,9 @@ fn ServerForm(p: &FormProps) -> Html {
                     if kind.is_asgi() {
                         { cost(CostField::ToThread, "f-cost-to_thread_us", "run_in_threadpool round trip", costs.to_thread_us, d.costs.to_thread_us) }
                     }
+                    if s.gil != Some(false) {
+                        { cost(CostField::GilHandoff, "f-cost-gil_handoff_us", "GIL hand-off (waiter's wake-up; system calls hand over)", costs.gil_handoff_us, d.costs.gil_handoff_us) }
+                    }
                     { cost(CostField::Wake, "f-cost-wake_us", "Wake each further worker", costs.wake_us, d.costs.wake_us) }
                     { cost(CostField::IdleWake, "f-cost-idle_wake_us", "An idle worker's wake-up", costs.idle_wake_us, d.costs.idle_wake_us) }
                     { cost(CostField::DeepWake, "f-cost-deep_wake_us", "… more after a long idle", costs.deep_wake_us, d.costs.deep_wake_us) }

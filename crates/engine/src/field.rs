@@ -125,6 +125,7 @@ opt_number_field!(cold_read_us, "cold_read_us", l::COST_US);
 opt_number_field!(cold_task_us, "cold_task_us", l::COST_US);
 opt_number_field!(cold_accept_us, "cold_accept_us", l::COST_US);
 opt_number_field!(cold_setup_us, "cold_setup_us", l::COST_US);
+opt_number_field!(gil_handoff_us, "gil_handoff_us", l::COST_US);
 opt_number_field!(iteration_us, "iteration_us", l::COST_US);
 opt_number_field!(parse_us, "parse_us", l::COST_US);
 opt_number_field!(setup_us, "setup_us", l::COST_US);

@@ -21,6 +21,8 @@ pub(crate) struct Gil {
     pub timer_gen: u64,
     /// Times a holder was made to drop the GIL after a waiter's interval expired.
     pub forced: u64,
+    /// Times a thread found the GIL held and waited for it (asleep on its condition variable).
+    pub waits: u64,
     /// A waiter's interval expired while the holder was finishing an op: it drops the GIL
     /// before running more Python (CPython's `gil_drop_request`).
     pub drop_request: bool,
@@ -36,6 +38,7 @@ impl Gil {
             switches: 0,
             timer_gen: 0,
             forced: 0,
+            waits: 0,
             drop_request: false,
         }
     }

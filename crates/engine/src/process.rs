@@ -88,6 +88,7 @@ impl Simulation {
         w.db_waits += proc.db.waits;
         if proc.gil != NONE {
             w.gil_forced_switches += self.gils[proc.gil as usize].forced;
+            w.gil_waits += self.gils[proc.gil as usize].waits;
         }
     }
 

@@ -312,6 +312,8 @@ pub struct WorkerStats {
     /// Time the GIL was held / forced switches.
     pub gil_held: Nanos,
     pub gil_forced_switches: u64,
+    /// Times a thread of this process waited for its GIL.
+    pub gil_waits: u64,
     /// Threadpool tokens (event loop) or pool threads busy at most, and the longest wait queue.
     pub pool_peak_busy: u32,
     pub pool_peak_waiting: usize,

@@ -230,6 +230,8 @@ impl ServerKind {
                 // Not modelled by default (~20 and ~6 µs on the harness's VM: docs/fidelity.md).
                 cold_accept_us: Some(0.0),
                 cold_setup_us: Some(0.0),
+                // Not modelled by default (~30–40 µs on the harness's VM: docs/fidelity.md).
+                gil_handoff_us: Some(0.0),
                 // Not modelled by default (~5 µs on the harness's VM: docs/fidelity.md).
                 iteration_us: Some(0.0),
                 setup_us: Some(if self.is_asgi() { 30.0 } else { 0.0 }),
@@ -527,6 +529,19 @@ pub struct Costs {
         deserialize_with = "crate::field::cold_setup_us"
     )]
     pub cold_setup_us: Option<f64>,
+    /// CPU a thread pays to take the GIL after sleeping for it: its wake-up (the futex, the
+    /// context switch, caches gone cold), paid holding the GIL before its own work. With it
+    /// (> 0), a thread that makes a server cost's system call (accept, recv, send, starting a
+    /// thread) while others wait for the GIL hands it to the oldest of them and waits for it
+    /// again: the waiter, woken by the release, takes it during the call. 0 (the default)
+    /// keeps the simpler model: hand-offs cost nothing and a thread keeps the GIL through its
+    /// system calls. ~30–40 µs on the harness's VM.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::gil_handoff_us"
+    )]
+    pub gil_handoff_us: Option<f64>,
     /// An asyncio loop's iteration (`_run_once`): the CPU of its poll (`epoll_wait`) and
     /// bookkeeping, paid by every iteration that finds work, however many callbacks it then
     /// runs. A loop that runs batches pays it less often per request. Event-loop servers only;
@@ -695,6 +710,7 @@ impl Server {
             cold_task: us(|c| c.cold_task_us),
             cold_accept: us(|c| c.cold_accept_us),
             cold_setup: us(|c| c.cold_setup_us),
+            gil_handoff: us(|c| c.gil_handoff_us),
             iteration: us(|c| c.iteration_us),
             setup: us(|c| c.setup_us),
             parse: us(|c| c.parse_us),
@@ -764,6 +780,9 @@ pub struct ServerConfig {
     /// A set-up stage's extra CPU after a callback that was not the same stage
     /// (`cold_setup_us`).
     pub cold_setup: Nanos,
+    /// A GIL waiter's wake-up CPU, and whether system calls hand the GIL over
+    /// (`gil_handoff_us`).
+    pub gil_handoff: Nanos,
     /// An asyncio loop iteration's own CPU (`iteration_us`).
     pub iteration: Nanos,
     /// An asyncio server's set-up of an accepted connection (two loop iterations).
@@ -1326,6 +1345,7 @@ impl Scenario {
                 ("server.costs.cold_task_us", c.cold_task_us),
                 ("server.costs.cold_accept_us", c.cold_accept_us),
                 ("server.costs.cold_setup_us", c.cold_setup_us),
+                ("server.costs.gil_handoff_us", c.gil_handoff_us),
                 ("server.costs.iteration_us", c.iteration_us),
                 ("server.costs.setup_us", c.setup_us),
                 ("server.costs.parse_us", c.parse_us),

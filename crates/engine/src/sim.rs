@@ -166,6 +166,9 @@ pub(crate) struct Thread {
     pub then_act: u16,
     /// The extra CPU its current (or last) CPU job pays towards its process's cold debt.
     pub cold_extra: Nanos,
+    /// Its work left once its wake-up for the GIL is paid (`gil_handoff_us`; `NEVER`: not
+    /// waking): a forced switch waits until then.
+    pub awake_left: Nanos,
     pub has_gil: bool,
     pub alive: bool,
     pub job: Job,

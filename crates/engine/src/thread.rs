@@ -73,6 +73,7 @@ impl Simulation {
             then_python: 0,
             then_act: 0,
             cold_extra: 0,
+            awake_left: crate::sim::NEVER,
             has_gil: false,
             alive: true,
             job: Job::None,
@@ -178,6 +179,7 @@ impl Simulation {
         self.cpu_demand += ns;
         let th = &mut self.threads[t as usize];
         th.cpu_left = ns;
+        th.awake_left = crate::sim::NEVER;
         let g = th.gil;
         if th.has_gil && self.gils[g as usize].drop_request {
             // Asked to drop the GIL: hand it over and queue for it again.
@@ -192,6 +194,7 @@ impl Simulation {
             self.on_core(t, slot, act);
         } else {
             self.gils[g as usize].waiters.push_back(t);
+            self.gils[g as usize].waits += 1;
             self.set_state(t, ThreadState::GilWait, slot, act);
             self.arm_gil_timer(g, false);
         }
@@ -202,6 +205,9 @@ impl Simulation {
     /// and holds the GIL. Reading (accept, recv + parse) makes the system call first, writing
     /// (format + send, start a thread) last.
     pub(crate) fn server_cpu(&mut self, t: u32, ns: Nanos, act: u16, slot: u32) {
+        if self.cfg.gil_handoff > 0 {
+            self.hand_gil_over(t);
+        }
         let kernel = (ns as f64 * self.cfg.kernel_share) as Nanos;
         if kernel == 0 || kernel >= ns {
             self.thread_cpu(t, ns, act, slot);
@@ -314,8 +320,30 @@ impl Simulation {
         }
     }
 
+    /// `t` makes a system call holding the GIL, which releases it: a thread waiting for the
+    /// GIL (the oldest) takes it, woken by the release, before the call returns; `t` then
+    /// waits for it (`gil_handoff_us`).
+    fn hand_gil_over(&mut self, t: u32) {
+        let th = &self.threads[t as usize];
+        let g = th.gil;
+        if !th.has_gil || self.gils[g as usize].waiters.is_empty() {
+            return;
+        }
+        self.threads[t as usize].has_gil = false;
+        let next = self.gils[g as usize].release(t).expect("a waiter exists");
+        self.give_gil(next);
+        self.arm_gil_timer(g, true);
+    }
+
+    /// `next` was waiting for the GIL and now holds it: it wakes (`gil_handoff_us` of CPU,
+    /// holding it) and runs its op.
     fn give_gil(&mut self, next: u32) {
         self.threads[next as usize].has_gil = true;
+        let wake = self.cfg.gil_handoff;
+        let th = &mut self.threads[next as usize];
+        th.awake_left = th.cpu_left;
+        th.cpu_left += wake;
+        self.cpu_demand += wake;
         let (slot, act) = (
             self.threads[next as usize].req,
             self.threads[next as usize].activity,
@@ -324,8 +352,8 @@ impl Simulation {
     }
 
     /// Arms the switch-interval timer of GIL `g` if there are waiters. `restart`: the GIL just
-    /// changed hands, so the waiters' intervals start again (CPython re-waits when
-    /// `switch_number` changed).
+    /// went to a waiter, so the waiters' intervals start again once it has woken and taken it
+    /// (CPython re-waits when `switch_number` changed, which the taking does).
     fn arm_gil_timer(&mut self, g: u32, restart: bool) {
         let gil = &mut self.gils[g as usize];
         if gil.waiters.is_empty() {
@@ -337,7 +365,8 @@ impl Simulation {
         }
         self.gil_gen += 1;
         gil.timer_gen = self.gil_gen;
-        let at = self.now + gil.interval;
+        let wake = if restart { self.cfg.gil_handoff } else { 0 };
+        let at = self.now + wake + gil.interval;
         self.q.push(
             at,
             Ev::GilTimeout {
@@ -370,6 +399,26 @@ impl Simulation {
             self.gils[g as usize].drop_request = true;
             return;
         }
+        let waking = self
+            .cores
+            .remaining(self.now, holder)
+            .saturating_sub(self.threads[holder as usize].awake_left);
+        if waking > 0 {
+            // It is still waking up for the GIL: it has not taken it yet, so the waiters'
+            // intervals start again once it has.
+            self.gil_gen += 1;
+            let gil = &mut self.gils[g as usize];
+            gil.timer_gen = self.gil_gen;
+            let at = self.now + waking + gil.interval;
+            self.q.push(
+                at,
+                Ev::GilTimeout {
+                    gil: g,
+                    gen: self.gil_gen,
+                },
+            );
+            return;
+        }
         let left = self.cores.remove(self.now, holder);
         self.cores_dirty = true;
         let th = &mut self.threads[holder as usize];
@@ -386,6 +435,7 @@ impl Simulation {
         );
         let gil = &mut self.gils[g as usize];
         gil.forced += 1;
+        gil.waits += 1;
         gil.waiters.push_back(holder);
         let next = gil.release(holder).expect("a waiter exists");
         self.set_state(holder, ThreadState::GilWait, slot, act);

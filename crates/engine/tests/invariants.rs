@@ -241,6 +241,7 @@ fn gen_scenario(v: &[u32]) -> Value {
         "iteration_us",
         "cold_accept_us",
         "cold_setup_us",
+        "gil_handoff_us",
     ] {
         if k.chance(30) {
             if server.get("costs").is_none() {
