@@ -151,7 +151,10 @@ MECHANISMS = {
         "(`selector.select(timeout=0.01)` in `WSGIRequestHandler.run_wsgi`) before it closes "
         "the connection; ab reads until the close, so the c=4 latency is ~12 ms, not ~1 ms; "
         "loopsim models that wait (`server.costs.close_wait_us`). One GIL for ~100 connection "
-        "threads: the server used 1.04–1.07 cores. At the calibrated CPU per request the median "
+        "threads: the server used 1.04–1.07 cores, and ~17 % more CPU per request than at "
+        "c=4: its threads' system calls hand the GIL to a waiter, and each wait costs the "
+        "waiter ~30 µs (item 4; loopsim models both since 28 Nov 08:14, before which this row "
+        "was 13–20 % under). At the calibrated CPU per request the median "
         "and makespan agree within ~10 %. The first and last requests vary between runs (real "
         "min 12–55 ms, max 87–210 ms): loopsim's tail follows the cores' varying speed "
         "measured just before the run (item 7), small when that second was quiet. "
@@ -415,18 +418,35 @@ varying speed).
      first `run_in_threadpool` calls ~20 ms and ~10 ms (lazy initialisation). The harness
      warms every server up with a burst of the scenario's size before measuring; loopsim
      describes the steady state.
-   - the GIL hand-off: two threads waking each other cost 27–46 µs per hand-off (wall; 21–36
-     µs of it CPU, the rest the waiter waking), measured in the calibration. So a request's
-     short system calls (a few µs each) do not let another thread's Python run: the caller
-     takes the GIL back first. The engine can run a share of the server costs without the
-     GIL (`server.costs.kernel_share`, `thread.rs::server_cpu`), but the ab runs of Flask's
-     dev server and waitress (25–45 % system time, 1.02–1.07 cores used) show that it does not
-     happen, so it defaults to 0 and the harness passes 0. A hand-off latency in
-     `thread.rs::give_gil` would cost ~6 µs per hand-off here: below what these runs resolve.
+   - the GIL's hand-offs: item 4.
 
-4. **Not a model error: the system time outside the GIL** — see item 3's second point: the
-   mechanism exists in the engine for long system calls; for request-sized ones the
-   measurements say the GIL stays effectively held.
+4. **Fixed: under contention, system calls hand the GIL over, and each wait costs CPU.**
+   Flask's dev server used more CPU per request at c=100 than at c=4 in every calibration
+   (alternating untraced rounds, e.g. 900 against 770 µs in the 06:41 run; with `perf stat`
+   on 28 Nov 07:30, 875–1010 against 795–910 µs), while waitress's stayed flat (420–440 at
+   both). `perf stat` showed why: Flask's context switches rose from 8 to 23 per request and
+   its futex calls from 11–14 to 45, waitress's stayed at 9–11 switches per request. A
+   switch interval of 50 ms instead of 5 gave the same 23, so these are not the waiters'
+   timed waits. With ~100 connection threads waiting for the GIL, each system call that
+   releases it (the read, the two sends, the log line's write, the close, the accept,
+   `Thread.start()` waiting for its thread) wakes a waiter, which takes the GIL during the
+   call, and the caller waits for its turn again; each wait costs the waiter its wake-up
+   (the futex, the context switch, its caches). The calibration now times that: two threads
+   that sleep 50 µs between ~200 µs of Python use 28–30 µs more CPU per iteration than one
+   alone (`server.costs.gil_handoff_us`). The engine charges it to every waiter as it takes
+   the GIL (a forced switch's interval then starts once it has woken, so a wake-up longer
+   than the interval cannot stall two threads), and with it hands the GIL to a waiter at
+   every server cost's system call (`thread.rs::hand_gil_over`). On the calibration's own
+   load loopsim's Flask server waits 1.46 times per request at c=4 and 3.99 at c=100 (+72 µs
+   per request, real +130); waitress 2.0 at both (real flat). The hand-offs at c=4 come out
+   of the calibrated CPU. ab-flask-dev, 13–20 % under in the runs before, agreed in the first
+   run with it (28 Nov 08:14, `--only`: makespan 1.599 s against real 1.546–1.589 s).
+   `kernel_share` stays 0: what overlaps the call is the waiter's wake-up, not its Python
+   (the ab runs of both servers used 1.02–1.07 cores despite 25–45 % system time).
+   **Not modelled:** the rest of Flask's extra at c=100 (~60 µs), and the ASGI servers'
+   threadpool threads, which hand the GIL over too: their `to_thread_us` calibration does
+   not take hand-offs out yet, so the harness passes `gil_handoff_us` to Flask's dev server
+   and waitress only.
 
 5. **Fixed: werkzeug holds every connection up to 10 ms after the response.**
    `WSGIRequestHandler.run_wsgi` waits up to 10 ms (`selector.select(timeout=0.01)`) before

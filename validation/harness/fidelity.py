@@ -616,33 +616,70 @@ def measure_thread_start(n=200, rounds=3):
     return best
 
 
-def measure_gil_wake(n=5000, rounds=3):
-    """Two threads of this interpreter hand control to each other through `threading.Event`
-    (each `wait()` sleeps with the GIL released): wall and CPU µs per hand-off, the round
-    with the median wall time. Wall − CPU is the time a sleeping thread takes to wake and get
-    the GIL back."""
-    res = []
-    for _ in range(rounds):
-        a, b = threading.Event(), threading.Event()
+# The servers whose request threads share a GIL (their system calls hand it over under
+# contention: `server.costs.gil_handoff_us`). The ASGI servers' threadpool shares one too; their
+# `to_thread_us` calibration does not take hand-offs out yet, so they are not passed it.
+GIL_HANDOFF_KINDS = ("flask_dev", "waitress")
+# The hand-off microbenchmark: each iteration is ~200 µs of the CPU loop, then a 50 µs sleep.
+HANDOFF_BURN_ITERS, HANDOFF_SLEEP_S, HANDOFF_N = 3000, 0.00005, 2000
 
-        def other():
-            for _ in range(n):
-                a.wait()
-                a.clear()
-                b.set()
 
-        th = threading.Thread(target=other)
-        th.start()
+def measure_gil_handoff(rounds=3):
+    """The CPU a thread of this interpreter (the servers' Python) pays to take the GIL after
+    sleeping for it: threads each running the CPU loop for ~200 µs, then `time.sleep(50 µs)`
+    (which releases the GIL), alone and two at a time. Two at a time, each sleep lets the
+    other thread take the GIL, and each waking thread finds it held and sleeps until the
+    other's next sleep: one wait per iteration. The extra CPU per iteration over the lone
+    thread's is the wait's cost (futex, context switch, caches), `server.costs.gil_handoff_us`;
+    the extra wall time per iteration on the GIL (two threads' iterations serialised) is the
+    part the GIL is held for nothing. Alternating rounds; medians."""
+    def one(k):
+        def work():
+            for _ in range(HANDOFF_N):
+                x = 1
+                for _ in range(HANDOFF_BURN_ITERS):
+                    x = (x * 31 + 7) % 1_000_003
+                time.sleep(HANDOFF_SLEEP_S)
+        ts = [threading.Thread(target=work) for _ in range(k)]
         t0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(n):
-            a.set()
-            b.wait()
-            b.clear()
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        th.join()
-        res.append((wall / (2 * n) * 1e6, cpu / (2 * n) * 1e6))
-    res.sort()
-    return res[len(res) // 2]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        n = k * HANDOFF_N
+        return ((time.perf_counter() - t0) / n * 1e6, (time.process_time() - c0) / n * 1e6)
+    alone, two = [], []
+    for _ in range(rounds):
+        alone.append(one(1))
+        two.append(one(2))
+    cpu1 = statistics.median(c for _, c in alone)
+    cpu2 = statistics.median(c for _, c in two)
+    wall2 = statistics.median(w_ for w_, _ in two)
+    return {"cpu_alone_us": round(cpu1, 1), "cpu_two_us": round(cpu2, 1),
+            "wall_two_us": round(wall2, 1),
+            "rounds": [[round(a[1], 1), round(b[1], 1)] for a, b in zip(alone, two)],
+            "handoff_us": round(max(0.0, cpu2 - cpu1), 1),
+            "held_idle_us": round(max(0.0, wall2 - cpu1), 1)}
+
+
+def apply_gil_handoff(kind, cal, handoff):
+    """Passes `gil_handoff_us` to `kind` and takes the hand-offs loopsim runs on the
+    calibration's own load out of its per-request CPU (the real worker paid them in it):
+    every per-request part scaled down alike, as the calibration split it."""
+    c = cal[kind]
+    c["costs"]["gil_handoff_us"] = handoff
+    waits = sim_calibration(kind, cal)["gil_waits"]
+    per = c["per_request_us"]
+    target = max(per - waits * handoff, 0.5 * per)
+    f = target / per
+    for k in ("accept_us", "parse_us", "respond_us", "spawn_us"):
+        c["costs"][k] = round(c["costs"][k] * f, 1)
+    c["overhead_ms"] = round(c["overhead_ms"] * f, 4)
+    c["per_request_us"] = round(target, 1)
+    c["scale"] *= f
+    c["gil_handoffs_cal"] = waits
+    # The prediction to check: hand-offs per request at c=100 (ApacheBench's load).
+    c["gil_handoffs_high"] = sim_calibration(kind, cal, c=100)["gil_waits"]
 
 
 def http_json(port, path):
@@ -1358,13 +1395,14 @@ def sim_gc_bounds(sc, cal, gc_start, speed=None):
     return out
 
 
-def sim_calibration(kind, cal):
+def sim_calibration(kind, cal, c=CAL_C):
     """loopsim on the calibration's own load (hello world, `ab -c CAL_C`, one worker, as many
-    requests as a round): the server's CPU per request (all CPU delivered less ab's), and on
-    an event loop its callbacks that ran cold, per request, by kind."""
-    c = cal[kind]
+    requests as a round; or at concurrency `c`): the server's CPU per request (all CPU
+    delivered less ab's), its threads' waits for the GIL per request, and on an event loop
+    its callbacks that ran cold, per request, by kind."""
+    conc, c = c, cal[kind]
     sc = dict(name=f"calibration-{kind}", kind=kind, path="/hello", steps=[],
-              route="async_def" if kind in ASGI else "def", load=closed(c["n"], CAL_C),
+              route="async_def" if kind in ASGI else "def", load=closed(c["n"], conc),
               threads=4 if kind == "waitress" else None, title=f"the calibration of {kind}")
     _, res, _ = run_loopsim(sim_scenario(sc, cal), sc["name"])
     n = max(1, res["summary"]["completed"])
@@ -1372,6 +1410,7 @@ def sim_calibration(kind, cal):
     ls = res["workers"][0].get("loop_stats") or {}
     warm = ls.get("warmth")
     return {"cpu_us": round(cpu_us, 1),
+            "gil_waits": round(sum(x.get("gil_waits", 0) for x in res["workers"]) / n, 3),
             "cold_reads": round(warm["reads_cold"] / n, 3) if warm else None,
             "cold_task_steps": round(warm["task_steps_cold"] / n, 3) if warm else None,
             "cold_setups": round(warm.get("setups_cold", 0) / n, 3) if warm else None,
@@ -2081,15 +2120,39 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
           "goes, so the same probe runs for 1 s just before every real run, and that run is "
           "simulated with what it measured (listed per scenario; seed 1).")
         w("")
-    if gil_wake:
-        w(f"GIL hand-off: two threads of the servers' Python waking each other through "
-          f"`threading.Event` take {gil_wake[0]:.0f} µs per hand-off, {gil_wake[1]:.0f} µs of it "
-          f"CPU: a thread asleep waiting for the GIL takes ~{gil_wake[0] - gil_wake[1]:.0f} µs "
-          "(wall − CPU) to run again. A request's system calls (accept, recv, send, close) take "
-          "a few µs each, so the thread that made one usually takes the GIL back before a "
-          "waiter is up: in effect they hold the GIL, and `server.costs.kernel_share` stays 0. "
-          "The ApacheBench runs agree: Flask's dev server and waitress, with 25–45 % system "
-          "time, used 1.02–1.07 cores at c=100.")
+    if isinstance(gil_wake, dict):
+        g = gil_wake
+        w(f"GIL hand-off: threads of the servers' Python running the CPU loop for ~200 µs, then "
+          f"sleeping 50 µs (which releases the GIL), used {g['cpu_alone_us']:g} µs of CPU per "
+          f"iteration alone and {g['cpu_two_us']:g} two at a time (alternating rounds, alone / "
+          f"two: {', '.join(f'{a:g} / {b:g}' for a, b in g['rounds'])} µs; medians). Two at a "
+          "time, each sleep lets the other thread take the GIL and each waking thread finds it "
+          "held and sleeps until the other's next sleep: one wait per iteration, so a wait for "
+          f"the GIL costs {g['handoff_us']:g} µs of CPU (the futex, the context switch, the "
+          f"caches): `server.costs.gil_handoff_us`, paid by the waiter as it takes the GIL. "
+          f"(Two at a time the GIL was busy {g['wall_two_us']:g} µs per iteration, "
+          f"{g['held_idle_us']:g} more than the lone thread's CPU.) A system call releases the "
+          "GIL: with nobody waiting the caller takes it straight back, but while others wait, "
+          "the one woken takes it (its wake-up outlasts a send or a close) and the caller waits "
+          "its turn. With `gil_handoff_us` set, loopsim hands the GIL over at each server "
+          "cost's system call (accept, read, write, starting a thread) while a thread waits "
+          "for it. `server.costs.kernel_share` stays 0: what overlaps the call is the hand-off, "
+          "not the other thread's Python (the ApacheBench runs of Flask's dev server and "
+          "waitress, with 25–45 % system time, used 1.02–1.07 cores).")
+        for k, c in cal.items():
+            if c.get("gil_handoffs_cal") is None:
+                continue
+            bc = (c.get("by_concurrency") or {}).get("median_us") or {}
+            hi = c.get("gil_handoffs_high")
+            real = (f"; the real worker, in alternating untraced rounds, used {bc['4']:g} µs per "
+                    f"request at c=4 and {bc['100']:g} at c=100 ({bc['100'] - bc['4']:+g})"
+                    if "4" in bc and "100" in bc else "")
+            w(f"- {k}: loopsim on the calibration's own load (`ab -c {CAL_C}`) waits for the GIL "
+              f"{c['gil_handoffs_cal']:g} times per request, {c['gil_handoffs_cal'] * g['handoff_us']:.0f} µs "
+              "taken out of the per-request CPU before its split"
+              + ("" if hi is None else
+                 f"; at c=100 {hi:g} times: {(hi - c['gil_handoffs_cal']) * g['handoff_us']:+.0f} µs "
+                 f"per request{real}") + ".")
         w("")
     if burst_client:
         w(f"Burst client: the harness's client is Python on the same two cores; inside a burst of 50 "
@@ -2359,8 +2422,9 @@ def main():
     loop = calibrate_cpu_loop()
     cpu_iters = int(round(loop[0] * CPU_S))
     log(f"   CPU loop: {loop[0] / 1e6:.2f} M iterations/s -> {CPU_S:g} s = {cpu_iters} iterations")
-    gil_wake = measure_gil_wake()
-    log(f"   GIL hand-off to a sleeping thread: {gil_wake[0]:.1f} µs wall, {gil_wake[1]:.1f} µs CPU")
+    gil_wake = measure_gil_handoff()
+    log(f"   GIL hand-off to a sleeping thread: {gil_wake['handoff_us']:.1f} µs CPU "
+        f"({gil_wake['cpu_alone_us']} µs per iteration alone, {gil_wake['cpu_two_us']} two at a time)")
     cal = {}
     for k in kinds:
         c = calibrate_server(k, n=300 if a.smoke else 500, loop_rate=loop[0])
@@ -2373,6 +2437,8 @@ def main():
             c["costs"]["deep_idle_ms"] = wake["deep_idle_ms"]
             c["costs"]["cold_cpu_us"] = wake["cold_cpu_us"]
         cal[k] = c
+        if k in GIL_HANDOFF_KINDS:
+            apply_gil_handoff(k, cal, gil_wake["handoff_us"])
         log(f"   {k}: {c['cpu_us']:.0f} µs CPU per request ({c['user_us']:.0f} user + {c['sys_us']:.0f} system; "
             f"×{c['scale']:.2f} loopsim's default), "
             f"ab c={CAL_C} latency {c['latency_ms']:.3f} ms, ab {c['client_cpu_us']} µs CPU/request; costs {c['costs']}, overhead {c['overhead_ms']} ms")
