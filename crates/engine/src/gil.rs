@@ -4,6 +4,8 @@
 //! interval (5 ms); if the holder has not released it by then (no switch happened), the holder
 //! is asked to drop it, and it hands it to a waiter (FORCE_SWITCHING) before it may ask again.
 //! Blocking calls release the GIL; so does a thread going idle. Waiters are served in order.
+//! A waiter pays its wake-up as it takes the GIL (`gil_handoff_us`), and with that cost set a
+//! server cost's system call hands the GIL to a waiter (`thread.rs::hand_gil_over`).
 //! The timer logic lives with the threads (`thread.rs`); this is the lock's state.
 
 use std::collections::VecDeque;

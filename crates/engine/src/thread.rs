@@ -363,10 +363,17 @@ impl Simulation {
         if gil.timer_gen != 0 && !restart {
             return;
         }
-        self.gil_gen += 1;
-        gil.timer_gen = self.gil_gen;
         let wake = if restart { self.cfg.gil_handoff } else { 0 };
-        let at = self.now + wake + gil.interval;
+        self.gil_timer_at(g, self.now + wake);
+    }
+
+    /// The waiters' switch interval, begun at `from`, ends at `from + interval` (replacing any
+    /// timer armed before).
+    fn gil_timer_at(&mut self, g: u32, from: Nanos) {
+        self.gil_gen += 1;
+        let gil = &mut self.gils[g as usize];
+        gil.timer_gen = self.gil_gen;
+        let at = from + gil.interval;
         self.q.push(
             at,
             Ev::GilTimeout {
@@ -406,17 +413,7 @@ impl Simulation {
         if waking > 0 {
             // It is still waking up for the GIL: it has not taken it yet, so the waiters'
             // intervals start again once it has.
-            self.gil_gen += 1;
-            let gil = &mut self.gils[g as usize];
-            gil.timer_gen = self.gil_gen;
-            let at = self.now + waking + gil.interval;
-            self.q.push(
-                at,
-                Ev::GilTimeout {
-                    gil: g,
-                    gen: self.gil_gen,
-                },
-            );
+            self.gil_timer_at(g, self.now + waking);
             return;
         }
         let left = self.cores.remove(self.now, holder);
