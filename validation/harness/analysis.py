@@ -153,7 +153,7 @@ MECHANISMS = {
         "loopsim models that wait (`server.costs.close_wait_us`). One GIL for ~100 connection "
         "threads: the server used 1.04–1.07 cores, and ~17 % more CPU per request than at "
         "c=4: its threads' system calls hand the GIL to a waiter, and each wait costs the "
-        "waiter ~30 µs (item 4; loopsim models both since 28 Nov 08:14, before which this row "
+        "waiter ~30 µs (item 4; loopsim models both since 28 Nov 08:09, before which this row "
         "was 13–20 % under). At the calibrated CPU per request the median "
         "and makespan agree within ~10 %. The first and last requests vary between runs (real "
         "min 12–55 ms, max 87–210 ms): loopsim's tail follows the cores' varying speed "
@@ -432,15 +432,16 @@ varying speed).
    `Thread.start()` waiting for its thread) wakes a waiter, which takes the GIL during the
    call, and the caller waits for its turn again; each wait costs the waiter its wake-up
    (the futex, the context switch, its caches). The calibration now times that: two threads
-   that sleep 50 µs between ~200 µs of Python use 28–30 µs more CPU per iteration than one
+   that sleep 50 µs between ~200 µs of Python use 26–29 µs more CPU per iteration than one
    alone (`server.costs.gil_handoff_us`). The engine charges it to every waiter as it takes
    the GIL (a forced switch's interval then starts once it has woken, so a wake-up longer
    than the interval cannot stall two threads), and with it hands the GIL to a waiter at
    every server cost's system call (`thread.rs::hand_gil_over`). On the calibration's own
-   load loopsim's Flask server waits 1.46 times per request at c=4 and 3.99 at c=100 (+72 µs
-   per request, real +130); waitress 2.0 at both (real flat). The hand-offs at c=4 come out
-   of the calibrated CPU. ab-flask-dev, 13–20 % under in the runs before, agreed in the first
-   run with it (28 Nov 08:14, `--only`: makespan 1.599 s against real 1.546–1.589 s).
+   load loopsim's Flask server waits 1.46–1.69 times per request at c=4 and 3.99 at c=100
+   (+61–72 µs per request, real +130); waitress 2.0 at both (real flat). The hand-offs at c=4
+   come out of the calibrated CPU. ab-flask-dev, 13–20 % under in the three runs before,
+   agreed in both runs with it (28 Nov 08:09, `--only`: makespan 1.599 s against real
+   1.546–1.589 s; 08:14: 1.699 s against 1.674–1.753 s).
    `kernel_share` stays 0: what overlaps the call is the waiter's wake-up, not its Python
    (the ab runs of both servers used 1.02–1.07 cores despite 25–45 % system time).
    **Not modelled:** the rest of Flask's extra at c=100 (~60 µs), and the ASGI servers'
