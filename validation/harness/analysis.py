@@ -444,10 +444,13 @@ varying speed).
    1.546–1.589 s; 08:14: 1.699 s against 1.674–1.753 s).
    `kernel_share` stays 0: what overlaps the call is the waiter's wake-up, not its Python
    (the ab runs of both servers used 1.02–1.07 cores despite 25–45 % system time).
-   **Not modelled:** the rest of Flask's extra at c=100 (~60 µs), and the ASGI servers'
-   threadpool threads, which hand the GIL over too: their `to_thread_us` calibration does
-   not take hand-offs out yet, so the harness passes `gil_handoff_us` to Flask's dev server
-   and waitress only.
+   The ASGI servers' loop and threadpool threads hand the GIL over too: the harness passes
+   it to them as well and takes the `def` hello's waits at c=4 (1.5 per request in loopsim)
+   out of `to_thread_us` (160 → 102 µs in the 08:37 `--only` run); their `def` scenarios
+   agreed as before, and the two CPU-bound requests' GIL sharing, each forced switch now
+   paying a wake-up, moved 11 ms closer to the real runs (2.020 against 2.009 s simulated;
+   real 2.033 s). The microbenchmark is noisy (26.5–38.8 µs across runs; five alternating
+   rounds since). **Not modelled:** the rest of Flask's extra at c=100 (~60 µs).
 
 5. **Fixed: werkzeug holds every connection up to 10 ms after the response.**
    `WSGIRequestHandler.run_wsgi` waits up to 10 ms (`selector.select(timeout=0.01)`) before

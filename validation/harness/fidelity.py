@@ -616,15 +616,15 @@ def measure_thread_start(n=200, rounds=3):
     return best
 
 
-# The servers whose request threads share a GIL (their system calls hand it over under
-# contention: `server.costs.gil_handoff_us`). The ASGI servers' threadpool shares one too; their
-# `to_thread_us` calibration does not take hand-offs out yet, so they are not passed it.
-GIL_HANDOFF_KINDS = ("flask_dev", "waitress")
+# The servers whose threads share a GIL (their system calls hand it over under contention:
+# `server.costs.gil_handoff_us`): the WSGI servers' request threads, the ASGI servers' loop and
+# threadpool. gunicorn's sync worker has one thread.
+GIL_HANDOFF_KINDS = ("flask_dev", "waitress", "uvicorn", "gunicorn_uvicorn")
 # The hand-off microbenchmark: each iteration is ~200 µs of the CPU loop, then a 50 µs sleep.
 HANDOFF_BURN_ITERS, HANDOFF_SLEEP_S, HANDOFF_N = 3000, 0.00005, 2000
 
 
-def measure_gil_handoff(rounds=3):
+def measure_gil_handoff(rounds=5):
     """The CPU a thread of this interpreter (the servers' Python) pays to take the GIL after
     sleeping for it: threads each running the CPU loop for ~200 µs, then `time.sleep(50 µs)`
     (which releases the GIL), alone and two at a time. Two at a time, each sleep lets the
@@ -668,6 +668,15 @@ def apply_gil_handoff(kind, cal, handoff):
     every per-request part scaled down alike, as the calibration split it."""
     c = cal[kind]
     c["costs"]["gil_handoff_us"] = handoff
+    if kind in ASGI:
+        # The `async def` hello runs on the loop alone; the `def` hello's threadpool round
+        # trip (`to_thread_us`, its CPU over the former's) includes its waits for the GIL.
+        waits = sim_calibration(kind, cal, route="def")["gil_waits"]
+        t = c["costs"]["to_thread_us"]
+        c["costs"]["to_thread_us"] = round(max(t - waits * handoff, 0.5 * t), 1)
+        c["gil_handoffs_def_cal"] = waits
+        c["to_thread_before_us"] = t
+        return
     waits = sim_calibration(kind, cal)["gil_waits"]
     per = c["per_request_us"]
     target = max(per - waits * handoff, 0.5 * per)
@@ -679,7 +688,7 @@ def apply_gil_handoff(kind, cal, handoff):
     c["scale"] *= f
     c["gil_handoffs_cal"] = waits
     # The prediction to check: hand-offs per request at c=100 (ApacheBench's load).
-    c["gil_handoffs_high"] = sim_calibration(kind, cal, c=100)["gil_waits"]
+    c["gil_handoffs_high"] = sim_calibration(kind, cal, conc=100)["gil_waits"]
 
 
 def http_json(port, path):
@@ -1395,14 +1404,14 @@ def sim_gc_bounds(sc, cal, gc_start, speed=None):
     return out
 
 
-def sim_calibration(kind, cal, c=CAL_C):
+def sim_calibration(kind, cal, conc=CAL_C, route=None):
     """loopsim on the calibration's own load (hello world, `ab -c CAL_C`, one worker, as many
-    requests as a round; or at concurrency `c`): the server's CPU per request (all CPU
-    delivered less ab's), its threads' waits for the GIL per request, and on an event loop
-    its callbacks that ran cold, per request, by kind."""
-    conc, c = c, cal[kind]
+    requests as a round; or at concurrency `conc`, or the `def` hello on an ASGI server): the
+    server's CPU per request (all CPU delivered less ab's), its threads' waits for the GIL per
+    request, and on an event loop its callbacks that ran cold, per request, by kind."""
+    c = cal[kind]
     sc = dict(name=f"calibration-{kind}", kind=kind, path="/hello", steps=[],
-              route="async_def" if kind in ASGI else "def", load=closed(c["n"], conc),
+              route=route or ("async_def" if kind in ASGI else "def"), load=closed(c["n"], conc),
               threads=4 if kind == "waitress" else None, title=f"the calibration of {kind}")
     _, res, _ = run_loopsim(sim_scenario(sc, cal), sc["name"])
     n = max(1, res["summary"]["completed"])
@@ -1861,7 +1870,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               f"{h['cpu_us']:.0f} µs CPU ({h['user_us']:.0f} + {h['sys_us']:.0f}), "
               f"{h['latency_ms']:.3f} ms at c={CAL_C}: the threadpool round trip costs "
               f"{h['cpu_us'] - c['cpu_us']:.0f} µs of CPU per call, used as "
-              "`server.costs.to_thread_us`.")
+              "`server.costs.to_thread_us`"
+              + (" less its waits for the GIL (below)." if c.get("to_thread_before_us") else "."))
     w("")
     for k, c in cal.items():
         sc_ = (c.get("gc") or {}).get("stage_cpu_us")
@@ -2140,6 +2150,12 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
           "not the other thread's Python (the ApacheBench runs of Flask's dev server and "
           "waitress, with 25–45 % system time, used 1.02–1.07 cores).")
         for k, c in cal.items():
+            if c.get("gil_handoffs_def_cal") is not None:
+                w(f"- {k}: loopsim on the calibration's `def` hello (`ab -c {CAL_C}`) waits for the "
+                  f"GIL {c['gil_handoffs_def_cal']:g} times per request (the loop and the "
+                  f"threadpool's threads), {c['gil_handoffs_def_cal'] * g['handoff_us']:.0f} µs taken "
+                  f"out of the threadpool round trip: `to_thread_us` {c['to_thread_before_us']:g} → "
+                  f"{c['costs']['to_thread_us']:g} µs.")
             if c.get("gil_handoffs_cal") is None:
                 continue
             bc = (c.get("by_concurrency") or {}).get("median_us") or {}
