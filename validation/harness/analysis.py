@@ -110,7 +110,14 @@ MECHANISMS = {
         "A race's outcome differs between any two runs, so its percentiles and makespan "
         "are compared over all the runs and seeds too (they agree: medians 1.029 / 1.025 s, "
         "makespans 2.034 / 2.032 s), not the median run with seed 1. `perf sched` also caught kernel threads (`kcompactd0`, `rcu_preempt`) taking the "
-        "first worker's core mid-burst in some runs; the mode does not need them.",
+        "first worker's core mid-burst in some runs; the mode does not need them. The real "
+        "outcome is bimodal: in most runs the busiest worker takes ~54, in some one worker "
+        "takes 76–100 (1 of 6 runs at 08:14, 3 of 6 in the 08:35 `--only` run, 2 of 6 at "
+        "08:39). loopsim's seeds follow its calibrated wake-up: in the 08:39 run the fit for "
+        "this server came out at 196 µs reached in 588 ms (`deep_wake_us`, `deep_idle_ms`; "
+        "110 µs in 37 ms the run before), so its second worker woke late and the seeds gave "
+        "74–97 (flagged), the same with the GIL's hand-offs off (item 4): the fit's noise, "
+        "item 5 of the open list.",
     "ab-uvicorn":
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
@@ -446,11 +453,12 @@ varying speed).
    (the ab runs of both servers used 1.02–1.07 cores despite 25–45 % system time).
    The ASGI servers' loop and threadpool threads hand the GIL over too: the harness passes
    it to them as well and takes the `def` hello's waits at c=4 (1.5 per request in loopsim)
-   out of `to_thread_us` (160 → 102 µs in the 08:37 `--only` run); their `def` scenarios
-   agreed as before, and the two CPU-bound requests' GIL sharing, each forced switch now
-   paying a wake-up, moved 11 ms closer to the real runs (2.020 against 2.009 s simulated;
-   real 2.033 s). The microbenchmark is noisy (26.5–38.8 µs across runs; five alternating
-   rounds since). **Not modelled:** the rest of Flask's extra at c=100 (~60 µs).
+   out of `to_thread_us` (160 → 102 µs in the 08:35 `--only` run, 200 → 162 at 08:39);
+   their `def` scenarios agree as before (the 100-request race aside, which comes out the
+   same with the hand-offs off: its row), and the two CPU-bound requests' GIL sharing, each
+   forced switch now paying a wake-up, takes 11 ms longer (2.020 against 2.009 s; real
+   1.993–2.147 s over the last runs). The microbenchmark is noisy (25–39 µs across runs;
+   five alternating rounds since). **Not modelled:** the rest of Flask's extra at c=100 (~60 µs).
 
 5. **Fixed: werkzeug holds every connection up to 10 ms after the response.**
    `WSGIRequestHandler.run_wsgi` waits up to 10 ms (`selector.select(timeout=0.01)`) before
