@@ -14,12 +14,7 @@ fn flask(gil_handoff_us: f64) -> Value {
     costs["parse_us"] = json!(100.0);
     costs["respond_us"] = json!(100.0);
     costs["gil_handoff_us"] = json!(gil_handoff_us);
-    json!({
-        "version": 1,
-        "server": {"kind": "flask_dev", "cores": 4, "costs": costs},
-        "handler": {"route": "def", "overhead": zero_overhead(), "steps": [step("cpu", 1.0)]},
-        "load": burst(2)
-    })
+    flask_two_cpu_requests(costs, 1.0)
 }
 
 #[test]
@@ -72,12 +67,7 @@ fn a_forced_switch_waits_until_the_new_holder_has_woken() {
     // B's 27–38, 49–60, then 71–82 after A's thread ends.
     let mut costs = zero_costs();
     costs["gil_handoff_us"] = json!(6_000.0);
-    let r = run(json!({
-        "version": 1,
-        "server": {"kind": "flask_dev", "cores": 4, "costs": costs},
-        "handler": {"route": "def", "overhead": zero_overhead(), "steps": [step("cpu", 20.0)]},
-        "load": burst(2)
-    }));
+    let r = run(flask_two_cpu_requests(costs, 20.0));
     assert!(all_ok(&r));
     assert_eq!(latencies(&r), vec![ms(71.0), ms(82.0)]);
     assert_eq!(r.workers[0].gil_forced_switches, 6);

@@ -12,12 +12,7 @@ fn flask(kernel_share: f64) -> Value {
     let mut costs = zero_costs();
     costs["parse_us"] = json!(100.0);
     costs["kernel_share"] = json!(kernel_share);
-    json!({
-        "version": 1,
-        "server": {"kind": "flask_dev", "cores": 4, "costs": costs},
-        "handler": {"route": "def", "overhead": zero_overhead(), "steps": [step("cpu", 1.0)]},
-        "load": burst(2)
-    })
+    flask_two_cpu_requests(costs, 1.0)
 }
 
 #[test]

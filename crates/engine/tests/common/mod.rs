@@ -44,6 +44,17 @@ pub fn step(kind: &str, ms: f64) -> Value {
     json!({"kind": kind, "duration": constant(ms)})
 }
 
+/// Flask's dev server on 4 cores, two simultaneous requests, each with `cpu_ms` of CPU in its
+/// handler and no framework overhead; server costs `costs`.
+pub fn flask_two_cpu_requests(costs: Value, cpu_ms: f64) -> Value {
+    json!({
+        "version": 1,
+        "server": {"kind": "flask_dev", "cores": 4, "costs": costs},
+        "handler": {"route": "def", "overhead": zero_overhead(), "steps": [step("cpu", cpu_ms)]},
+        "load": burst(2)
+    })
+}
+
 /// `clients` requests sent together at t = 0.
 pub fn burst(clients: u32) -> Value {
     json!({"kind": "burst", "clients": clients})
