@@ -242,9 +242,12 @@ varying speed).
      every idle core halts, and the longer it has, the longer it takes to run again); an
      idle uvicorn worker, from the client's `connect()` returning to its `accept()`
      returning: ~110 µs after 2 ms idle, ~210 after 30 ms, ~320 after 0.2 s, and the same
-     after 1 s. The calibration now times lone hellos after 2, 20 and 500 ms idle on every
-     server and fits `idle_wake_us + deep_wake_us × (1 − e^(−d / deep_idle_ms))` through
-     the three medians (~25–95 + ~65–160 µs by server, ~20–135 ms, over three runs); the engine applies it to
+     after 1 s. The calibration now times lone hellos after 2, 20, 100, 500 and 1000 ms idle
+     on every server and fits `idle_wake_us + deep_wake_us × (1 − e^(−d / deep_idle_ms))` by
+     least squares over the five medians (until 28 Nov 08:39 exactly through three, after
+     2, 20 and 500 ms: ~25–95 + ~65–160 µs by server, ~20–135 ms, over three runs, but one
+     noisy median could swing the time constant to 588 ms and the deep part to 196 µs, which
+     made the 100-request race lopsided in loopsim in the 08:39 run); the engine applies it to
      every wake-up of an idle loop or accepting thread, `d` running from the last moment any
      thread of that worker had CPU work (the whole of it from the run's start: the harness
      starts every run after more than a second idle). Under load a loop idles for
