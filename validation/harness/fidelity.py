@@ -1076,16 +1076,20 @@ def fit_line(xs, ys):
 def fit_deep_idle(w):
     """`w`: the median wake-up (µs) after each of IDLE_GAPS_MS. Fits
     w(d) = w0 + deep × (1 − e^(−d / tau)) by least squares over the gaps: for each tau on a
-    log grid of 1–1000 ms the model is a line in 1 − e^(−d / tau), fitted with deep ≥ 0; the
-    tau with the least squared error counts. (An exact fit through three medians let one
-    noisy median swing tau from 37 to 588 ms between runs.) A wake-up that does not grow with
-    the idle time gives deep 0. Returns (w0, deep, tau_ms)."""
+    log grid of 5–1000 ms (the shortest gap, 2 ms, cannot resolve a faster one) the model is
+    a line in 1 − e^(−d / tau), fitted with deep ≥ 0 and w0 ≥ 0; the tau with the least
+    squared error counts. (An exact fit through three medians let one noisy median swing tau
+    from 37 to 588 ms between runs.) A wake-up that does not grow with the idle time gives
+    deep 0. Returns (w0, deep, tau_ms)."""
     ys = [w[g] for g in IDLE_GAPS_MS]
     best = None
-    for i in range(121):
-        tau = 10 ** (3 * i / 120)
+    for i in range(101):
+        tau = 5 * 200 ** (i / 100)
         xs = [1 - math.exp(-g / tau) for g in IDLE_GAPS_MS]
         w0, deep = fit_line(xs, ys)
+        if w0 < 0:
+            # Through the origin: no negative wake-up.
+            w0, deep = 0.0, sum(x * y for x, y in zip(xs, ys)) / sum(x * x for x in xs)
         if deep <= 0:
             w0, deep = sum(ys) / len(ys), 0.0
         err = sum((w0 + deep * x - y) ** 2 for x, y in zip(xs, ys))
