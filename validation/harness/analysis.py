@@ -116,8 +116,13 @@ MECHANISMS = {
         "08:39). loopsim's seeds follow its calibrated wake-up: in the 08:39 run the fit for "
         "this server came out at 196 µs reached in 588 ms (`deep_wake_us`, `deep_idle_ms`; "
         "110 µs in 37 ms the run before), so its second worker woke late and the seeds gave "
-        "74–97 (flagged), the same with the GIL's hand-offs off (item 4): the fit's noise, "
-        "item 5 of the open list.",
+        "74–97 (flagged), the same with the GIL's hand-offs off (item 4). In the 09:08 run, "
+        "with the wake-up fitted over five gaps (110 µs + 99 µs in 97 ms), the seeds gave "
+        "75–95 again (real 54 in all six runs): there the accept loop's fit came out at 10.7 µs "
+        "per connection (`accept_us`; 7.3–7.5 in the runs before), and with 7.3 the same "
+        "scenario gives 53, 53, 55, 77, 80, 99 over the seeds. The race is that sensitive to "
+        "how fast the first worker takes connections; the calibration's noise decides it "
+        "(open).",
     "ab-uvicorn":
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
@@ -442,16 +447,17 @@ varying speed).
    `Thread.start()` waiting for its thread) wakes a waiter, which takes the GIL during the
    call, and the caller waits for its turn again; each wait costs the waiter its wake-up
    (the futex, the context switch, its caches). The calibration now times that: two threads
-   that sleep 50 µs between ~200 µs of Python use 26–29 µs more CPU per iteration than one
-   alone (`server.costs.gil_handoff_us`). The engine charges it to every waiter as it takes
+   that sleep 50 µs between ~200 µs of Python use 25–39 µs more CPU per iteration than one
+   alone (`server.costs.gil_handoff_us`; over this session's runs). The engine charges it to every waiter as it takes
    the GIL (a forced switch's interval then starts once it has woken, so a wake-up longer
    than the interval cannot stall two threads), and with it hands the GIL to a waiter at
    every server cost's system call (`thread.rs::hand_gil_over`). On the calibration's own
    load loopsim's Flask server waits 1.46–1.69 times per request at c=4 and 3.99 at c=100
    (+61–72 µs per request, real +130); waitress 2.0 at both (real flat). The hand-offs at c=4
    come out of the calibrated CPU. ab-flask-dev, 13–20 % under in the three runs before,
-   agreed in both runs with it (28 Nov 08:09, `--only`: makespan 1.599 s against real
-   1.546–1.589 s; 08:14: 1.699 s against 1.674–1.753 s).
+   agreed in every run with it (28 Nov 08:09, `--only`: makespan 1.599 s against real
+   1.546–1.589 s; 08:14: 1.699 s against 1.674–1.753 s; 08:39: 1.620 against 1.610 s; 09:08:
+   1.723 against 1.793 s).
    `kernel_share` stays 0: what overlaps the call is the waiter's wake-up, not its Python
    (the ab runs of both servers used 1.02–1.07 cores despite 25–45 % system time).
    The ASGI servers' loop and threadpool threads hand the GIL over too: the harness passes
