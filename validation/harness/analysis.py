@@ -113,7 +113,7 @@ MECHANISMS = {
         "first worker's core mid-burst in some runs; the mode does not need them. The real "
         "outcome is bimodal: in most runs the busiest worker takes ~54, in some one worker "
         "takes 76–100 (1 of 6 runs at 08:14, 3 of 6 in the 08:35 `--only` run, 2 of 6 at "
-        "08:39). loopsim's seeds follow its calibrated wake-up: in the 08:39 run the fit for "
+        "08:37). loopsim's seeds follow its calibrated wake-up: in the 08:37 run the fit for "
         "this server came out at 196 µs reached in 588 ms (`deep_wake_us`, `deep_idle_ms`; "
         "110 µs in 37 ms the run before), so its second worker woke late and the seeds gave "
         "74–97 (flagged), the same with the GIL's hand-offs off (item 4). In the 09:08 run, "
@@ -249,10 +249,10 @@ varying speed).
      returning: ~110 µs after 2 ms idle, ~210 after 30 ms, ~320 after 0.2 s, and the same
      after 1 s. The calibration now times lone hellos after 2, 20, 100, 500 and 1000 ms idle
      on every server and fits `idle_wake_us + deep_wake_us × (1 − e^(−d / deep_idle_ms))` by
-     least squares over the five medians (until 28 Nov 08:39 exactly through three, after
+     least squares over the five medians (until 28 Nov 08:37 exactly through three, after
      2, 20 and 500 ms: ~25–95 + ~65–160 µs by server, ~20–135 ms, over three runs, but one
      noisy median could swing the time constant to 588 ms and the deep part to 196 µs, which
-     made the 100-request race lopsided in loopsim in the 08:39 run); the engine applies it to
+     made the 100-request race lopsided in loopsim in the 08:37 run); the engine applies it to
      every wake-up of an idle loop or accepting thread, `d` running from the last moment any
      thread of that worker had CPU work (the whole of it from the run's start: the harness
      starts every run after more than a second idle). Under load a loop idles for
@@ -456,13 +456,13 @@ varying speed).
    (+61–72 µs per request, real +130); waitress 2.0 at both (real flat). The hand-offs at c=4
    come out of the calibrated CPU. ab-flask-dev, 13–20 % under in the three runs before,
    agreed in every run with it (28 Nov 08:09, `--only`: makespan 1.599 s against real
-   1.546–1.589 s; 08:14: 1.699 s against 1.674–1.753 s; 08:39: 1.620 against 1.610 s; 09:08:
+   1.546–1.589 s; 08:14: 1.699 s against 1.674–1.753 s; 08:37: 1.620 against 1.610 s; 09:08:
    1.723 against 1.793 s).
    `kernel_share` stays 0: what overlaps the call is the waiter's wake-up, not its Python
    (the ab runs of both servers used 1.02–1.07 cores despite 25–45 % system time).
    The ASGI servers' loop and threadpool threads hand the GIL over too: the harness passes
    it to them as well and takes the `def` hello's waits at c=4 (1.5 per request in loopsim)
-   out of `to_thread_us` (160 → 102 µs in the 08:35 `--only` run, 200 → 162 at 08:39);
+   out of `to_thread_us` (160 → 102 µs in the 08:35 `--only` run, 200 → 162 at 08:37);
    their `def` scenarios agree as before (the 100-request race aside, which comes out the
    same with the hand-offs off: its row), and the two CPU-bound requests' GIL sharing, each
    forced switch now paying a wake-up, takes 11 ms longer (2.020 against 2.009 s; real
