@@ -618,7 +618,8 @@ mod tests {
         assert_eq!(s.server.resolve().setup, 45_000);
         apply(&mut s, Edit::Cost(CostField::Setup, None));
         assert_eq!(s.server.costs, None);
-        // Its accept callback's failing accept(), its callbacks run cold and its iterations:
+        // Its accept callback's failing accept(), its callbacks run cold, its iterations and the
+        // GIL's hand-off:
         // each set, refused when too large, cleared.
         type Get = fn(&loopsim_engine::scenario::ServerConfig) -> u64;
         let fields: [(CostField, &str, Get); 7] = [
