@@ -119,7 +119,9 @@ MECHANISMS = {
         "74–97 (flagged), the same with the GIL's hand-offs off (item 4). In the 09:08 run, "
         "with the wake-up fitted over five gaps (110 µs + 99 µs in 97 ms), the seeds gave "
         "75–95 again (real 54 in all six runs): there the accept loop's fit came out at 10.7 µs "
-        "per connection (`accept_us`; 7.3–7.5 in the runs before), and with 7.3 the same "
+        "per connection (`accept_us`; 7.3–7.5 in the runs before), a slope over traced "
+        "callbacks that took at most 16 connections each (up to 100 in the runs before), and "
+        "with 7.3 the same "
         "scenario gives 53, 53, 55, 77, 80, 99 over the seeds. The race is that sensitive to "
         "how fast the first worker takes connections; the calibration's noise decides it "
         "(open).",
