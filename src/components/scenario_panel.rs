@@ -216,7 +216,7 @@ fn ServerForm(p: &FormProps) -> Html {
                     if kind.is_asgi() {
                         { cost(CostField::ToThread, "f-cost-to_thread_us", "run_in_threadpool round trip", costs.to_thread_us, d.costs.to_thread_us) }
                     }
-                    if s.gil != Some(false) {
+                    if cfg.gil {
                         { cost(CostField::GilHandoff, "f-cost-gil_handoff_us", "GIL hand-off (waiter's wake-up; system calls hand over)", costs.gil_handoff_us, d.costs.gil_handoff_us) }
                     }
                     { cost(CostField::Wake, "f-cost-wake_us", "Wake each further worker", costs.wake_us, d.costs.wake_us) }

@@ -636,9 +636,7 @@ def measure_gil_handoff(rounds=5):
     def one(k):
         def work():
             for _ in range(HANDOFF_N):
-                x = 1
-                for _ in range(HANDOFF_BURN_ITERS):
-                    x = (x * 31 + 7) % 1_000_003
+                common.burn(HANDOFF_BURN_ITERS)
                 time.sleep(HANDOFF_SLEEP_S)
         ts = [threading.Thread(target=work) for _ in range(k)]
         t0, c0 = time.perf_counter(), time.process_time()
@@ -1794,7 +1792,7 @@ def display(cmd):
 
 
 def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loop_end, note="",
-           gil_wake=None, burst_client=None, started=None, cpu_speed=None):
+           gil_handoff=None, burst_client=None, started=None, cpu_speed=None):
     L = []
     w = L.append
     w("# Fidelity: loopsim against real Python servers")
@@ -2135,8 +2133,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
           "goes, so the same probe runs for 1 s just before every real run, and that run is "
           "simulated with what it measured (listed per scenario; seed 1).")
         w("")
-    if isinstance(gil_wake, dict):
-        g = gil_wake
+    if isinstance(gil_handoff, dict):
+        g = gil_handoff
         w(f"GIL hand-off: threads of the servers' Python running the CPU loop for ~200 µs, then "
           f"sleeping 50 µs (which releases the GIL), used {g['cpu_alone_us']:g} µs of CPU per "
           f"iteration alone and {g['cpu_two_us']:g} two at a time (alternating rounds, alone / "
@@ -2416,7 +2414,9 @@ def main():
             with open(saved, "w") as f:
                 json.dump(d, f)
         report(d["rows"], d["cal"], d["loop"], d["cpu_iters"], d["route_check"], d["elapsed_s"],
-               d["path"], d["repeat"], d["loop_end"], d["note"], d.get("gil_wake"),
+               d["path"], d["repeat"], d["loop_end"], d["note"],
+               # Runs saved before the hand-off's CPU was timed kept a `gil_wake` pair.
+               d.get("gil_handoff", d.get("gil_wake")),
                d.get("burst_client"), d.get("started"), d.get("cpu_speed"))
         return
     started = time.time()
@@ -2443,9 +2443,9 @@ def main():
     loop = calibrate_cpu_loop()
     cpu_iters = int(round(loop[0] * CPU_S))
     log(f"   CPU loop: {loop[0] / 1e6:.2f} M iterations/s -> {CPU_S:g} s = {cpu_iters} iterations")
-    gil_wake = measure_gil_handoff()
-    log(f"   GIL hand-off to a sleeping thread: {gil_wake['handoff_us']:.1f} µs CPU "
-        f"({gil_wake['cpu_alone_us']} µs per iteration alone, {gil_wake['cpu_two_us']} two at a time)")
+    gil_handoff = measure_gil_handoff()
+    log(f"   GIL hand-off to a sleeping thread: {gil_handoff['handoff_us']:.1f} µs CPU "
+        f"({gil_handoff['cpu_alone_us']} µs per iteration alone, {gil_handoff['cpu_two_us']} two at a time)")
     cal = {}
     for k in kinds:
         c = calibrate_server(k, n=300 if a.smoke else 500, loop_rate=loop[0])
@@ -2459,7 +2459,7 @@ def main():
             c["costs"]["cold_cpu_us"] = wake["cold_cpu_us"]
         cal[k] = c
         if k in GIL_HANDOFF_KINDS:
-            apply_gil_handoff(k, cal, gil_wake["handoff_us"])
+            apply_gil_handoff(k, cal, gil_handoff["handoff_us"])
         log(f"   {k}: {c['cpu_us']:.0f} µs CPU per request ({c['user_us']:.0f} user + {c['sys_us']:.0f} system; "
             f"×{c['scale']:.2f} loopsim's default), "
             f"ab c={CAL_C} latency {c['latency_ms']:.3f} ms, ab {c['client_cpu_us']} µs CPU/request; costs {c['costs']}, overhead {c['overhead_ms']} ms")
@@ -2497,9 +2497,9 @@ def main():
     with open(saved, "w") as f:
         json.dump({"rows": rows, "cal": cal, "loop": loop, "cpu_iters": cpu_iters,
                    "route_check": route_check, "elapsed_s": elapsed, "path": path,
-                   "repeat": repeat, "loop_end": loop_end, "note": note, "gil_wake": gil_wake,
+                   "repeat": repeat, "loop_end": loop_end, "note": note, "gil_handoff": gil_handoff,
                    "burst_client": burst_client, "started": started, "cpu_speed": cpu_speed}, f)
-    report(rows, cal, loop, cpu_iters, route_check, elapsed, path, repeat, loop_end, note, gil_wake,
+    report(rows, cal, loop, cpu_iters, route_check, elapsed, path, repeat, loop_end, note, gil_handoff,
            burst_client, started, cpu_speed)
     flagged = sum(1 for r in rows if r["diffs"])
     log(f"done in {(time.time() - started) / 60:.1f} min: {len(rows)} scenarios, "
