@@ -89,6 +89,14 @@ async def async_time_sleep():
     return served(t0)
 
 
+@app.get("/block")
+async def block(ms: float = 50.0):
+    """Calibration: holds the loop for `ms` (at most 1 s), so that connections queue up and
+    its next accept callback takes them all at once (the accept loop's cost per connection)."""
+    time.sleep(min(max(ms, 0.0), 1000.0) / 1000)
+    return {"ok": True}
+
+
 @app.get("/async-asyncio-sleep")
 async def async_asyncio_sleep():
     t0 = time.time()

@@ -880,6 +880,52 @@ def accept_loop_cost(trace):
     return {"per_connection_us": round(slope, 1), "fixed_us": round(mc - slope * mn, 1),
             "calls": len(calls), "mean_accepted": round(mn, 1),
             "max_accepted": max(n for n, _ in calls)}
+
+
+# The accept loop's batches (`measure_accept_batches`): connections queued while the loop is
+# held, per batch, and how many rounds of them.
+ACCEPT_BATCHES, ACCEPT_BATCH_ROUNDS, ACCEPT_BLOCK_MS = (1, 2, 4, 8, 16, 32, 64, 100), 3, 50
+ACCEPT_REQUEST = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+
+def measure_accept_batches(srv):
+    """asyncio's accept loop, batch by batch: `/block` holds the warm worker's loop for
+    ACCEPT_BLOCK_MS while `k` connections (each sending a hello) queue in the backlog, so the
+    loop's next accept callback takes all `k` at once; each size of ACCEPT_BATCHES in
+    ACCEPT_BATCH_ROUNDS interleaved rounds, the callbacks traced. The least-squares line
+    through each size's median CPU is the callback's fixed part (after the held loop, cold) +
+    its cost per connection (`server.costs.accept_us`). Under ab the callbacks take whatever
+    came since the last poll, so their sizes, and the slope fitted over them, vary from run to
+    run (1–16 connections in one run, 1–100 in another); here the sizes are set."""
+    http_json(srv.port, "/gc-stages-start")
+    for _ in range(ACCEPT_BATCH_ROUNDS):
+        for k in ACCEPT_BATCHES:
+            hold = threading.Thread(target=http_json,
+                                    args=(srv.port, f"/block?ms={ACCEPT_BLOCK_MS}"))
+            hold.start()
+            time.sleep(0.01)  # the loop is in `time.sleep` now
+            socks = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(k)]
+            for s in socks:
+                s.sendall(ACCEPT_REQUEST)
+            for s in socks:
+                while s.recv(65536):
+                    pass
+                s.close()
+            hold.join()
+            time.sleep(0.02)
+    trace = http_json(srv.port, "/gc-stages")
+    by_size = {}
+    for n, us in accept_calls(trace):
+        by_size.setdefault(n, []).append(us)
+    med = {k: statistics.median(by_size[k]) for k in ACCEPT_BATCHES if by_size.get(k)}
+    if len(med) < 3:
+        return None
+    fixed, slope = fit_line(list(med), list(med.values()))
+    return {"per_connection_us": round(slope, 1), "fixed_us": round(fixed, 1),
+            "median_us": {k: round(v, 1) for k, v in med.items()}, "calls": len(accept_calls(trace)),
+            "block_ms": ACCEPT_BLOCK_MS, "rounds": ACCEPT_BATCH_ROUNDS}
+
+
 GC_DEFAULT_THRESHOLDS = (700, 10, 10)
 
 
@@ -928,7 +974,10 @@ def measure_gc(srv, n=1000):
     be_cal, be_high = batch_effect(trace_cal), batch_effect(trace)
     return {"ns_per_object": round(mid["ms"] * 1e6 / mid["examined"], 1),
             "stage_cpu_us": loop_stage_cpu(trace),
-            "accept_loop": accept_loop_cost(trace),
+            # The accept loop's cost per connection from set batch sizes; the fit over the
+            # traced ab run's callbacks is reported beside it.
+            "accept_loop": measure_accept_batches(srv),
+            "accept_loop_ab": accept_loop_cost(trace),
             "stage_cpu_us_cal": loop_stage_cpu(trace_cal),
             "batch_effect": {"cal": be_cal, "high": be_high},
             "accept_calls_per_request_cal": accept_calls_per_request(trace_cal),
@@ -1877,20 +1926,39 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
     for k, c in cal.items():
         sc_ = (c.get("gc") or {}).get("stage_cpu_us")
         al = (c.get("gc") or {}).get("accept_loop")
+        al_ab = (c.get("gc") or {}).get("accept_loop_ab")
         cold = c.get("cold") or (c.get("gc") or {}).get("cold_cal")
         rates_hi = (c.get("gc") or {}).get("cold_rates_high")
         itc = (c.get("gc") or {}).get("iteration")
         # What the loop's fewer iterations save a request at c=GC_TRACE_C against c=CAL_C.
         it_saved = (iteration_us_per_request(itc) - iteration_us_per_request(itc, "high")
                     if itc else None)
-        if sc_ and al:
+        if sc_ and al and "median_us" not in al:
+            # A saved run from before the set batches: its fit came from the ab trace.
+            al, al_ab = None, al
+        if sc_ and (al or al_ab):
             stages = ", ".join(f"`{n}` {v:g}" for n, v in sc_.items())
+            ab_fit = ("" if not al_ab else
+                      f"its {al_ab['calls']} calls (1–{al_ab['max_accepted']} connections each, "
+                      f"{al_ab['mean_accepted']:g} on average) fit {al_ab['fixed_us']:g} µs per "
+                      f"call + {al_ab['per_connection_us']:g} µs per connection")
+            if al:
+                sizes = ", ".join(f"{n}: {v:g}" for n, v in al["median_us"].items())
+                fit = (f"The accept callback under ab takes whatever came since the last poll"
+                       + (f" ({ab_fit})" if ab_fit else "")
+                       + ", so the slope depends on the batches a run happened to get; it is "
+                       f"measured in set batches instead: `/block` holds the loop for "
+                       f"{al['block_ms']:g} ms while 1–100 connections queue, and the next "
+                       "accept callback takes them all (traced, "
+                       f"{al['rounds']} rounds; median µs by connections taken: {sizes}), "
+                       f"which fits {al['fixed_us']:g} µs per call + "
+                       f"{al['per_connection_us']:g} µs per connection")
+            else:
+                al = al_ab
+                fit = f"The accept callback's CPU over {ab_fit}"
             w(f"- {k}: the loop's CPU per request, callback by callback, under `ab -n "
               f"{GC_TRACE_N} -c {GC_TRACE_C}` (each callback's thread CPU time, over the calls "
-              f"that ran no collection): {stages} µs. The accept callback's CPU over its "
-              f"{al['calls']} calls (1–{al['max_accepted']} connections each, "
-              f"{al['mean_accepted']:g} on average) fits {al['fixed_us']:g} µs per call + "
-              f"{al['per_connection_us']:g} µs per connection: the latter is "
+              f"that ran no collection): {stages} µs. {fit}: the latter is "
               "`server.costs.accept_us` (a worker racing others for a burst takes connections "
               "this fast). The former is not the call's own cost: the callback's last "
               "`accept()`, which finds none and raises `BlockingIOError`, costs "
@@ -1959,8 +2027,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                      f"c={CAL_C} its {ac['calls']} calls took {ac['mean_accepted']:g} "
                      f"connections and {ac['mean_us']:g} µs each: that less the connections at "
                      f"`accept_us` and the failing call; at c={GC_TRACE_C} a callback's fixed "
-                     f"part is {al['fixed_us'] - c['costs'].get('accept_call_us', 0):.0f} µs, "
-                     "after a whole batch of other work)")
+                     f"part is {(al_ab or al)['fixed_us'] - c['costs'].get('accept_call_us', 0):.0f} "
+                     "µs, after a whole batch of other work)")
                   + f". At c={CAL_C} a request ran "
                   + ", ".join(f"{cold[n]['per_request']:g} {what}" for n, what in kinds)
                   + ("" if not rates_hi else
