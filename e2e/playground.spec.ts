@@ -277,6 +277,27 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
+  test("each wake-up draws its own length from the spread, which is checked", async ({ page }) => {
+    const problems = watchForProblems(page);
+    // 400 ms wake-ups, every one the same: the slower tab ends 800 ms later.
+    const { before, slowest } = await slowestWithCost(page, 'fastapi-async-asyncio-sleep', 'idle_wake_us', 400_000);
+    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 800);
+    const same = await slowest();
+    const spread = page.locator('#f-cost-wake_sigma');
+    await expect(spread).toHaveAttribute('placeholder', '0');
+    await spread.fill('2.5');
+    await spread.blur();
+    await expect(page.getByTestId('run-button')).toBeDisabled();
+    await expect(page.locator('#f-cost-wake_sigma-error')).toContainText('between 0 and 2');
+    // Drawn per wake-up: no longer exactly 800 ms later.
+    await spread.fill('0.5');
+    await spread.blur();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText('');
+    await expect.poll(slowest, { timeout: 20_000 }).not.toBe(same);
+    expect(problems).toEqual([]);
+  });
+
   test("a worker idle long wakes later still, reached over the idle time to go cold, which is checked", async ({ page }) => {
     const problems = watchForProblems(page);
     // 400 ms more: the loop is idle since before the run for the connections, and again for

@@ -35,6 +35,8 @@ pub enum CostField {
     /// The further wake-up after a long idle (µs), and how fast it is reached (ms).
     DeepWake,
     DeepIdle,
+    /// How much each idle wake-up varies (a lognormal sigma).
+    WakeSigma,
     /// A worker's extra CPU after a long idle (µs).
     ColdCpu,
     ToThread,
@@ -304,6 +306,7 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                 CostField::IdleWake => c.idle_wake_us = v,
                 CostField::DeepWake => c.deep_wake_us = v,
                 CostField::DeepIdle => c.deep_idle_ms = v,
+                CostField::WakeSigma => c.wake_sigma = v,
                 CostField::ColdCpu => c.cold_cpu_us = v,
                 CostField::ToThread => c.to_thread_us = v,
                 CostField::CloseWait => c.close_wait_us = v,
@@ -608,6 +611,17 @@ mod tests {
         apply(&mut s, Edit::Cost(CostField::DeepWake, None));
         apply(&mut s, Edit::Cost(CostField::DeepIdle, None));
         apply(&mut s, Edit::Cost(CostField::ColdCpu, None));
+        assert_eq!(s.server.costs, None);
+        // The wake-ups' spread: set, refused out of range, cleared.
+        apply(&mut s, Edit::Cost(CostField::WakeSigma, Some(2.5)));
+        assert_eq!(
+            s.validate().unwrap_err().0[0].path,
+            "server.costs.wake_sigma"
+        );
+        apply(&mut s, Edit::Cost(CostField::WakeSigma, Some(0.2)));
+        s.validate().unwrap();
+        assert_eq!(s.server.resolve().wake_sigma, 0.2);
+        apply(&mut s, Edit::Cost(CostField::WakeSigma, None));
         assert_eq!(s.server.costs, None);
         // An asyncio server's connection set-up: set, refused when negative, cleared.
         let mut s = preset("fastapi-async-time-sleep");

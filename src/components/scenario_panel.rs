@@ -228,6 +228,11 @@ fn ServerForm(p: &FormProps) -> Html {
                         hint="time constant: workers and the client"
                         error={e.at("server.costs.deep_idle_ms")}
                         on_change={cb.reform(|v| Edit::Cost(CostField::DeepIdle, v))} />
+                    <NumberField id="f-cost-wake_sigma" label="Wake-up spread (lognormal sigma)" value={costs.wake_sigma}
+                        optional=true placeholder={d.costs.wake_sigma.map(|v| AttrValue::from(v.to_string()))}
+                        hint="0 … 2: each wake-up draws its own length"
+                        error={e.at("server.costs.wake_sigma")}
+                        on_change={cb.reform(|v| Edit::Cost(CostField::WakeSigma, v))} />
                     <NumberField id="f-cost-kernel_share" label="Kernel share of these costs" value={costs.kernel_share}
                         optional=true placeholder={d.costs.kernel_share.map(|v| AttrValue::from(v.to_string()))}
                         hint="0 … 0.9: system calls, run without the GIL"

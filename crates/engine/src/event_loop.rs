@@ -48,7 +48,8 @@ impl Simulation {
     /// Wakes the idle loop: its `select` returns, and it runs `idle_wake` later (more the
     /// longer it has been idle: `idle.rs`).
     pub(crate) fn loop_schedule_wake(&mut self, p: u32) {
-        self.loop_schedule_wake_after(p, self.idle_wake_of(p));
+        let delay = self.idle_wake_of(p);
+        self.loop_schedule_wake_after(p, delay);
     }
 
     /// Wakes the idle loop `delay` from now (unless a wake-up comes sooner).

@@ -85,9 +85,17 @@ impl Simulation {
     }
 
     /// How long idle worker `p`, woken now, takes to run: `idle_wake` and the part of
-    /// `deep_wake` its idle time has reached.
-    pub(crate) fn idle_wake_of(&self, p: u32) -> Nanos {
-        self.cfg.idle_wake + self.cold_share(p, self.cfg.deep_wake)
+    /// `deep_wake` its idle time has reached, times a factor drawn for this wake-up when
+    /// `wake_sigma` is set.
+    pub(crate) fn idle_wake_of(&mut self, p: u32) -> Nanos {
+        let base = self.cfg.idle_wake + self.cold_share(p, self.cfg.deep_wake);
+        let sigma = self.cfg.wake_sigma;
+        if sigma == 0.0 || base == 0 {
+            return base;
+        }
+        // No two wake-ups take the same (`wake_sigma`): a lognormal factor of mean 1.
+        let f = (sigma * self.rng_wake.next_normal() - sigma * sigma / 2.0).exp();
+        (base as f64 * f).round() as Nanos
     }
 
     /// `full` × how cold worker `p` has gone by now.

@@ -36,6 +36,7 @@ pub mod limits {
     pub const SPEED_SIGMA: (f64, f64) = (0.0, 1.0);
     pub const SPEED_HOLD_MS: (f64, f64) = (0.1, 60_000.0);
     pub const DEEP_IDLE_MS: (f64, f64) = (0.01, 60_000.0);
+    pub const WAKE_SIGMA: (f64, f64) = (0.0, 2.0);
     /// Below the scheduler's tick (`cpu::TICK`).
     pub const TICK_PHASE_US: (f64, f64) = (0.0, 3_999.0);
     pub const STEPS: usize = 32;
@@ -247,6 +248,8 @@ impl ServerKind {
                 deep_wake_us: Some(0.0),
                 cold_cpu_us: Some(0.0),
                 deep_idle_ms: Some(50.0),
+                // Not modelled by default (~0.1–0.2 on the harness's VM: docs/fidelity.md).
+                wake_sigma: Some(0.0),
                 // AnyIO's run_sync round trip (measured by validation/run.sh: a `def` hello
                 // world costs this much more CPU than an `async def` one).
                 to_thread_us: Some(if self.is_asgi() { 180.0 } else { 0.0 }),
@@ -628,6 +631,17 @@ pub struct Costs {
         deserialize_with = "crate::field::deep_idle_ms"
     )]
     pub deep_idle_ms: Option<f64>,
+    /// How much an idle worker's wake-up (`idle_wake_us` + its `deep_wake_us` part) varies
+    /// from one wake-up to the next: the log-standard deviation of a lognormal factor of
+    /// mean 1, drawn per wake-up from the seed. 0 (the default): every wake-up takes the same.
+    /// A race between workers for a burst turns on which wakes first, so with it the seeds
+    /// draw different outcomes, as real runs do (~0.1–0.2 on the harness's VM).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::wake_sigma"
+    )]
+    pub wake_sigma: Option<f64>,
     /// CPU of one `run_in_threadpool` call (half on the loop, half on the worker thread).
     #[serde(
         default,
@@ -727,6 +741,11 @@ impl Server {
                     .unwrap_or(50.0)
                     .clamp(limits::DEEP_IDLE_MS.0, limits::DEEP_IDLE_MS.1),
             ),
+            wake_sigma: costs
+                .wake_sigma
+                .or(d.costs.wake_sigma)
+                .unwrap_or(0.0)
+                .clamp(limits::WAKE_SIGMA.0, limits::WAKE_SIGMA.1),
             to_thread: us(|c| c.to_thread_us),
             close_wait: us(|c| c.close_wait_us),
             kernel_share: costs
@@ -797,6 +816,8 @@ pub struct ServerConfig {
     /// constant of idle workers and client processes going cold (`deep_idle_ms`).
     pub deep_wake: Nanos,
     pub deep_idle: Nanos,
+    /// The idle wake-up's spread (`wake_sigma`): a lognormal factor's sigma, 0 … 2.
+    pub wake_sigma: f64,
     /// A worker's extra CPU after a long idle (`cold_cpu_us`).
     pub cold_cpu: Nanos,
     pub to_thread: Nanos,
@@ -1365,6 +1386,7 @@ impl Scenario {
                 c.deep_idle_ms,
                 limits::DEEP_IDLE_MS,
             );
+            v.opt_f64("server.costs.wake_sigma", c.wake_sigma, limits::WAKE_SIGMA);
             v.opt_f64(
                 "server.costs.kernel_share",
                 c.kernel_share,

@@ -345,6 +345,8 @@ pub struct Simulation {
     pub(crate) rng_accept: Rng,
     /// The garbage collector's unknown starting state, per process.
     pub(crate) rng_gc: Rng,
+    /// How long each idle worker's wake-up takes (`server.costs.wake_sigma`).
+    pub(crate) rng_wake: Rng,
     /// ab's own process, when its CPU is modelled.
     pub(crate) client_proc: Option<crate::load::ClientProc>,
     pub(crate) load: LoadState,
@@ -411,6 +413,7 @@ impl Simulation {
             rng_load: Rng::new(scenario.seed, 2),
             rng_accept: Rng::new(scenario.seed, 3),
             rng_gc: Rng::new(scenario.seed, 4),
+            rng_wake: Rng::new(scenario.seed, 7),
             client_proc: None,
             load: LoadState::new(&scenario.load),
             timeout: scenario.load.timeout(),

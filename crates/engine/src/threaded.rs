@@ -44,7 +44,8 @@ impl Simulation {
     /// Wakes the idle accepting (or I/O) thread: it runs `idle_wake` later (more the longer
     /// its process has been idle: `idle.rs`).
     pub(crate) fn schedule_acceptor_wake(&mut self, p: u32) {
-        self.schedule_acceptor_wake_after(p, self.idle_wake_of(p));
+        let delay = self.idle_wake_of(p);
+        self.schedule_acceptor_wake_after(p, delay);
     }
 
     /// Wakes the idle accepting thread `delay` from now (unless a wake-up comes sooner).

@@ -259,6 +259,13 @@ fn gen_scenario(v: &[u32]) -> Value {
         server["costs"]["deep_idle_ms"] = json!(k.float(0.01, 100.0));
         server["costs"]["cold_cpu_us"] = json!(k.float(0.0, 1_000.0));
     }
+    // No two wake-ups the same.
+    if k.chance(30) {
+        if server.get("costs").is_none() {
+            server["costs"] = json!({});
+        }
+        server["costs"]["wake_sigma"] = json!(k.float(0.0, 2.0));
+    }
     if load["client_cpu_us"].is_number() && k.chance(40) {
         let cold = k.float(0.0, 500.0);
         load["client_cold_us"] = json!(cold);
