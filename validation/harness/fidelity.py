@@ -1146,6 +1146,22 @@ def fit_deep_idle(w):
     return (w0, 0.0, 50.0) if deep == 0 else (w0, deep, tau)
 
 
+# The idle gaps (ms) after which a worker's wake-up is as deep as a burst's, which finds the
+# workers idle for over a second: their spread is `server.costs.wake_sigma`.
+WAKE_SPREAD_GAPS_MS = (100, 500, 1000)
+
+
+def wake_spread(quart, accept_us):
+    """How much an idle worker's wake-up varies (`server.costs.wake_sigma`): for each gap of
+    WAKE_SPREAD_GAPS_MS, the lognormal sigma of its wake-ups (quartiles less the accept's CPU,
+    `accept_us`) from their interquartile range, ln(q3 / q1) / 1.349; the median over the
+    gaps. A gap whose first quartile is not after the accept's CPU (a bimodal trace, as
+    waitress's) gives none; None without any."""
+    sig = [math.log((q[2] - accept_us) / (q[0] - accept_us)) / 1.349
+           for g, q in quart.items() if g in WAKE_SPREAD_GAPS_MS and q[0] - accept_us > 0]
+    return round(statistics.median(sig), 3) if sig else None
+
+
 def proc_cpu_ns(pids):
     """The CPU time (ns) the threads of these processes have run so far (`schedstat`)."""
     total = 0
@@ -1196,6 +1212,7 @@ def measure_idle_wake(kind, accept_us, n=15):
             return None
         quart[g] = [round(d[len(d) // 4], 1), round(d[len(d) // 2], 1), round(d[3 * len(d) // 4], 1)]
     w0, deep, tau = fit_deep_idle({g: max(0.0, quart[g][1] - accept_us) for g in IDLE_GAPS_MS})
+    sigma = wake_spread(quart, accept_us)
     # The worker's CPU per request after each gap: its growth from the shortest gap to the
     # longest, over the coldness it gained, is what a worker owes after a long idle.
     cpu_med = {g: statistics.median(cpu[g]) for g in IDLE_GAPS_MS if cpu[g]}
@@ -1208,6 +1225,7 @@ def measure_idle_wake(kind, accept_us, n=15):
     return {"gaps_ms": list(IDLE_GAPS_MS), "quartiles_us": [quart[g] for g in IDLE_GAPS_MS],
             "accept_us": accept_us, "idle_wake_us": round(max(0.0, w0), 1),
             "deep_wake_us": round(deep, 1), "deep_idle_ms": round(tau, 1),
+            "wake_sigma": sigma,
             "cpu_us": [round(cpu_med.get(g, float("nan")), 1) for g in IDLE_GAPS_MS],
             "cold_cpu_us": round(cold_cpu, 1)}
 
@@ -2117,6 +2135,12 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "worker's code and data, for every wake-up of an idle loop or accepting thread "
               "(d: since any thread of the worker last ran; the scenarios' runs start after "
               "more than a second idle)."
+              + ("" if iw.get("wake_sigma") is None else
+                 f" No two wake-ups take the same: after {', '.join(f'{g:g}' for g in WAKE_SPREAD_GAPS_MS)} "
+                 "ms idle (as deep as a burst's), the wake-ups' interquartile range (less the "
+                 f"accept's CPU) gives a lognormal sigma of {iw['wake_sigma']:g} (the median over "
+                 "those gaps), `server.costs.wake_sigma`: each wake-up in loopsim draws its "
+                 "own (a race for a burst turns on which worker wakes first).")
               + (f" The worker's CPU for each of those hellos (its threads' `schedstat`, from "
                  f"just before it to 2 ms after its response): "
                  f"{', '.join(f'{x:.0f}' for x in iw['cpu_us'])} µs after "
@@ -2474,6 +2498,15 @@ def main():
             BURST_SEND_US = round(bc[2], 1) if bc and len(bc) > 2 else None
             BURST_COLD_US = round(bc[4], 1) if bc and len(bc) > 4 else None
             BURST_COLD_SEND_US = round(bc[6], 1) if bc and len(bc) > 4 else None
+            for c in d["cal"].values():
+                # Runs saved before the wake-up's spread was passed: it comes from their saved
+                # wake-up quartiles.
+                iw = c.get("idle_wake") or {}
+                if "gaps_ms" in iw and "wake_sigma" not in iw:
+                    iw["wake_sigma"] = wake_spread(dict(zip(iw["gaps_ms"], iw["quartiles_us"])),
+                                                   iw["accept_us"])
+                    if iw["wake_sigma"] is not None:
+                        c["costs"]["wake_sigma"] = iw["wake_sigma"]
             for row in d["rows"]:
                 simulate_row(row, d["cal"])
                 log(f"   {row['sc']['name']}: sim median {fmt_ms(pct(row['simd']['latencies'], .5))}, "
@@ -2524,6 +2557,8 @@ def main():
             c["costs"]["idle_wake_us"] = wake["idle_wake_us"]
             c["costs"]["deep_wake_us"] = wake["deep_wake_us"]
             c["costs"]["deep_idle_ms"] = wake["deep_idle_ms"]
+            if wake.get("wake_sigma") is not None:
+                c["costs"]["wake_sigma"] = wake["wake_sigma"]
             c["costs"]["cold_cpu_us"] = wake["cold_cpu_us"]
         cal[k] = c
         if k in GIL_HANDOFF_KINDS:
