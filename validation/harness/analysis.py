@@ -78,12 +78,13 @@ MECHANISMS = {
         "CPU, were two of those; a socket's wake-up is a synchronous one: Linux may place the "
         "woken task on the waker's core and let it run first). loopsim runs the client first on its "
         "core while it has slept within a scheduler slice (item 6), so a woken worker never "
-        "displaces it (open: item 1). In the 05:56 run (28 Nov) the real first worker took all "
-        "six in three runs of six (five in the others), loopsim's four or five: as its "
-        "percentiles and makespan are now compared over the runs too, the whole row differs "
-        "(the real median run ends at 5.5 s, halfway between five and six waves); in the "
-        "06:19 run the other way: it took 3–5, and in half the runs every worker got one (a "
-        "first wave of three), where loopsim's third worker always gets none.",
+        "displaces it. The real outcome differs from session to session (the busiest worker "
+        "took all six in three runs of six at 05:56, 3–5 at 06:19, 4–5 at 09:08, 3–6 in a `--only` run at 10:09), "
+        "and until 28 Nov 10:24 loopsim's seeds all gave the same (four, or four or five), "
+        "because every wake-up took exactly its fitted length: flagged in most runs. The real "
+        "wake-ups vary (their quartiles after 100–1000 ms idle: lognormal sigma 0.08–0.24), so "
+        "each wake-up in loopsim now draws its own (`server.costs.wake_sigma`, item 1), and "
+        "the seeds give 4, 4, 4, 5, 6, 6 against real 4, 5, 5, 5, 5, 5 in the 10:24 run.",
     "gunicorn-uvicorn-3w-async-sleep-staggered":
         "with arrivals 200 ms apart each new connection finds the busy worker not polling (it "
         "sleeps in `time.sleep`) and an idle one takes it; matches loopsim's "
@@ -123,8 +124,11 @@ MECHANISMS = {
         "callbacks that took at most 16 connections each (up to 100 in the runs before), and "
         "with 7.3 the same "
         "scenario gives 53, 53, 55, 77, 80, 99 over the seeds. The race is that sensitive to "
-        "how fast the first worker takes connections; the calibration's noise decides it "
-        "(open).",
+        "how fast the first worker takes connections, so the calibration now measures that "
+        "cost in set batches of 1–100 connections (8.3–9.5 µs since), and each wake-up draws "
+        "its own length (`server.costs.wake_sigma`, item 1). In the 10:24 run the real runs "
+        "went the other way (the busiest worker 54, 78, 87, 92, 93, 99: the mode at 54 came "
+        "in one run of six) and the seeds gave 51, 53, 54, 68, 68, 93: the two sets overlap.",
     "ab-uvicorn":
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
@@ -210,10 +214,9 @@ over gunicorn's uvicorn workers, and the ApacheBench throughput of all five serv
 
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following. Each
 names the engine code that changed (items 1, 2, 5, 6, 7, 8, 9, 10, 11: fixed) or what is
-still open (3: not measurable above this VM's noise; 1 in part: the 6-request race on three
-workers, where a woken worker takes the client's core, which is not modelled; the same
-placement gives one of gunicorn's sync workers ab's core under load: ab-gunicorn-sync-4-workers);
-none fits a
+still open (3: not measurable above this VM's noise; and where Linux places a task woken by
+another, which gives one of gunicorn's sync workers ab's core under load:
+ab-gunicorn-sync-4-workers); none fits a
 mechanism
 to outputs: every parameter is a cost or a property of the machine that the harness
 measures and prints (the calibration, and per run its collector counters and the cores'
@@ -310,15 +313,29 @@ varying speed).
    batches while its loop sets up what it took, and stops when its first tasks start AnyIO
    threads; after a long idle it wakes later and runs slower, so its batches grow, which
    loopsim now models (going cold while idle, above): its first worker takes 43–96 over
-   seeds 1–6 (before: it stopped at ~24 and the busiest took 70–80). The 6-request burst on
-   three workers is open in part: loopsim's first worker takes four or five in every seed
-   (with the wake-up alone, six); the real one takes five or six in the runs where the client's first `connect()` returned within
-   ~0.2 ms, and one (the others share the rest) where it took 0.6–0.8 ms, the client losing
-   its core for ~0.4 ms to a worker its `connect()` woke, placed on its core and run at once
-   (`perf sched`: 0.14–0.52 ms in three bursts of five), which loopsim's scheduler does not do
-   (its client runs first while it has slept within a slice; changing that rule would change
-   every ApacheBench run, where it was measured to hold: item 6). Before, with a wake-up of
-   ~0.1 ms and no cold client, loopsim gave 4–6 and matched the set by the wrong timing.
+   seeds 1–6 (before: it stopped at ~24 and the busiest took 70–80).
+   **Fixed: no two wake-ups take the same** (`idle.rs`, `server.costs.wake_sigma`). Every
+   wake-up in loopsim took exactly its fitted length, so a race came out the same in every
+   seed: the 6-request burst on three workers split 4 + 2 in all of them, while the real runs
+   split 3 + 3 to 6 (the busiest worker 3, 3, 5, 5, 5, 6 in one session, 4, 4, 5, 5, 5, 5 in
+   another). The real wake-ups vary: after 100–1000 ms idle their interquartile range (less
+   the accept's CPU) is ±10–25 % of the median (lognormal sigma 0.08–0.24 by server). The
+   calibration passes that sigma, and each wake-up in loopsim draws a factor of mean 1 from
+   its own stream of the seed (28 Nov 10:24 run: the seeds give 4, 4, 4, 5, 6, 6 against
+   real 4, 5, 5, 5, 5, 5; the 100-request race 51–93 against 54–99). What decides a run
+   stays as traced: the first worker awake takes what has come, which the client's first
+   `connect()` stretches in some runs (0.6–0.8 ms of wall time for ~0.2 ms of its CPU, a
+   worker it woke run on its core: `perf sched`, 0.14–0.52 ms in three bursts of five; not
+   modelled, its client runs first while it has slept within a slice: item 6), and the
+   wake-ups' spread now covers the outcomes those runs give.
+   **Fixed: the accept loop's cost per connection is measured in set batches.** It was the
+   slope over the accept callbacks of a traced `ab -c 100` run, whose sizes vary from run to
+   run: at 09:08 they took at most 16 connections each and the slope came out at 10.7 µs
+   (7.3–7.5 in runs whose callbacks took up to 100), enough to make the 100-request race
+   lopsided. The calibration now holds the loop (`/block`, 50 ms of `time.sleep`) while
+   1–100 connections queue, so its next callback takes them all, three rounds of each size:
+   8.3–9.5 µs on both ASGI servers, with the fixed part (~90–100 µs, after the held loop)
+   apart.
    `perf sched` also caught kernel threads (`kcompactd0`, which this VM wakes every
    ~0.5 s, `rcu_preempt`) taking the first worker's core mid-burst in some runs.
 
