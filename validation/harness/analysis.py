@@ -199,7 +199,20 @@ MECHANISMS = {
         "waiting ~1.1 ms for it. loopsim does not model where Linux places a task woken by "
         "another (its balancing by load, the synchronous wake-up): since the close wait its "
         "split is even (~500 each); before, with the workers never sleeping, it was 584 + 582 + "
-        "431 + 403 (two workers per core, ab on one).",
+        "431 + 403 (two workers per core, ab on one). In loopsim the workers do not stay put: "
+        "counted per core (28 Nov 10:15), each ran ~70 ms on ab's core and ~97 on the other, "
+        "moved ~2 300 times in 2 000 requests by its balancer, which evens the cores' job "
+        "counts at once (ab's core counts one job fewer whenever ab sleeps between events). "
+        "Linux's balancer moves far less: it skips a task that ran within the last 0.5 ms "
+        "(cache-hot, `sched_migration_cost`), a core going idle pulls only if its idle "
+        "periods average 0.5 ms or more (`avg_idle`), and a busy core balances every ~32 ms, "
+        "weighing load averages in which ab's brief sleeps do not count. With the first two "
+        "rules tried in `cpu.rs` (not kept), the workers stayed put, two with ab and two on the "
+        "other core (586 + 586 + 414 + 414), at the same makespan; the real runs keep one with "
+        "ab (871–882 against 371–381 at 10:24). That run's makespan is 17 % over loopsim's: "
+        "the server used 390 µs per request (calibrated 340) and ab 82 (calibrated 57.6) "
+        "while one worker and ab took turns on one core, each switch costing both their "
+        "caches; loopsim charges neither (open).",
 }
 
 ANALYSIS = """
