@@ -58,6 +58,11 @@ _stages = None
 # asyncio's accept callbacks traced: per call that ran no collection, the connections it
 # accepted (the tasks it scheduled) and its CPU time (ns).
 _accept_calls = []
+# Per callback name, by its place in a run of calls of that name (1: after another kind),
+# bucketed (`_POS_BUCKETS`): calls and CPU time (ns), over the calls that ran no collection.
+_positions = {}
+_POS_BUCKETS = (1, 2, 3, 4, 8, 16, 32)
+_run = [None, 0]
 _partial = []
 _partial_examined = [0]
 _orig_handle_run = None
@@ -115,7 +120,13 @@ def _traced_handle_run_inner(self):
     except AttributeError:
         name = getattr(cb, "__qualname__", type(cb).__name__)
     name = name.split(".")[-1]
+    _run[1] = _run[1] + 1 if _run[0] == name else 1
+    _run[0] = name
     if sum(s["collections"] for s in gc.get_stats()[:2]) == runs:
+        b = next((x for x in _POS_BUCKETS if _run[1] <= x), _POS_BUCKETS[-1] + 1)
+        pos = _positions.setdefault(name, {}).setdefault(b, [0, 0])
+        pos[0] += 1
+        pos[1] += cpu_ns
         st = _stages.setdefault(name, [0, 0, 0, 0, 0, 0, 0])
         st[3] += 1
         st[4] += cpu_ns
@@ -144,6 +155,8 @@ def stages_start():
     _pending[0] = None
     _partial.clear()
     _accept_calls.clear()
+    _positions.clear()
+    _run[:] = [None, 0]
 
 
 def stages_stop():
@@ -154,6 +167,7 @@ def stages_stop():
     loop_ns = time.thread_time_ns() - _iterations[1]
     out = {"pid": os.getpid(), "traced": _stages is not None,
            "stages": _stages or {}, "partial": list(_partial), "accept_calls": list(_accept_calls),
+           "positions": {n: {str(b): v for b, v in p.items()} for n, p in _positions.items()},
            "iterations": _iterations[0], "loop_ns": loop_ns,
            "outside_callbacks_ns": loop_ns - _iterations[2]}
     if _stages is not None:

@@ -858,6 +858,43 @@ def iteration_us_per_request(it, level="cal"):
     return it["iteration_us"] * it[f"iterations_{level}"]
 
 
+# The callbacks whose CPU is reported by their place in a run of their kind (the apps bucket
+# the places: 1, 2, 3, 4, 5–8, 9–16, 17–32, later).
+POSITION_STAGES = ("run_asgi", "_read_ready", "_accept_connection2")
+POSITION_NAMES = {"1": "1st", "2": "2nd", "3": "3rd", "4": "4th", "8": "5th–8th",
+                  "16": "9th–16th", "32": "17th–32nd", "33": "later"}
+
+
+def run_positions(trace):
+    """Per kind of POSITION_STAGES, its mean CPU per call (µs) and calls, by its place in a run
+    of calls of its kind (bucketed by the app; 1: right after a callback of another kind)."""
+    pos = trace.get("positions") or {}
+    return {n: {b: [round(ns / k / 1000, 1), k] for b, (k, ns) in pos[n].items() if k}
+            for n in POSITION_STAGES if n in pos}
+
+
+def positions_text(pos):
+    """The report's note on callbacks growing warmer along a run of their kind."""
+    parts = []
+    for n in POSITION_STAGES:
+        lv = [(lvl, pos[lvl].get(n)) for lvl in ("cal", "high") if pos.get(lvl)]
+        if not all(v for _, v in lv) or not lv:
+            continue
+        for lvl, v in lv:
+            cc = CAL_C if lvl == "cal" else GC_TRACE_C
+            parts.append(f"`{n}` at c={cc} " + ", ".join(
+                f"{POSITION_NAMES.get(b, b)} {v[b][0]:g} ({v[b][1]})"
+                for b in sorted(v, key=int)))
+    if not parts:
+        return None
+    return ("  By its place in a run of its kind (µs per call, calls): " + "; ".join(parts)
+            + ". Task steps keep growing warmer along a run (a step costs less the later it "
+            "comes in a long batch); reads and set-ups level off after a few. loopsim charges "
+            "a callback after another kind its cold extra and every later one of the run the "
+            "same (the mean at c=4), so at c=100, where runs are long, it charges a task step "
+            "more than the real loop's later ones cost (item 3).")
+
+
 def accept_calls_per_request(trace):
     """asyncio's accept callbacks per request (request tasks, `run_asgi`) in a traced run."""
     st = trace["stages"]
@@ -985,6 +1022,8 @@ def measure_gc(srv, n=1000):
             "cold_cal": cold_costs(trace_cal, be_cal), "cold_high": cold_costs(trace, be_high),
             "cold_rates_high": cold_rates(trace),
             "iteration": iteration_cost(trace_cal, trace),
+            # Each kind's CPU per call by its place in a run of its kind (both traces).
+            "positions": {"cal": run_positions(trace_cal), "high": run_positions(trace)},
             "accept_calls_per_request_high": accept_calls_per_request(trace),
             "objects_on_read": on_read, "read_stages": per_stage, "task_objects": task,
             # A hello world holds what it allocated before its task and what its task left
@@ -2027,6 +2066,9 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "caches and predictors are warm with its work. A loop that takes connections in "
               "batches runs more of its callbacks that way, so a request costs less at "
               "c=100 than at c=4 (below).")
+            pt = positions_text((c.get("gc") or {}).get("positions") or {})
+            if pt:
+                w(pt)
             sim = None
             if cold and "cold_read_us" in c["costs"]:
                 acc = cold.get("accept")
