@@ -82,7 +82,7 @@ MECHANISMS = {
         "took all six in three runs of six at 05:56, 3–5 at 06:19, 4–5 at 09:08, 3–6 in a `--only` run at 10:09), "
         "and until 28 Nov 10:24 loopsim's seeds all gave the same (four, or four or five), "
         "because every wake-up took exactly its fitted length: flagged in most runs. The real "
-        "wake-ups vary (their quartiles after 100–1000 ms idle: lognormal sigma 0.08–0.24), so "
+        "wake-ups vary (their quartiles after 100–1000 ms idle: lognormal sigma 0.04–0.24 by server and run), so "
         "each wake-up in loopsim now draws its own (`server.costs.wake_sigma`, item 1), and "
         "the seeds give 4, 4, 4, 5, 6, 6 against real 4, 5, 5, 5, 5, 5 in the 10:24 run.",
     "gunicorn-uvicorn-3w-async-sleep-staggered":
@@ -125,7 +125,7 @@ MECHANISMS = {
         "with 7.3 the same "
         "scenario gives 53, 53, 55, 77, 80, 99 over the seeds. The race is that sensitive to "
         "how fast the first worker takes connections, so the calibration now measures that "
-        "cost in set batches of 1–100 connections (8.3–9.5 µs since), and each wake-up draws "
+        "cost in set batches of 1–100 connections (8.3–9.8 µs since), and each wake-up draws "
         "its own length (`server.costs.wake_sigma`, item 1). In the 10:24 run the real runs "
         "went the other way (the busiest worker 54, 78, 87, 92, 93, 99: the mode at 54 came "
         "in one run of six) and the seeds gave 51, 53, 54, 68, 68, 93: the two sets overlap.",
@@ -332,7 +332,7 @@ varying speed).
    seed: the 6-request burst on three workers split 4 + 2 in all of them, while the real runs
    split 3 + 3 to 6 (the busiest worker 3, 3, 5, 5, 5, 6 in one session, 4, 4, 5, 5, 5, 5 in
    another). The real wake-ups vary: after 100–1000 ms idle their interquartile range (less
-   the accept's CPU) is ±10–25 % of the median (lognormal sigma 0.08–0.24 by server). The
+   the accept's CPU) is ±3–16 % of the median (lognormal sigma 0.04–0.24 by server and run). The
    calibration passes that sigma, and each wake-up in loopsim draws a factor of mean 1 from
    its own stream of the seed (28 Nov 10:24 run: the seeds give 4, 4, 4, 5, 6, 6 against
    real 4, 5, 5, 5, 5, 5; the 100-request race 51–93 against 54–99). What decides a run
@@ -347,7 +347,7 @@ varying speed).
    (7.3–7.5 in runs whose callbacks took up to 100), enough to make the 100-request race
    lopsided. The calibration now holds the loop (`/block`, 50 ms of `time.sleep`) while
    1–100 connections queue, so its next callback takes them all, three rounds of each size:
-   8.3–9.5 µs on both ASGI servers, with the fixed part (~90–100 µs, after the held loop)
+   8.3–9.8 µs on both ASGI servers, with the fixed part (~90–100 µs, after the held loop)
    apart.
    `perf sched` also caught kernel threads (`kcompactd0`, which this VM wakes every
    ~0.5 s, `rcu_preempt`) taking the first worker's core mid-burst in some runs.

@@ -248,7 +248,7 @@ impl ServerKind {
                 deep_wake_us: Some(0.0),
                 cold_cpu_us: Some(0.0),
                 deep_idle_ms: Some(50.0),
-                // Not modelled by default (~0.1–0.2 on the harness's VM: docs/fidelity.md).
+                // Not modelled by default (0.04–0.24 on the harness's VM: docs/fidelity.md).
                 wake_sigma: Some(0.0),
                 // AnyIO's run_sync round trip (measured by validation/run.sh: a `def` hello
                 // world costs this much more CPU than an `async def` one).
@@ -635,7 +635,7 @@ pub struct Costs {
     /// from one wake-up to the next: the log-standard deviation of a lognormal factor of
     /// mean 1, drawn per wake-up from the seed. 0 (the default): every wake-up takes the same.
     /// A race between workers for a burst turns on which wakes first, so with it the seeds
-    /// draw different outcomes, as real runs do (~0.1–0.2 on the harness's VM).
+    /// draw different outcomes, as real runs do (0.04–0.24 on the harness's VM).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
