@@ -941,7 +941,8 @@ def measure_accept_batches(srv):
                                     args=(srv.port, f"/block?ms={ACCEPT_BLOCK_MS}"))
             hold.start()
             time.sleep(0.01)  # the loop is in `time.sleep` now
-            socks = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(k)]
+            socks = [socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+                     for _ in range(k)]
             for s in socks:
                 s.sendall(ACCEPT_REQUEST)
             for s in socks:
