@@ -346,6 +346,27 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
+  test("a task step's cold extra falls along its run with a decay, which is checked", async ({ page }) => {
+    const problems = watchForProblems(page);
+    // 100 ms for the first task step; the second runs right after it and pays nothing more.
+    const { before, slowest } = await slowestWithCost(page, 'fastapi-async-time-sleep', 'cold_task_us', 100_000);
+    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 99);
+    await expect.poll(slowest, { timeout: 20_000 }).toBeLessThan(before + 110);
+    const decay = page.locator('#f-cost-cold_task_decay');
+    await decay.fill('1');
+    await decay.blur();
+    await expect(page.getByTestId('run-button')).toBeDisabled();
+    await expect(page.locator('#f-cost-cold_task_decay-error')).toContainText('between 0 and 0.99');
+    // With 0.5 the second still pays half of it: the slower tab ends 150 ms later.
+    await decay.fill('0.5');
+    await decay.blur();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText('');
+    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 149);
+    await expect.poll(slowest, { timeout: 20_000 }).toBeLessThan(before + 160);
+    expect(problems).toEqual([]);
+  });
+
   // asyncio-only costs: each delays the slower of the two tabs by at least `delta` ms, is
   // checked, and is not offered for a threaded server.
   for (const c of [

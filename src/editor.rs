@@ -25,6 +25,8 @@ pub enum CostField {
     GilHandoff,
     ColdRead,
     ColdTask,
+    /// The share of the task step's cold extra each further step of a run still pays.
+    ColdTaskDecay,
     Iteration,
     Setup,
     Parse,
@@ -297,6 +299,7 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                 CostField::GilHandoff => c.gil_handoff_us = v,
                 CostField::ColdRead => c.cold_read_us = v,
                 CostField::ColdTask => c.cold_task_us = v,
+                CostField::ColdTaskDecay => c.cold_task_decay = v,
                 CostField::Iteration => c.iteration_us = v,
                 CostField::Setup => c.setup_us = v,
                 CostField::Parse => c.parse_us = v,
@@ -611,6 +614,17 @@ mod tests {
         apply(&mut s, Edit::Cost(CostField::DeepWake, None));
         apply(&mut s, Edit::Cost(CostField::DeepIdle, None));
         apply(&mut s, Edit::Cost(CostField::ColdCpu, None));
+        assert_eq!(s.server.costs, None);
+        // The task step's cold extra falling along a run: set, refused out of range, cleared.
+        apply(&mut s, Edit::Cost(CostField::ColdTaskDecay, Some(1.0)));
+        assert_eq!(
+            s.validate().unwrap_err().0[0].path,
+            "server.costs.cold_task_decay"
+        );
+        apply(&mut s, Edit::Cost(CostField::ColdTaskDecay, Some(0.5)));
+        s.validate().unwrap();
+        assert_eq!(s.server.resolve().cold_task_decay, 0.5);
+        apply(&mut s, Edit::Cost(CostField::ColdTaskDecay, None));
         assert_eq!(s.server.costs, None);
         // The wake-ups' spread: set, refused out of range, cleared.
         apply(&mut s, Edit::Cost(CostField::WakeSigma, Some(2.5)));

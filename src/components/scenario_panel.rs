@@ -205,6 +205,11 @@ fn ServerForm(p: &FormProps) -> Html {
                         { cost(CostField::ColdSetup, "f-cost-cold_setup_us", "Set-up stage run cold (extra)", costs.cold_setup_us, d.costs.cold_setup_us) }
                         { cost(CostField::ColdRead, "f-cost-cold_read_us", "Read run cold (extra)", costs.cold_read_us, d.costs.cold_read_us) }
                         { cost(CostField::ColdTask, "f-cost-cold_task_us", "Task step run cold (extra)", costs.cold_task_us, d.costs.cold_task_us) }
+                        <NumberField id="f-cost-cold_task_decay" label="… share each further step of a run pays" value={costs.cold_task_decay}
+                            optional=true placeholder={d.costs.cold_task_decay.map(|v| AttrValue::from(v.to_string()))}
+                            hint="0 … 0.99: the k-th in a row pays this^(k − 1)"
+                            error={e.at("server.costs.cold_task_decay")}
+                            on_change={cb.reform(|v| Edit::Cost(CostField::ColdTaskDecay, v))} />
                         { cost(CostField::Iteration, "f-cost-iteration_us", "Loop iteration (poll)", costs.iteration_us, d.costs.iteration_us) }
                     }
                     { cost(CostField::Parse, "f-cost-parse_us", "Read & parse", costs.parse_us, d.costs.parse_us) }

@@ -151,11 +151,15 @@ impl Simulation {
     /// (traced per call by the harness): `cold_accept` for the accept callback (before its
     /// first `accept()`), `cold_setup` for either stage of a connection's set-up, `cold_read` /
     /// `cold_task` for a read callback / task step. A loop that reads a batch of requests one
-    /// after another, then runs their tasks, pays it once per batch. `true` if that is an op
-    /// (the callback itself runs when it ends).
+    /// after another, then runs their tasks, pays it once per batch; with `cold_task_decay`
+    /// the later task steps of a batch pay a share of it that falls step by step. `true` if
+    /// that is an op (the callback itself runs when it ends).
     fn loop_warm_up(&mut self, p: u32, cb: Cb) -> bool {
         let kind = std::mem::discriminant(&cb);
-        let cold = self.procs[p as usize].lp.last.replace(kind) != Some(kind);
+        let lp = &mut self.procs[p as usize].lp;
+        let cold = lp.last.replace(kind) != Some(kind);
+        lp.run = if cold { 1 } else { lp.run.saturating_add(1) };
+        let run = lp.run;
         let w = &mut self.pstats[p as usize].loop_warmth;
         let (extra, act, slot) = match cb {
             Cb::Accept => {
@@ -176,11 +180,20 @@ impl Simulation {
             Cb::Run(slot) => {
                 w.task_steps += 1;
                 w.task_steps_cold += u64::from(cold);
-                (self.cfg.cold_task, ACT_OVERHEAD, slot)
+                // The k-th task step in a row still pays `cold_task_decay^(k − 1)` of it.
+                let d = self.cfg.cold_task_decay;
+                let extra = if cold || d == 0.0 {
+                    self.cfg.cold_task
+                } else {
+                    (self.cfg.cold_task as f64 * d.powi((run - 1).min(1_000) as i32)).round()
+                        as Nanos
+                };
+                (extra, ACT_OVERHEAD, slot)
             }
             Cb::Wake(_) => return false,
         };
-        if !cold || extra == 0 {
+        let decays = matches!(cb, Cb::Run(_)) && self.cfg.cold_task_decay > 0.0;
+        if (!cold && !decays) || extra == 0 {
             return false;
         }
         self.procs[p as usize].lp.warming = true;

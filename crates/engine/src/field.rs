@@ -139,6 +139,7 @@ opt_number_field!(deep_wake_us, "deep_wake_us", l::COST_US);
 opt_number_field!(cold_cpu_us, "cold_cpu_us", l::COST_US);
 opt_number_field!(deep_idle_ms, "deep_idle_ms", l::DEEP_IDLE_MS);
 opt_number_field!(wake_sigma, "wake_sigma", l::WAKE_SIGMA);
+opt_number_field!(cold_task_decay, "cold_task_decay", l::COLD_TASK_DECAY);
 opt_number_field!(client_cold_us, "client_cold_us", l::COST_US);
 opt_number_field!(client_cold_send_us, "client_cold_send_us", l::COST_US);
 opt_number_field!(to_thread_us, "to_thread_us", l::COST_US);

@@ -37,6 +37,7 @@ pub mod limits {
     pub const SPEED_HOLD_MS: (f64, f64) = (0.1, 60_000.0);
     pub const DEEP_IDLE_MS: (f64, f64) = (0.01, 60_000.0);
     pub const WAKE_SIGMA: (f64, f64) = (0.0, 2.0);
+    pub const COLD_TASK_DECAY: (f64, f64) = (0.0, 0.99);
     /// Below the scheduler's tick (`cpu::TICK`).
     pub const TICK_PHASE_US: (f64, f64) = (0.0, 3_999.0);
     pub const STEPS: usize = 32;
@@ -228,6 +229,7 @@ impl ServerKind {
                 // Not modelled by default (~26 and ~20 µs on the harness's VM: docs/fidelity.md).
                 cold_read_us: Some(0.0),
                 cold_task_us: Some(0.0),
+                cold_task_decay: Some(0.0),
                 // Not modelled by default (~20 and ~6 µs on the harness's VM: docs/fidelity.md).
                 cold_accept_us: Some(0.0),
                 cold_setup_us: Some(0.0),
@@ -511,6 +513,16 @@ pub struct Costs {
         deserialize_with = "crate::field::cold_task_us"
     )]
     pub cold_task_us: Option<f64>,
+    /// How much of `cold_task_us` each further task step of the same run still pays: the
+    /// k-th task step in a row pays `cold_task_us × cold_task_decay^(k − 1)` (a task step
+    /// keeps growing warmer along a long batch of them). 0 (the default): only the first
+    /// pays. Event-loop servers only (~0.4–0.6 traced by the harness).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::cold_task_decay"
+    )]
+    pub cold_task_decay: Option<f64>,
     /// The same for an asyncio server's accept callback (`_accept_connection`): the extra CPU
     /// of its first `accept()` when the loop's previous callback was of another kind (almost
     /// always: a loop runs one accept callback per poll of the listening socket). It comes
@@ -722,6 +734,11 @@ impl Server {
             accept_call: us(|c| c.accept_call_us),
             cold_read: us(|c| c.cold_read_us),
             cold_task: us(|c| c.cold_task_us),
+            cold_task_decay: costs
+                .cold_task_decay
+                .or(d.costs.cold_task_decay)
+                .unwrap_or(0.0)
+                .clamp(limits::COLD_TASK_DECAY.0, limits::COLD_TASK_DECAY.1),
             cold_accept: us(|c| c.cold_accept_us),
             cold_setup: us(|c| c.cold_setup_us),
             gil_handoff: us(|c| c.gil_handoff_us),
@@ -793,6 +810,9 @@ pub struct ServerConfig {
     pub cold_read: Nanos,
     /// A task step's extra CPU after a callback that was not a task step (`cold_task_us`).
     pub cold_task: Nanos,
+    /// The share of `cold_task` each further task step of a run still pays, per step
+    /// (`cold_task_decay`).
+    pub cold_task_decay: f64,
     /// An asyncio accept callback's extra CPU after a callback of another kind
     /// (`cold_accept_us`).
     pub cold_accept: Nanos,
@@ -1387,6 +1407,11 @@ impl Scenario {
                 limits::DEEP_IDLE_MS,
             );
             v.opt_f64("server.costs.wake_sigma", c.wake_sigma, limits::WAKE_SIGMA);
+            v.opt_f64(
+                "server.costs.cold_task_decay",
+                c.cold_task_decay,
+                limits::COLD_TASK_DECAY,
+            );
             v.opt_f64(
                 "server.costs.kernel_share",
                 c.kernel_share,

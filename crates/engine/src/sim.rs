@@ -224,6 +224,8 @@ pub(crate) struct LoopState {
     pub read_gc: bool,
     /// The kind of the callback the loop ran last (its discriminant).
     pub last: Option<std::mem::Discriminant<Cb>>,
+    /// How many callbacks of that kind it has run in a row (the current one included).
+    pub run: u32,
     /// The current callback first pays for running cold (`cold_accept_us`, `cold_setup_us`,
     /// `cold_read_us`, `cold_task_us`).
     pub warming: bool,

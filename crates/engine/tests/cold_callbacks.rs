@@ -186,3 +186,35 @@ fn the_cold_costs_are_checked() {
         assert!(refusal(&v).contains(f));
     }
 }
+
+#[test]
+fn with_a_decay_each_further_task_step_of_a_batch_pays_a_falling_share() {
+    // Four at once, a 40 µs cold task step: the read batch takes 20 + 4 × 10 = 60 µs; then
+    // the tasks pay 40, then with a decay of 0.5 a further 20, 10 and 5 (each 100 of its
+    // own): done at 200, 320, 430 and 535 µs. Without the decay only the first pays: 200,
+    // 300, 400, 500.
+    let mut v = uvicorn(20.0, 40.0, json!([]), burst(4));
+    let r = run(v.clone());
+    assert_eq!(latencies(&r), vec![200_000, 300_000, 400_000, 500_000]);
+    v["server"]["costs"]["cold_task_decay"] = json!(0.5);
+    let r = run(v.clone());
+    assert!(all_ok(&r));
+    assert_eq!(latencies(&r), vec![200_000, 320_000, 430_000, 535_000]);
+    // Still one cold task step: the others are its run.
+    assert_eq!(warmth(&r).task_steps_cold, 1);
+    // Requests one at a time: every task step is the first of its run, the decay changes
+    // nothing.
+    let one = |decay: f64| {
+        let mut v = uvicorn(
+            20.0,
+            40.0,
+            json!([]),
+            json!({"kind": "closed", "requests": 3, "concurrency": 1}),
+        );
+        v["server"]["costs"]["cold_task_decay"] = json!(decay);
+        latencies(&run(v))
+    };
+    assert_eq!(one(0.5), one(0.0));
+    v["server"]["costs"]["cold_task_decay"] = json!(1.0);
+    assert!(refusal(&v).contains("server.costs.cold_task_decay"));
+}

@@ -266,6 +266,13 @@ fn gen_scenario(v: &[u32]) -> Value {
         }
         server["costs"]["wake_sigma"] = json!(k.float(0.0, 2.0));
     }
+    // A task step's cold extra falling along its run.
+    if k.chance(30) {
+        if server.get("costs").is_none() {
+            server["costs"] = json!({});
+        }
+        server["costs"]["cold_task_decay"] = json!(k.float(0.0, 0.99));
+    }
     if load["client_cpu_us"].is_number() && k.chance(40) {
         let cold = k.float(0.0, 500.0);
         load["client_cold_us"] = json!(cold);
