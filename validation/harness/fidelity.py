@@ -825,8 +825,48 @@ def cold_rates(trace):
 
 def cold_us_per_request(cold):
     """The CPU per request (µs) that loopsim's cold extras stand for at the cold callbacks'
-    rate of `cold` (from `cold_costs`, with the accept callback's from `cold_accept_cost`)."""
-    return sum(c["extra_us"] * c["per_request"] for c in (cold or {}).values() if c)
+    rate of `cold` (from `cold_costs`, with the accept callback's from `cold_accept_cost`; a
+    kind whose extra falls along its run, `task_decay_fit`, gives its own)."""
+    return sum(c.get("per_request_us", c["extra_us"] * c["per_request"])
+               for c in (cold or {}).values() if c)
+
+
+# A place bucket of `run_positions` and the places in a run it holds.
+POSITION_RANGES = {"1": (1, 1), "2": (2, 2), "3": (3, 3), "4": (4, 4), "8": (5, 8),
+                   "16": (9, 16), "32": (17, 32)}
+
+
+def task_decay_fit(pos):
+    """A task step's cold extra falling along its run (`server.costs.cold_task_decay`), from
+    `run_asgi`'s CPU by its place in a run (`run_positions`, at c=CAL_C and c=GC_TRACE_C):
+    the fully warm step is the mean of the late ones of the long runs at c=GC_TRACE_C; the
+    first step's extra over it (at c=CAL_C) is `cold_task_us`; the k-th step in a row pays
+    `decay^(k − 1)` of that, the decay fitted by least squares (weighted by calls) over the
+    other places at both levels. Also the extras per request at c=CAL_C, every step at its
+    place (the calibration takes them out of the CPU per request). None without the data."""
+    cal = ((pos or {}).get("cal") or {}).get("run_asgi")
+    high = ((pos or {}).get("high") or {}).get("run_asgi")
+    if not cal or not high or "1" not in cal or "33" not in high:
+        return None
+    base = high["33"][0]
+    extra = cal["1"][0] - base
+    if extra <= 0:
+        return None
+
+    def share(q, b):
+        lo, hi = POSITION_RANGES[b]
+        return sum(q ** (k - 1) for k in range(lo, hi + 1)) / (hi - lo + 1)
+
+    pts = [(b, us, n) for lvl in (cal, high) for b, (us, n) in lvl.items()
+           if b in POSITION_RANGES and b != "1"]
+    if not pts:
+        return None
+    _, q = min((sum(n * (us - base - extra * share(q, b)) ** 2 for b, us, n in pts), q)
+               for q in (i / 100 for i in range(100)))
+    calls = sum(n for b, (_, n) in cal.items() if b in POSITION_RANGES or b == "33")
+    per_call = sum(n * share(q, b) for b, (_, n) in cal.items() if b in POSITION_RANGES)
+    return {"extra_us": round(extra, 1), "decay": q, "base_us": base,
+            "per_request_us": round(extra * per_call / max(1, calls), 1)}
 
 
 def iteration_cost(trace_cal, trace_high):
@@ -1077,6 +1117,12 @@ def calibrate_server(kind, n=1000, loop_rate=None):
         # And the accept callback's first `accept()` after other work, traced at c=CAL_C.
         cold = dict(cold, accept=cold_accept_cost(
             gc_cal.get("accept_calls_cal"), accept_loop.get("per_connection_us"), call_fixed))
+        # A task step keeps growing warmer along its run: its extra is taken over a late step
+        # of a long run, and falls along the run (traced by place).
+        td = task_decay_fit(gc_cal.get("positions"))
+        if td is not None:
+            cold["task"] = dict(cold["task"], extra_us=td["extra_us"], decay=td["decay"],
+                                base_us=td["base_us"], per_request_us=td["per_request_us"])
     # And the loop's iterations (their own CPU, per iteration), at the rate traced at c=CAL_C.
     it = (gc_cal or {}).get("iteration")
     it_us = iteration_us_per_request(it) if it else 0.0
@@ -1122,6 +1168,8 @@ def calibrate_server(kind, n=1000, loop_rate=None):
                   **({} if kind not in ASGI else {"accept_call_us": round(call_fixed, 1)}),
                   **({} if not cold else {"cold_read_us": cold["read"]["extra_us"],
                                           "cold_task_us": cold["task"]["extra_us"],
+                                          **({} if "decay" not in cold["task"] else
+                                             {"cold_task_decay": cold["task"]["decay"]}),
                                           "cold_setup_us": cold["setup"]["extra_us"]}),
                   **({} if not (cold or {}).get("accept") else
                      {"cold_accept_us": cold["accept"]["extra_us"]}),
@@ -2080,7 +2128,14 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                 w(f"  loopsim charges the difference at c={CAL_C} as an extra to a callback "
                   "that runs right after a callback of another kind: "
                   f"`server.costs.cold_read_us` {cold['read']['extra_us']:g} µs (`_read_ready`), "
-                  f"`cold_task_us` {cold['task']['extra_us']:g} µs (`run_asgi`)"
+                  f"`cold_task_us` {cold['task']['extra_us']:g} µs (`run_asgi`"
+                  + ("" if "decay" not in cold["task"] else
+                     f": over a late step of a long run at c={GC_TRACE_C}, "
+                     f"{cold['task']['base_us']:g} µs, with `cold_task_decay` "
+                     f"{cold['task']['decay']:g}, the share of it each further step of a run "
+                     "still pays, fitted by least squares over the steps' places above; "
+                     f"{cold['task']['per_request_us']:g} µs per request at c={CAL_C}")
+                  + ")"
                   + (f", `cold_setup_us` {cold['setup']['extra_us']:g} µs (each of "
                      "`_accept_connection2`'s two steps)" if cold.get("setup") else "")
                   + ("" if not (acc and ac) else
