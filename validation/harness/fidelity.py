@@ -913,8 +913,9 @@ def run_positions(trace):
             for n in POSITION_STAGES if n in pos}
 
 
-def positions_text(pos):
-    """The report's note on callbacks growing warmer along a run of their kind."""
+def positions_text(pos, decay=None):
+    """The report's note on callbacks growing warmer along a run of their kind (`decay`: the
+    task step's `cold_task_decay` passed, if any)."""
     parts = []
     for n in POSITION_STAGES:
         lv = [(lvl, pos[lvl].get(n)) for lvl in ("cal", "high") if pos.get(lvl)]
@@ -929,10 +930,14 @@ def positions_text(pos):
         return None
     return ("  By its place in a run of its kind (µs per call, calls): " + "; ".join(parts)
             + ". Task steps keep growing warmer along a run (a step costs less the later it "
-            "comes in a long batch); reads and set-ups level off after a few. loopsim charges "
-            "a callback after another kind its cold extra and every later one of the run the "
-            "same (the mean at c=4), so at c=100, where runs are long, it charges a task step "
-            "more than the real loop's later ones cost (item 3).")
+            "comes in a long batch); reads and set-ups level off after a few. "
+            + ("loopsim charges a callback after another kind its cold extra and every later "
+               "one of the run the same (the mean at c=4), so at c=100, where runs are long, it "
+               "charges a task step more than the real loop's later ones cost (item 3)."
+               if not decay else
+               "loopsim charges a task step's extra over a late step of a long run, falling "
+               f"along its run by `cold_task_decay` ({decay:g} per step, below); reads and "
+               "set-ups pay their extra after another kind only (item 3)."))
 
 
 def accept_calls_per_request(trace):
@@ -2115,7 +2120,8 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
               "caches and predictors are warm with its work. A loop that takes connections in "
               "batches runs more of its callbacks that way, so a request costs less at "
               "c=100 than at c=4 (below).")
-            pt = positions_text((c.get("gc") or {}).get("positions") or {})
+            pt = positions_text((c.get("gc") or {}).get("positions") or {},
+                                c["costs"].get("cold_task_decay"))
             if pt:
                 w(pt)
             sim = None
