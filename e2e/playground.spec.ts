@@ -269,6 +269,24 @@ test.describe('the playground', () => {
     return { before, slowest };
   }
 
+  // A cost field set out of its range: Run is disabled and the field's message names the range.
+  async function refuseCost(page: Page, field: string, value: string, range: string) {
+    const input = page.locator(`#f-cost-${field}`);
+    await input.fill(value);
+    await input.blur();
+    await expect(page.getByTestId('run-button')).toBeDisabled();
+    await expect(page.locator(`#f-cost-${field}-error`)).toContainText(range);
+  }
+
+  // A cost field set, and the scenario run again.
+  async function rerunWithCost(page: Page, field: string, value: string) {
+    const input = page.locator(`#f-cost-${field}`);
+    await input.fill(value);
+    await input.blur();
+    await page.getByTestId('run-button').click();
+    await expect(page.getByTestId('run-status')).toHaveText('');
+  }
+
   test("an idle worker's wake-up delays a lone request and is checked", async ({ page }) => {
     const problems = watchForProblems(page);
     // 400 ms: the loop wakes late for the connections and again after the awaited sleep.
@@ -283,17 +301,10 @@ test.describe('the playground', () => {
     const { before, slowest } = await slowestWithCost(page, 'fastapi-async-asyncio-sleep', 'idle_wake_us', 400_000);
     await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 800);
     const same = await slowest();
-    const spread = page.locator('#f-cost-wake_sigma');
-    await expect(spread).toHaveAttribute('placeholder', '0');
-    await spread.fill('2.5');
-    await spread.blur();
-    await expect(page.getByTestId('run-button')).toBeDisabled();
-    await expect(page.locator('#f-cost-wake_sigma-error')).toContainText('between 0 and 2');
+    await expect(page.locator('#f-cost-wake_sigma')).toHaveAttribute('placeholder', '0');
+    await refuseCost(page, 'wake_sigma', '2.5', 'between 0 and 2');
     // Drawn per wake-up: no longer exactly 800 ms later (a report, with another slowest).
-    await spread.fill('0.5');
-    await spread.blur();
-    await page.getByTestId('run-button').click();
-    await expect(page.getByTestId('run-status')).toHaveText('');
+    await rerunWithCost(page, 'wake_sigma', '0.5');
     await expect.poll(async () => {
       const v = await slowest();
       return v !== undefined && v > before && v !== same;
@@ -307,18 +318,11 @@ test.describe('the playground', () => {
     // 10 s before the awaited sleep ends (many times the default 50 ms to go cold).
     const { before, slowest } = await slowestWithCost(page, 'fastapi-async-asyncio-sleep', 'deep_wake_us', 400_000);
     await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 799);
-    const idle = page.locator('#f-cost-deep_idle_ms');
-    await expect(idle).toHaveAttribute('placeholder', '50');
-    await idle.fill('0');
-    await idle.blur();
-    await expect(page.getByTestId('run-button')).toBeDisabled();
-    await expect(page.locator('#f-cost-deep_idle_ms-error')).toContainText('between 0.01 and 60000');
+    await expect(page.locator('#f-cost-deep_idle_ms')).toHaveAttribute('placeholder', '50');
+    await refuseCost(page, 'deep_idle_ms', '0', 'between 0.01 and 60000');
     // Going cold over a minute: after 10 s idle the loop has reached 15 % of the extra, so the
     // slower tab pays 400 ms for the connection and ~62 ms after its sleep.
-    await idle.fill('60000');
-    await idle.blur();
-    await page.getByTestId('run-button').click();
-    await expect(page.getByTestId('run-status')).toHaveText('');
+    await rerunWithCost(page, 'deep_idle_ms', '60000');
     await expect.poll(slowest, { timeout: 20_000 }).toBeLessThan(before + 500);
     await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 450);
     expect(problems).toEqual([]);
@@ -352,16 +356,9 @@ test.describe('the playground', () => {
     const { before, slowest } = await slowestWithCost(page, 'fastapi-async-time-sleep', 'cold_task_us', 100_000);
     await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 99);
     await expect.poll(slowest, { timeout: 20_000 }).toBeLessThan(before + 110);
-    const decay = page.locator('#f-cost-cold_task_decay');
-    await decay.fill('1');
-    await decay.blur();
-    await expect(page.getByTestId('run-button')).toBeDisabled();
-    await expect(page.locator('#f-cost-cold_task_decay-error')).toContainText('between 0 and 0.99');
+    await refuseCost(page, 'cold_task_decay', '1', 'between 0 and 0.99');
     // With 0.5 the second still pays half of it: the slower tab ends 150 ms later.
-    await decay.fill('0.5');
-    await decay.blur();
-    await page.getByTestId('run-button').click();
-    await expect(page.getByTestId('run-status')).toHaveText('');
+    await rerunWithCost(page, 'cold_task_decay', '0.5');
     await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 149);
     await expect.poll(slowest, { timeout: 20_000 }).toBeLessThan(before + 160);
     expect(problems).toEqual([]);

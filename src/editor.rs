@@ -615,28 +615,34 @@ mod tests {
         apply(&mut s, Edit::Cost(CostField::DeepIdle, None));
         apply(&mut s, Edit::Cost(CostField::ColdCpu, None));
         assert_eq!(s.server.costs, None);
-        // The task step's cold extra falling along a run: set, refused out of range, cleared.
-        apply(&mut s, Edit::Cost(CostField::ColdTaskDecay, Some(1.0)));
-        assert_eq!(
-            s.validate().unwrap_err().0[0].path,
-            "server.costs.cold_task_decay"
-        );
-        apply(&mut s, Edit::Cost(CostField::ColdTaskDecay, Some(0.5)));
-        s.validate().unwrap();
-        assert_eq!(s.server.resolve().cold_task_decay, 0.5);
-        apply(&mut s, Edit::Cost(CostField::ColdTaskDecay, None));
-        assert_eq!(s.server.costs, None);
-        // The wake-ups' spread: set, refused out of range, cleared.
-        apply(&mut s, Edit::Cost(CostField::WakeSigma, Some(2.5)));
-        assert_eq!(
-            s.validate().unwrap_err().0[0].path,
-            "server.costs.wake_sigma"
-        );
-        apply(&mut s, Edit::Cost(CostField::WakeSigma, Some(0.2)));
-        s.validate().unwrap();
-        assert_eq!(s.server.resolve().wake_sigma, 0.2);
-        apply(&mut s, Edit::Cost(CostField::WakeSigma, None));
-        assert_eq!(s.server.costs, None);
+        // The task step's cold extra falling along a run, and the wake-ups' spread (not µs):
+        // each set, refused out of range, cleared.
+        type GetF = fn(&loopsim_engine::scenario::ServerConfig) -> f64;
+        let fields: [(CostField, &str, f64, f64, GetF); 2] = [
+            (
+                CostField::ColdTaskDecay,
+                "server.costs.cold_task_decay",
+                1.0,
+                0.5,
+                |c| c.cold_task_decay,
+            ),
+            (
+                CostField::WakeSigma,
+                "server.costs.wake_sigma",
+                2.5,
+                0.2,
+                |c| c.wake_sigma,
+            ),
+        ];
+        for (field, path, bad, good, get) in fields {
+            apply(&mut s, Edit::Cost(field, Some(bad)));
+            assert_eq!(s.validate().unwrap_err().0[0].path, path);
+            apply(&mut s, Edit::Cost(field, Some(good)));
+            s.validate().unwrap();
+            assert_eq!(get(&s.server.resolve()), good);
+            apply(&mut s, Edit::Cost(field, None));
+            assert_eq!(s.server.costs, None);
+        }
         // An asyncio server's connection set-up: set, refused when negative, cleared.
         let mut s = preset("fastapi-async-time-sleep");
         apply(&mut s, Edit::Cost(CostField::Setup, Some(-1.0)));

@@ -831,11 +831,6 @@ def cold_us_per_request(cold):
                for c in (cold or {}).values() if c)
 
 
-# A place bucket of `run_positions` and the places in a run it holds.
-POSITION_RANGES = {"1": (1, 1), "2": (2, 2), "3": (3, 3), "4": (4, 4), "8": (5, 8),
-                   "16": (9, 16), "32": (17, 32)}
-
-
 def task_decay_fit(pos):
     """A task step's cold extra falling along its run (`server.costs.cold_task_decay`), from
     `run_asgi`'s CPU by its place in a run (`run_positions`, at c=CAL_C and c=GC_TRACE_C):
@@ -853,18 +848,21 @@ def task_decay_fit(pos):
     if extra <= 0:
         return None
 
+    # The buckets of places that end (not the last, "later").
+    ranges = {b: (lo, hi) for b, (_, lo, hi) in POSITION_BUCKETS.items() if hi is not None}
+
     def share(q, b):
-        lo, hi = POSITION_RANGES[b]
+        lo, hi = ranges[b]
         return sum(q ** (k - 1) for k in range(lo, hi + 1)) / (hi - lo + 1)
 
     pts = [(b, us, n) for lvl in (cal, high) for b, (us, n) in lvl.items()
-           if b in POSITION_RANGES and b != "1"]
+           if b in ranges and b != "1"]
     if not pts:
         return None
     _, q = min((sum(n * (us - base - extra * share(q, b)) ** 2 for b, us, n in pts), q)
                for q in (i / 100 for i in range(100)))
-    calls = sum(n for b, (_, n) in cal.items() if b in POSITION_RANGES or b == "33")
-    per_call = sum(n * share(q, b) for b, (_, n) in cal.items() if b in POSITION_RANGES)
+    calls = sum(n for _, (_, n) in cal.items())
+    per_call = sum(n * share(q, b) for b, (_, n) in cal.items() if b in ranges)
     return {"extra_us": round(extra, 1), "decay": q, "base_us": base,
             "per_request_us": round(extra * per_call / max(1, calls), 1)}
 
@@ -898,11 +896,12 @@ def iteration_us_per_request(it, level="cal"):
     return it["iteration_us"] * it[f"iterations_{level}"]
 
 
-# The callbacks whose CPU is reported by their place in a run of their kind (the apps bucket
-# the places: 1, 2, 3, 4, 5–8, 9–16, 17–32, later).
+# The callbacks whose CPU is reported by their place in a run of their kind, and the apps'
+# buckets of places (`common._POS_BUCKETS`): each bucket's name, its first and last place.
 POSITION_STAGES = ("run_asgi", "_read_ready", "_accept_connection2")
-POSITION_NAMES = {"1": "1st", "2": "2nd", "3": "3rd", "4": "4th", "8": "5th–8th",
-                  "16": "9th–16th", "32": "17th–32nd", "33": "later"}
+POSITION_BUCKETS = {"1": ("1st", 1, 1), "2": ("2nd", 2, 2), "3": ("3rd", 3, 3),
+                    "4": ("4th", 4, 4), "8": ("5th–8th", 5, 8), "16": ("9th–16th", 9, 16),
+                    "32": ("17th–32nd", 17, 32), "33": ("later", 33, None)}
 
 
 def run_positions(trace):
@@ -919,12 +918,12 @@ def positions_text(pos, decay=None):
     parts = []
     for n in POSITION_STAGES:
         lv = [(lvl, pos[lvl].get(n)) for lvl in ("cal", "high") if pos.get(lvl)]
-        if not all(v for _, v in lv) or not lv:
+        if not lv or not all(v for _, v in lv):
             continue
         for lvl, v in lv:
             cc = CAL_C if lvl == "cal" else GC_TRACE_C
             parts.append(f"`{n}` at c={cc} " + ", ".join(
-                f"{POSITION_NAMES.get(b, b)} {v[b][0]:g} ({v[b][1]})"
+                f"{POSITION_BUCKETS[b][0] if b in POSITION_BUCKETS else b} {v[b][0]:g} ({v[b][1]})"
                 for b in sorted(v, key=int)))
     if not parts:
         return None

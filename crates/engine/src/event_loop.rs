@@ -180,20 +180,21 @@ impl Simulation {
             Cb::Run(slot) => {
                 w.task_steps += 1;
                 w.task_steps_cold += u64::from(cold);
-                // The k-th task step in a row still pays `cold_task_decay^(k − 1)` of it.
-                let d = self.cfg.cold_task_decay;
-                let extra = if cold || d == 0.0 {
-                    self.cfg.cold_task
-                } else {
-                    (self.cfg.cold_task as f64 * d.powi((run - 1).min(1_000) as i32)).round()
-                        as Nanos
-                };
-                (extra, ACT_OVERHEAD, slot)
+                (self.cfg.cold_task, ACT_OVERHEAD, slot)
             }
             Cb::Wake(_) => return false,
         };
-        let decays = matches!(cb, Cb::Run(_)) && self.cfg.cold_task_decay > 0.0;
-        if (!cold && !decays) || extra == 0 {
+        // The first of a run pays its kind's extra; the k-th task step in a row still pays
+        // `cold_task_decay^(k − 1)` of it, the later ones of other kinds nothing.
+        let d = self.cfg.cold_task_decay;
+        let extra = if cold {
+            extra
+        } else if matches!(cb, Cb::Run(_)) && d > 0.0 {
+            (extra as f64 * d.powi((run - 1).min(1_000) as i32)).round() as Nanos
+        } else {
+            0
+        };
+        if extra == 0 {
             return false;
         }
         self.procs[p as usize].lp.warming = true;

@@ -259,19 +259,14 @@ fn gen_scenario(v: &[u32]) -> Value {
         server["costs"]["deep_idle_ms"] = json!(k.float(0.01, 100.0));
         server["costs"]["cold_cpu_us"] = json!(k.float(0.0, 1_000.0));
     }
-    // No two wake-ups the same.
-    if k.chance(30) {
-        if server.get("costs").is_none() {
-            server["costs"] = json!({});
+    // No two wake-ups the same; a task step's cold extra falling along its run.
+    for (f, max) in [("wake_sigma", 2.0), ("cold_task_decay", 0.99)] {
+        if k.chance(30) {
+            if server.get("costs").is_none() {
+                server["costs"] = json!({});
+            }
+            server["costs"][f] = json!(k.float(0.0, max));
         }
-        server["costs"]["wake_sigma"] = json!(k.float(0.0, 2.0));
-    }
-    // A task step's cold extra falling along its run.
-    if k.chance(30) {
-        if server.get("costs").is_none() {
-            server["costs"] = json!({});
-        }
-        server["costs"]["cold_task_decay"] = json!(k.float(0.0, 0.99));
     }
     if load["client_cpu_us"].is_number() && k.chance(40) {
         let cold = k.float(0.0, 500.0);
