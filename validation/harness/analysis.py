@@ -191,28 +191,28 @@ MECHANISMS = {
         "sleeping (item 6) and reads each response within ~32 µs (as an ordinary task it "
         "would take ~214 µs: not changed, since the latencies agree either way at "
         "saturation and the client-first rule is what the bursts need). The split is uneven "
-        "in every real run: one worker serves ~1.8 × what each of the other three does "
-        "(681–921 against 365–583). `perf sched` (three runs, 28 Nov 05:38) shows why: that "
-        "worker shares a core with ab and the two take turns, each running until it sleeps "
-        "(ab wakes it with the close it waits for, on ab's own core: Linux's synchronous "
-        "wake-up), while the other three take turns on the other core, ~0.55 ms each, "
-        "waiting ~1.1 ms for it. loopsim does not model where Linux places a task woken by "
-        "another (its balancing by load, the synchronous wake-up): since the close wait its "
-        "split is even (~500 each); before, with the workers never sleeping, it was 584 + 582 + "
-        "431 + 403 (two workers per core, ab on one). In loopsim the workers do not stay put: "
-        "counted per core (28 Nov 10:15), each ran ~70 ms on ab's core and ~97 on the other, "
-        "moved ~2 300 times in 2 000 requests by its balancer, which evens the cores' job "
-        "counts at once (ab's core counts one job fewer whenever ab sleeps between events). "
-        "Linux's balancer moves far less: it skips a task that ran within the last 0.5 ms "
-        "(cache-hot, `sched_migration_cost`), a core going idle pulls only if its idle "
-        "periods average 0.5 ms or more (`avg_idle`), and a busy core balances every ~32 ms, "
-        "weighing load averages in which ab's brief sleeps do not count. With the first two "
-        "rules tried in `cpu.rs` (not kept), the workers stayed put, two with ab and two on the "
-        "other core (586 + 586 + 414 + 414), at the same makespan; the real runs keep one with "
-        "ab (871–882 against 371–381 at 10:24). That run's makespan is 17 % over loopsim's: "
-        "the server used 390 µs per request (calibrated 340) and ab 82 (calibrated 57.6) "
-        "while one worker and ab took turns on one core, each switch costing both their "
-        "caches; loopsim charges neither (open).",
+        "in every real run: one worker serves more than each of the other three (681–921 "
+        "against 365–583 in the harness's runs; 620–822 against 414–611 in twelve runs under "
+        "`perf sched`, 28 Nov 13:00). `perf sched` shows why: that worker shares a core with "
+        "ab and the two take turns, each running until it sleeps (ab wakes it with the close "
+        "it waits for, on ab's own core), while the others take turns on the other core, "
+        "~0.55 ms each, waiting ~1.1 ms. And the tasks barely move: 19 and 30 core changes "
+        "in 2 000 requests in two of those runs (ab most of them), one worker staying on "
+        "ab's core and one on the other, the other two changing a few times. Until 28 Nov "
+        "13:00 loopsim's balancer evened the cores' job counts at once: it moved jobs ~2 300 "
+        "times in 2 000 requests (ab's core counts one job fewer whenever ab sleeps between "
+        "events), and the split came out even (~500 each). Linux's balancer leaves a task that "
+        "ran within the last 0.5 ms where it is (`task_hot`, `sched_migration_cost`) until its "
+        "attempts at the ticks have failed more than `cache_nice_tries` times; `cpu.rs` now "
+        "does that (item 11), and loopsim's workers stay put: 8 core changes "
+        "(`summary.core_migrations`), two workers with ab and two on the other core, "
+        "582 + 581 + 419 + 418, the makespan unchanged. A real run where one worker alone "
+        "shares ab's core for the whole run (the busiest serving 0.41 of the requests or "
+        "more) is still outside that: where Linux places a task woken by another "
+        "(`wake_affine`, the synchronous wake-up) is not modelled. The 10:24 run's makespan "
+        "was 17 % over loopsim's: the server used 390 µs per request (calibrated 340) and ab "
+        "82 (calibrated 57.6) while one worker and ab took turns on one core, each switch "
+        "costing both their caches; loopsim charges neither (open).",
 }
 
 ANALYSIS = """
@@ -228,8 +228,8 @@ over gunicorn's uvicorn workers, and the ApacheBench throughput of all five serv
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following. Each
 names the engine code that changed (items 1, 2, 5, 6, 7, 8, 9, 10, 11: fixed) or what is
 still open (3: not measurable above this VM's noise; and where Linux places a task woken by
-another, which gives one of gunicorn's sync workers ab's core under load:
-ab-gunicorn-sync-4-workers); none fits a
+another, which in some runs leaves one of gunicorn's sync workers alone with ab's core under
+load: ab-gunicorn-sync-4-workers); none fits a
 mechanism
 to outputs: every parameter is a cost or a property of the machine that the harness
 measures and prints (the calibration, and per run its collector counters and the cores'
@@ -667,10 +667,13 @@ varying speed).
     running one only if its slice has run (item 1). `perf sched timehist` during `ab -c 100`
     on one uvicorn worker shows the placement: the loop ran only on CPU 0 (42 slices, 0.9 s)
     and ab only on CPU 1 (2 808 slices, 8 of them on CPU 0). One of gunicorn's four sync
-    workers under ab serves ~1.8 × each of the others (real 691–921 against 375–479): it
-    shares ab's core (see ab-gunicorn-sync-4-workers: Linux wakes it there, which loopsim does
-    not model; its split was 584 + 582 + 431 + 403 with these queues, and is even since the
-    sync worker waits for ab to close, 28 Nov). The client's priority on its core lasts
+    workers under ab serves 1.2–1.8 × each of the others (real 620–921 against 365–611): it
+    shares ab's core. The balancer moves few tasks: a task that ran within the last 0.5 ms
+    stays where it is (Linux's `task_hot`) until the balancing at the ticks has failed more
+    than `cache_nice_tries` times, which `cpu.rs` models since 28 Nov 13:00 (before, it
+    evened the job counts at once and moved jobs ~2 300 times in those 2 000 requests, real
+    ~20-30); loopsim's sync workers then stay two with ab and two on the other core (see
+    ab-gunicorn-sync-4-workers). The client's priority on its core lasts
     only while it keeps sleeping (item 6): the harness's Python client sends a burst
     without sleeping, so after one slice it takes turns with the loop on its core; with the client always first, the 100-request burst on two workers
     split 87 + 13 and ended in three waves.

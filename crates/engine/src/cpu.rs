@@ -21,7 +21,13 @@
 //!   is still on it: it goes on at once, or sleeps after waking others), so a client woken by
 //!   a server's response stays on its core;
 //! - the balancer moves waiting jobs, the one that arrived last first, from the busiest core to
-//!   the least busy while their counts differ by two or more (an idle core pulls work at once).
+//!   the least busy while their counts differ by two or more (an idle core pulls work at once),
+//!   but not a job whose thread had a core within the last `MIGRATION_COST` (0.5 ms: Linux's
+//!   `task_hot`, its caches are still warm there); while only hot jobs could move it tries
+//!   again at each scheduler tick (the periodic and nohz balancing run at ticks), and the
+//!   third tick moves one anyway (`nr_balance_failed > cache_nice_tries`).
+//!   So a busy machine moves few tasks: four gunicorn sync workers and ab under `ab -c 100`
+//!   changed cores ~20 times in 2 000 requests (`perf sched`), not at every request.
 //!
 //! So `n` jobs on `K` cores get a whole core each when `n ≤ K`, and otherwise uneven shares
 //! when `n` is not a multiple of `K`: four busy gunicorn sync workers and ab on two cores
@@ -49,6 +55,14 @@ const NEVER: Nanos = Nanos::MAX;
 /// (CONFIG_HZ = 250, as Debian's kernels; two CPU-bound processes on one core of this machine
 /// kind take turns of 3.95 ms).
 pub(crate) const TICK: Nanos = 4_000_000;
+
+/// Linux's `sysctl_sched_migration_cost` (0.5 ms): the balancer leaves a task that ran more
+/// recently than this where it is (`task_hot`: moving it would lose its warm caches).
+pub(crate) const MIGRATION_COST: Nanos = 500_000;
+
+/// Failed balancing attempts after which Linux moves a cache-hot task anyway
+/// (`nr_balance_failed > cache_nice_tries`, 1 in a domain of cores sharing a cache).
+const CACHE_NICE_TRIES: u32 = 1;
 
 /// One core's run queue.
 struct Core {
@@ -108,6 +122,13 @@ pub(crate) struct Cores {
     work: Vec<Nanos>,
     core: Vec<u32>,
     ended_at: Vec<Nanos>,
+    /// Per thread: the last instant it had a core (`NEVER` before its first turn), for the
+    /// balancer's cache-hot rule.
+    ran_at: Vec<Nanos>,
+    /// When the balancer tries again after finding only cache-hot jobs to move (the next
+    /// tick), and how many ticks in a row it has failed so.
+    retry: Option<Nanos>,
+    failed: u32,
     /// The scheduler's slice (`base_slice`), and where the ticks fall: at `phase + k · TICK`.
     slice: Nanos,
     phase: Nanos,
@@ -125,6 +146,9 @@ pub(crate) struct Cores {
     /// Work delivered, job by job: a job's work when it finishes, the part done when it is
     /// taken off. Equals the work asked for once every job has ended.
     pub delivered: Nanos,
+    /// Jobs that ran on another core than their thread's previous one (placed there on
+    /// waking, or moved by the balancer): Linux's migrations (`se.nr_migrations`).
+    pub migrations: u64,
     /// Generation of the scheduled tick; older ticks are ignored.
     pub gen: u64,
     /// Time of the currently scheduled tick, if any.
@@ -165,6 +189,9 @@ impl Cores {
             work: Vec::new(),
             core: Vec::new(),
             ended_at: Vec::new(),
+            ran_at: Vec::new(),
+            retry: None,
+            failed: 0,
             slice: base_slice(k),
             phase: phase % TICK,
             prio: None,
@@ -173,6 +200,7 @@ impl Cores {
             moved: false,
             busy: 0.0,
             delivered: 0,
+            migrations: 0,
             gen: 0,
             scheduled: None,
             varies: noise.is_some(),
@@ -299,6 +327,7 @@ impl Cores {
             self.work.resize(t + 1, 0);
             self.core.resize(t + 1, NO_CORE);
             self.ended_at.resize(t + 1, NEVER);
+            self.ran_at.resize(t + 1, NEVER);
             self.shown_on.resize(t + 1, false);
         }
     }
@@ -396,14 +425,23 @@ impl Cores {
         if let Some(t) = q.pop_front() {
             q.push_back(t);
             self.touched.push(t);
+            self.ran_at[t as usize] = at;
         }
         self.start_turn(c, at);
+    }
+
+    /// `thread` goes to core `c` (a migration if it last ran on another).
+    fn set_core(&mut self, thread: u32, c: usize) {
+        let prev = std::mem::replace(&mut self.core[thread as usize], c as u32);
+        if prev != NO_CORE && prev != c as u32 {
+            self.migrations += 1;
+        }
     }
 
     /// Puts `thread`'s job on core `c`'s queue: at the back, or alone at the front.
     fn enqueue(&mut self, now: Nanos, c: usize, thread: u32) {
         self.freshen(c);
-        self.core[thread as usize] = c as u32;
+        self.set_core(thread, c);
         self.cores[c].queue.push_back(thread);
         if self.cores[c].queue.len() == 1 {
             self.start_turn(c, now);
@@ -479,7 +517,7 @@ impl Cores {
         self.left[t] = work as f64;
         self.running[t] = true;
         self.started(thread);
-        self.core[t] = c as u32;
+        self.set_core(thread, c);
         let end = if self.cores[c].speed == 1.0 {
             now + work
         } else {
@@ -487,6 +525,10 @@ impl Cores {
         };
         self.prio = Some((thread, end, c));
         self.touch_front(c);
+        // The job it pauses stops running.
+        if let Some(&f) = self.cores[c].queue.front() {
+            self.ran_at[f as usize] = now;
+        }
         self.jobs += 1;
         self.moved = true;
     }
@@ -494,6 +536,7 @@ impl Cores {
     /// The priority job is off the cores (done, or `left` of it undone); returns its thread.
     fn end_prio(&mut self, left: Nanos) -> u32 {
         let (t, _, c) = self.prio.take().expect("a priority job runs");
+        self.ran_at[t as usize] = self.last;
         self.touch_front(c);
         self.jobs -= 1;
         self.moved = true;
@@ -549,8 +592,11 @@ impl Cores {
         let q = &mut self.cores[c].queue;
         let i = q.iter().position(|&x| x == thread).expect("a queued job");
         q.remove(i);
-        if i == 0 && !q.is_empty() {
-            self.start_turn(c, now);
+        if i == 0 {
+            self.ran_at[t] = now;
+            if !q.is_empty() {
+                self.start_turn(c, now);
+            }
         }
         self.jobs -= 1;
         self.moved = true;
@@ -581,6 +627,7 @@ impl Cores {
                     core.queue.pop_front();
                     core.ended = Some((t, now, core.picked, core.turn_end));
                     self.running[t as usize] = false;
+                    self.ran_at[t as usize] = now;
                     self.delivered += self.work[t as usize];
                     self.jobs -= 1;
                     self.moved = true;
@@ -599,15 +646,31 @@ impl Cores {
         }
     }
 
+    /// Whether `thread`'s caches are still warm on its core: it had the core within the last
+    /// `MIGRATION_COST` (Linux's `task_hot`); a job that never ran is not.
+    fn hot(&self, thread: u32) -> bool {
+        let at = self.ran_at[thread as usize];
+        at != NEVER && self.last < at + MIGRATION_COST
+    }
+
     /// The load balancer: while two cores' job counts differ by two or more, the busiest
-    /// core's latest waiting job moves to the least busy core, keeping the work it has left.
-    /// Runs when the jobs of an instant are settled (before the next finish is computed), so
-    /// a thread that ends one op and starts the next at the same instant keeps its core.
+    /// core's latest waiting job that is not cache-hot (`hot`) moves to the least busy core,
+    /// keeping the work it has left. If every waiting job there is hot, it tries again at each
+    /// scheduler tick (`retry`: Linux balances an idle core at the busy core's tick), and
+    /// once more than `CACHE_NICE_TRIES` ticks have failed it moves a hot one anyway. Runs when the jobs of
+    /// an instant are settled (before the next finish is computed), so a thread that ends one
+    /// op and starts the next at the same instant keeps its core.
     fn balance(&mut self) {
+        let at_tick = self.retry.is_some_and(|at| at <= self.last);
+        if at_tick {
+            self.retry = None;
+            self.moved = true;
+        }
         // Nothing to even out: one core, fewer than two jobs, or no change since last time.
         if self.cores.len() < 2 || self.jobs < 2 || !std::mem::take(&mut self.moved) {
             return;
         }
+        self.retry = None;
         loop {
             let (mut hi, mut lo) = (0, 0);
             for c in 1..self.cores.len() {
@@ -619,16 +682,31 @@ impl Cores {
                 }
             }
             if self.load(hi) < self.load(lo) + 2 {
+                self.failed = 0;
                 return;
             }
             // The latest to arrive of the jobs not running (a job paused by the priority job
-            // on its core waits too).
-            let q = &mut self.cores[hi].queue;
-            let waiting = q.len() >= 2 || (q.len() == 1 && self.prio_on(hi));
-            if !waiting {
+            // on its core waits too) that is not cache-hot.
+            let q = &self.cores[hi].queue;
+            let first_waiting = usize::from(!self.prio_on(hi));
+            let waiting = first_waiting..q.len();
+            if waiting.is_empty() {
                 return;
             }
-            let t = self.cores[hi].queue.pop_back().expect("a waiting job");
+            let cold = waiting.clone().rev().find(|&i| !self.hot(q[i]));
+            let i = match cold {
+                Some(i) => i,
+                // All hot, at a tick that failed often enough: the latest goes anyway.
+                None if at_tick && self.failed > CACHE_NICE_TRIES => waiting.end - 1,
+                None => {
+                    // All hot: try again at the next tick.
+                    self.failed += u32::from(at_tick);
+                    self.retry = Some(self.tick_at_or_after(self.last + 1));
+                    return;
+                }
+            };
+            self.failed = 0;
+            let t = self.cores[hi].queue.remove(i).expect("a waiting job");
             self.jobs -= 1;
             self.enqueue(self.last, lo, t);
         }
@@ -640,6 +718,9 @@ impl Cores {
         let mut next = self
             .prio
             .map(|(_, end, c)| end.min(self.cores[c].change_at));
+        if let Some(at) = self.retry {
+            next = Some(next.map_or(at, |x: Nanos| x.min(at)));
+        }
         if self.jobs == usize::from(self.prio.is_some()) {
             return next;
         }
@@ -873,6 +954,41 @@ mod tests {
         }
         assert_eq!(drain(&mut c), vec![(6 * MS, 1), (8 * MS, 0), (10 * MS, 2)]);
         assert_eq!(c.busy, 18e6);
+    }
+
+    #[test]
+    fn the_balancer_leaves_a_job_that_just_ran_until_the_third_tick() {
+        // Jobs 0 and 2 of 20 ms share core 0, job 1 (4.2 ms) has core 1. At the tick at 4 ms
+        // job 2 takes core 0 and job 0 waits; job 1 ends at 4.2 ms, 0.2 ms after job 0 ran:
+        // cache-hot, it stays. At the ticks at 8 and 12 ms the job that waits has just been
+        // sent back (hot again): two failures; at 16 ms the third tick moves the waiting job
+        // (2, 8 ms done) anyway. Both then have 12 ms left and a core each: they end at 28 ms.
+        let mut c = Cores::new(2, 0, None);
+        c.add(0, 0, 20 * MS);
+        c.add(0, 1, 4_200_000);
+        c.add(0, 2, 20 * MS);
+        assert_eq!(
+            drain(&mut c),
+            vec![(4_200_000, 1), (28 * MS, 0), (28 * MS, 2)]
+        );
+        assert_eq!(c.migrations, 1);
+        assert_eq!(c.busy, 44.2e6);
+    }
+
+    #[test]
+    fn a_job_that_waited_longer_than_the_migration_cost_moves_at_once() {
+        // As above, but job 1 ends at 4.6 ms, when job 0 has waited 0.6 ms: no longer hot, it
+        // moves to core 1 then (16 ms left: it ends at 20.6 ms); job 2 keeps core 0 from 4 ms
+        // (all of its 20 ms: 24 ms).
+        let mut c = Cores::new(2, 0, None);
+        c.add(0, 0, 20 * MS);
+        c.add(0, 1, 4_600_000);
+        c.add(0, 2, 20 * MS);
+        assert_eq!(
+            drain(&mut c),
+            vec![(4_600_000, 1), (20_600_000, 0), (24 * MS, 2)]
+        );
+        assert_eq!(c.migrations, 1);
     }
 
     #[test]

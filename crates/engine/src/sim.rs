@@ -531,6 +531,7 @@ impl Simulation {
         s.syn_drops = self.listener.dropped;
         s.cpu_demand_ms = self.cpu_demand as f64 / 1e6;
         s.cpu_delivered_ms = self.cores.delivered as f64 / 1e6;
+        s.core_migrations = self.cores.migrations;
         // Utilisation is over the whole run: background work may outlast the last response.
         let span = self
             .end()

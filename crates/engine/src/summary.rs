@@ -359,6 +359,10 @@ pub struct Summary {
     /// ends, but for work cut short by a worker kill).
     pub cpu_demand_ms: f64,
     pub cpu_delivered_ms: f64,
+    /// Jobs that ran on another core than their thread's previous one (placed on waking, or
+    /// moved by the balancer).
+    #[serde(default)]
+    pub core_migrations: u64,
     /// Time-averaged number of requests in the system (sent, not yet answered), over the
     /// makespan; with `rps` and `mean_ms` it checks Little's law.
     pub mean_in_system: f64,
