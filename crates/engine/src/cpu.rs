@@ -656,10 +656,10 @@ impl Cores {
     /// The load balancer: while two cores' job counts differ by two or more, the busiest
     /// core's latest waiting job that is not cache-hot (`hot`) moves to the least busy core,
     /// keeping the work it has left. If every waiting job there is hot, it tries again at each
-    /// scheduler tick (`retry`: Linux balances an idle core at the busy core's tick), and
-    /// once more than `CACHE_NICE_TRIES` ticks have failed it moves a hot one anyway. Runs when the jobs of
-    /// an instant are settled (before the next finish is computed), so a thread that ends one
-    /// op and starts the next at the same instant keeps its core.
+    /// scheduler tick (`retry`: Linux balances an idle core at the busy core's tick), and once
+    /// more than `CACHE_NICE_TRIES` ticks have failed it moves a hot one anyway. Runs when the
+    /// jobs of an instant are settled (before the next finish is computed), so a thread that
+    /// ends one op and starts the next at the same instant keeps its core.
     fn balance(&mut self) {
         let at_tick = self.retry.is_some_and(|at| at <= self.last);
         if at_tick {
