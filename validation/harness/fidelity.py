@@ -315,15 +315,20 @@ class Server:
 
     def linger(self, since):
         """gunicorn's graceful closes that ended after `since` (epoch s), over every worker
-        (`common.py`): how many, and their mean and median (µs); None if there were none."""
-        us = []
+        (`common.py`): how many, and their mean and median (µs), and per worker (most closes
+        first) how many and their median; None if there were none."""
+        us, by_worker = [], []
         for p in glob.glob(os.path.join(self.dir, "counts-*.json")):
             with open(p) as f:
-                us += [d for t, d in json.load(f).get("linger_us", []) if t >= since]
+                mine = [d for t, d in json.load(f).get("linger_us", []) if t >= since]
+            us += mine
+            if mine:
+                by_worker.append([len(mine), round(statistics.median(mine), 1)])
         if not us:
             return None
         return {"n": len(us), "mean_us": round(statistics.mean(us), 1),
-                "median_us": round(statistics.median(us), 1)}
+                "median_us": round(statistics.median(us), 1),
+                "by_worker": sorted(by_worker, reverse=True)}
 
     def gc_stats(self):
         """The garbage collector over every process since the warm-up: per generation,
@@ -1532,6 +1537,12 @@ def sim_linger_us(res):
     return round(total / n / 1000, 1) if n else None
 
 
+def sim_linger_by_worker(res):
+    """The same per worker, most closes first: [closes, mean µs]."""
+    return sorted(([w["close_lingers"], round(w["close_linger_total"] / w["close_lingers"] / 1000, 1)]
+                   for w in res["workers"] if w.get("close_lingers")), reverse=True)
+
+
 def gc_counts(res):
     """Collections per generation over every worker of a loopsim result."""
     return [sum(w["gc_collections"][i] for w in res["workers"]) for i in range(3)]
@@ -1806,6 +1817,7 @@ def simulate_row(row, cal):
         "first_start_ms": min((r["started_ms"] for r in sim_ok if r["started_ms"] is not None), default=None),
         "gc": gc_counts(sim),
         "linger_us": sim_linger_us(sim),
+        "linger_by_worker": sim_linger_by_worker(sim),
     }
     if ld["kind"] == "burst":
         simd["waves"] = waves([r["finished_ms"] / 1000 for r in sim_ok])
@@ -2494,12 +2506,18 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             w(f"| garbage collections during the run (all threads stopped) | {gcs} | {sim_gc_text} | |")
         if r.get("linger"):
             lg = r["linger"]
+            real_by = ("; by worker, most first: " + ", ".join(
+                f"{n} × {m:g}" for n, m in lg["by_worker"]) + " µs (medians)"
+                if len(lg.get("by_worker") or []) > 1 else "")
+            sim_by = ("; by worker, most first: " + ", ".join(
+                f"{n} × {m:g}" for n, m in s["linger_by_worker"]) + " µs (means)"
+                if len(s.get("linger_by_worker") or []) > 1 else "")
             w(f"| the worker's wait after each response until the client closed (gunicorn's "
               f"graceful close, timed in the workers) | {lg['n']} × {lg['mean_us']:g} µs on "
-              f"average (median {lg['median_us']:g}) | "
+              f"average (median {lg['median_us']:g}){real_by} | "
               + (f"{s['linger_us']:g} µs on average: until loopsim's client has read the "
-                 "response (`server.close_linger`)" if s.get("linger_us") is not None else
-                 "not modelled") + " | |")
+                 f"response (`server.close_linger`){sim_by}" if s.get("linger_us") is not None
+                 else "not modelled") + " | |")
         if r.get("gc_start"):
             st = r["gc_start"]
             w(f"| collector when the load started | `gc.get_count()` {tuple(st['count'])}, "
