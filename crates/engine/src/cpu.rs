@@ -956,6 +956,16 @@ mod tests {
         assert_eq!(c.busy, 18e6);
     }
 
+    /// Two cores (ticks at 0, 4, 8 … ms): jobs 0 and 2 of 20 ms go to core 0, job 1 of `work`
+    /// to core 1, all at 0.
+    fn two_long_jobs_and_one_of(work: Nanos) -> Cores {
+        let mut c = Cores::new(2, 0, None);
+        c.add(0, 0, 20 * MS);
+        c.add(0, 1, work);
+        c.add(0, 2, 20 * MS);
+        c
+    }
+
     #[test]
     fn the_balancer_leaves_a_job_that_just_ran_until_the_third_tick() {
         // Jobs 0 and 2 of 20 ms share core 0, job 1 (4.2 ms) has core 1. At the tick at 4 ms
@@ -963,10 +973,7 @@ mod tests {
         // cache-hot, it stays. At the ticks at 8 and 12 ms the job that waits has just been
         // sent back (hot again): two failures; at 16 ms the third tick moves the waiting job
         // (2, 8 ms done) anyway. Both then have 12 ms left and a core each: they end at 28 ms.
-        let mut c = Cores::new(2, 0, None);
-        c.add(0, 0, 20 * MS);
-        c.add(0, 1, 4_200_000);
-        c.add(0, 2, 20 * MS);
+        let mut c = two_long_jobs_and_one_of(4_200_000);
         assert_eq!(
             drain(&mut c),
             vec![(4_200_000, 1), (28 * MS, 0), (28 * MS, 2)]
@@ -980,10 +987,7 @@ mod tests {
         // As above, but job 1 ends at 4.6 ms, when job 0 has waited 0.6 ms: no longer hot, it
         // moves to core 1 then (16 ms left: it ends at 20.6 ms); job 2 keeps core 0 from 4 ms
         // (all of its 20 ms: 24 ms).
-        let mut c = Cores::new(2, 0, None);
-        c.add(0, 0, 20 * MS);
-        c.add(0, 1, 4_600_000);
-        c.add(0, 2, 20 * MS);
+        let mut c = two_long_jobs_and_one_of(4_600_000);
         assert_eq!(
             drain(&mut c),
             vec![(4_600_000, 1), (20_600_000, 0), (24 * MS, 2)]
