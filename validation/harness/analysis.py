@@ -191,8 +191,8 @@ MECHANISMS = {
         "sleeping (item 6) and reads each response within ~32 µs (as an ordinary task it "
         "would take ~214 µs: not changed, since the latencies agree either way at "
         "saturation and the client-first rule is what the bursts need). The split is uneven "
-        "in every real run: one worker serves more than each of the other three (681–921 "
-        "against 365–583 in the harness's runs; 620–822 against 414–611 in twelve runs under "
+        "in nearly every real run: one worker serves more than each of the other three (681–989 "
+        "against 334–583 in the harness's runs; 620–822 against 414–611 in twelve runs under "
         "`perf sched`, 28 Nov 13:00). `perf sched` shows why: that worker shares a core with "
         "ab and the two take turns, each running until it sleeps (ab wakes it with the close "
         "it waits for, on ab's own core), while the others take turns on the other core, "
@@ -207,8 +207,9 @@ MECHANISMS = {
         "does that (item 11), and loopsim's workers stay put: 8 core changes "
         "(`summary.core_migrations`), two workers with ab and two on the other core, "
         "582 + 581 + 419 + 418, the makespan unchanged. A real run where one worker alone "
-        "shares ab's core for the whole run (the busiest serving 0.41 of the requests or "
-        "more) is still outside that. The close waits show what holds such a run there "
+        "shares ab's core for the whole run (five of the six runs at 13:04 and 13:37: the "
+        "busiest served 763–989 of 2 000; the sixth split 552 + 500 + 481 + 467) is still "
+        "outside that. The close waits show what holds such a run there "
         "(timed in the workers, per worker in the row above since 28 Nov 13:37; three runs "
         "at 13:04 and 13:37): the worker on ab's core waited 42–44 µs (median) for ab's "
         "close, each of the other three 765–800 µs. ab, an ordinary "
@@ -687,7 +688,7 @@ varying speed).
     running one only if its slice has run (item 1). `perf sched timehist` during `ab -c 100`
     on one uvicorn worker shows the placement: the loop ran only on CPU 0 (42 slices, 0.9 s)
     and ab only on CPU 1 (2 808 slices, 8 of them on CPU 0). One of gunicorn's four sync
-    workers under ab serves 1.2–1.8 × each of the others (real 620–921 against 365–611): it
+    workers under ab serves 1.2–2.9 × each of the others (real 620–989 against 334–611): it
     shares ab's core. The balancer moves few tasks: a task that ran within the last 0.5 ms
     stays where it is (Linux's `task_hot`) until the balancing at the ticks has failed more
     than `cache_nice_tries` times, which `cpu.rs` models since 28 Nov 13:00 (before, it
