@@ -2506,12 +2506,12 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
             w(f"| garbage collections during the run (all threads stopped) | {gcs} | {sim_gc_text} | |")
         if r.get("linger"):
             lg = r["linger"]
-            real_by = ("; by worker, most first: " + ", ".join(
-                f"{n} × {m:g}" for n, m in lg["by_worker"]) + " µs (medians)"
-                if len(lg.get("by_worker") or []) > 1 else "")
-            sim_by = ("; by worker, most first: " + ", ".join(
-                f"{n} × {m:g}" for n, m in s["linger_by_worker"]) + " µs (means)"
-                if len(s.get("linger_by_worker") or []) > 1 else "")
+            def by_worker(rows, what):
+                # [closes, µs] per worker, listed when there are several.
+                return ("; by worker, most first: " + ", ".join(f"{n} × {m:g}" for n, m in rows)
+                        + f" µs ({what})" if len(rows or []) > 1 else "")
+            real_by = by_worker(lg.get("by_worker"), "medians")
+            sim_by = by_worker(s.get("linger_by_worker"), "means")
             w(f"| the worker's wait after each response until the client closed (gunicorn's "
               f"graceful close, timed in the workers) | {lg['n']} × {lg['mean_us']:g} µs on "
               f"average (median {lg['median_us']:g}){real_by} | "

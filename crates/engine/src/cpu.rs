@@ -103,7 +103,7 @@ struct SpeedNoise {
 impl SpeedNoise {
     /// A speed factor (lognormal, mean 1) and how long it holds (exponential, at least 1 ns).
     fn draw(&mut self) -> (f64, Nanos) {
-        let speed = (self.sigma * self.rng.next_normal() - self.sigma * self.sigma / 2.0).exp();
+        let speed = self.rng.next_lognormal_mean1(self.sigma);
         let hold = (-self.rng.next_open01().ln() * self.hold_ns).max(1.0);
         (speed, hold as Nanos)
     }

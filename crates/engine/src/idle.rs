@@ -94,7 +94,7 @@ impl Simulation {
             return base;
         }
         // No two wake-ups take the same (`wake_sigma`): a lognormal factor of mean 1.
-        let f = (sigma * self.rng_wake.next_normal() - sigma * sigma / 2.0).exp();
+        let f = self.rng_wake.next_lognormal_mean1(sigma);
         (base as f64 * f).round() as Nanos
     }
 

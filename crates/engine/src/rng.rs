@@ -59,6 +59,12 @@ impl Rng {
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     }
 
+    /// A lognormal factor of mean 1 with log-standard deviation `sigma` (a cost's or speed's
+    /// noise that keeps its calibrated average).
+    pub fn next_lognormal_mean1(&mut self, sigma: f64) -> f64 {
+        (sigma * self.next_normal() - sigma * sigma / 2.0).exp()
+    }
+
     /// Exponential with the given mean.
     pub fn next_exp(&mut self, mean: f64) -> f64 {
         -mean * self.next_open01().ln()

@@ -709,6 +709,10 @@ impl Server {
         // A cost in µs: the scenario's, else the kind's default, else 0.
         let us =
             |get: fn(&Costs) -> Option<f64>| from_us(get(&costs).or(get(&d.costs)).unwrap_or(0.0));
+        // A cost that is not a time (a share, a sigma): the same, kept within its limits.
+        let num = |get: fn(&Costs) -> Option<f64>, (lo, hi): (f64, f64)| {
+            get(&costs).or(get(&d.costs)).unwrap_or(0.0).clamp(lo, hi)
+        };
         let cores = self.cores.unwrap_or(DEFAULT_CORES);
         let timeout = match self.worker_timeout_s.or(d.worker_timeout_s) {
             Some(s) if s > 0.0 && self.kind.is_gunicorn() => Some(from_s(s)),
@@ -734,11 +738,7 @@ impl Server {
             accept_call: us(|c| c.accept_call_us),
             cold_read: us(|c| c.cold_read_us),
             cold_task: us(|c| c.cold_task_us),
-            cold_task_decay: costs
-                .cold_task_decay
-                .or(d.costs.cold_task_decay)
-                .unwrap_or(0.0)
-                .clamp(limits::COLD_TASK_DECAY.0, limits::COLD_TASK_DECAY.1),
+            cold_task_decay: num(|c| c.cold_task_decay, limits::COLD_TASK_DECAY),
             cold_accept: us(|c| c.cold_accept_us),
             cold_setup: us(|c| c.cold_setup_us),
             gil_handoff: us(|c| c.gil_handoff_us),
@@ -758,18 +758,10 @@ impl Server {
                     .unwrap_or(50.0)
                     .clamp(limits::DEEP_IDLE_MS.0, limits::DEEP_IDLE_MS.1),
             ),
-            wake_sigma: costs
-                .wake_sigma
-                .or(d.costs.wake_sigma)
-                .unwrap_or(0.0)
-                .clamp(limits::WAKE_SIGMA.0, limits::WAKE_SIGMA.1),
+            wake_sigma: num(|c| c.wake_sigma, limits::WAKE_SIGMA),
             to_thread: us(|c| c.to_thread_us),
             close_wait: us(|c| c.close_wait_us),
-            kernel_share: costs
-                .kernel_share
-                .or(d.costs.kernel_share)
-                .unwrap_or(0.0)
-                .clamp(limits::KERNEL_SHARE.0, limits::KERNEL_SHARE.1),
+            kernel_share: num(|c| c.kernel_share, limits::KERNEL_SHARE),
             // asyncio's accept loop takes up to the server's `backlog` per wake-up
             // (`_accept_connection(..., backlog)`; 100 only when none is given); uvicorn passes
             // its --backlog.

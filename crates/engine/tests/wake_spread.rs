@@ -27,10 +27,7 @@ fn lone_await(wake_sigma: f64, seed: u64) -> Value {
 fn drawn(seed: u64, sigma: f64, n: usize) -> Vec<u64> {
     let mut rng = Rng::new(seed, 7);
     (0..n)
-        .map(|_| {
-            let f = (sigma * rng.next_normal() - sigma * sigma / 2.0).exp();
-            (150_000.0 * f).round() as u64
-        })
+        .map(|_| (150_000.0 * rng.next_lognormal_mean1(sigma)).round() as u64)
         .collect()
 }
 
