@@ -20,14 +20,25 @@
 //!   whose job ended at this instant is not idle to another thread (the thread that ran there
 //!   is still on it: it goes on at once, or sleeps after waking others), so a client woken by
 //!   a server's response stays on its core;
-//! - the balancer moves waiting jobs, the one that arrived last first, from the busiest core to
-//!   the least busy while their counts differ by two or more (an idle core pulls work at once),
-//!   but not a job whose thread had a core within the last `MIGRATION_COST` (0.5 ms: Linux's
-//!   `task_hot`, its caches are still warm there); while only hot jobs could move it tries
-//!   again at each scheduler tick (the periodic and nohz balancing run at ticks), and the
-//!   third tick moves one anyway (`nr_balance_failed > cache_nice_tries`).
-//!   So a busy machine moves few tasks: four gunicorn sync workers and ab under `ab -c 100`
-//!   changed cores ~20 times in 2 000 requests (`perf sched`), not at every request.
+//! - an idle core pulls work at once: from a core with two or more jobs, the waiting job that
+//!   arrived last, but not a job whose thread had a core within the last `MIGRATION_COST`
+//!   (0.5 ms: Linux's `task_hot`, its caches are still warm there); while only such jobs
+//!   could move it tries again at each scheduler tick, and the third tick moves one anyway
+//!   (`nr_balance_failed > cache_nice_tries`);
+//! - while no core is idle the cores balance only every 32–64 ms (`busy_factor` 16 × the
+//!   domain's 2–4 ms interval on two cores), by load averages (PELT: the time a thread was
+//!   runnable, halving over 32 ms; a sleeping thread's load stays on its core, decaying). The
+//!   least loaded core pulls from the most loaded if that one is overloaded (two or more jobs,
+//!   and a load or utilisation average over its capacity by 17 %), unless it has spare
+//!   capacity itself, its load is above the average, or, overloaded itself, the other's load
+//!   is within 17 % of its own. It takes waiting jobs, the one that ran longest ago first,
+//!   whose load fits the imbalance, that bound doubling with each failed attempt; a cache-hot
+//!   one only after more than `cache_nice_tries` failures.
+//!   So a busy machine moves few tasks and a placement holds for a while: under `ab -c 100`
+//!   on four gunicorn sync workers and two cores, one worker has ab's core to itself from
+//!   the first milliseconds until the loads have built up (~100–130 ms; 110–180 ms in runs
+//!   traced with `perf sched`), and the tasks changed cores ~5 times in 2 000 requests (real
+//!   ~20–30, most of them ab's).
 //!
 //! So `n` jobs on `K` cores get a whole core each when `n ≤ K`, and otherwise uneven shares
 //! when `n` is not a multiple of `K`: four busy gunicorn sync workers and ab on two cores
@@ -60,9 +71,30 @@ pub(crate) const TICK: Nanos = 4_000_000;
 /// recently than this where it is (`task_hot`: moving it would lose its warm caches).
 pub(crate) const MIGRATION_COST: Nanos = 500_000;
 
+/// PELT's time constant: a load or utilisation average halves over 32 periods of 1024 µs.
+const PELT_TAU: f64 = 32.0 * 1_024_000.0 / std::f64::consts::LN_2;
+
+/// Linux's `imbalance_pct` for cores sharing a cache (117 %): the margin by which a core's
+/// load or utilisation must exceed its capacity, or another core's load, to count.
+const IMBALANCE_PCT: f64 = 1.17;
+
+/// The balancing interval of busy cores in a domain of `k` cores: `busy_factor` (16) times
+/// `sd_weight` ms; it doubles, up to twice that, while the cores are found balanced.
+fn busy_interval(k: u32) -> Nanos {
+    16 * from_ms(f64::from(k))
+}
+
 /// Failed balancing attempts after which Linux moves a cache-hot task anyway
 /// (`nr_balance_failed > cache_nice_tries`, 1 in a domain of cores sharing a cache).
 const CACHE_NICE_TRIES: u32 = 1;
+
+/// How busy a core counts for the balancer (`group_classify`), least busy first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Busy {
+    Spare,
+    Full,
+    Overloaded,
+}
 
 /// One core's run queue.
 struct Core {
@@ -78,6 +110,8 @@ struct Core {
     /// Work done per ns of time (1 unless the speed varies), and when it changes next.
     speed: f64,
     change_at: Nanos,
+    /// The core's utilisation average (its busy time, decaying as PELT's), for the balancer.
+    util: f64,
 }
 
 impl Default for Core {
@@ -89,6 +123,7 @@ impl Default for Core {
             ended: None,
             speed: 1.0,
             change_at: NEVER,
+            util: 0.0,
         }
     }
 }
@@ -125,10 +160,18 @@ pub(crate) struct Cores {
     /// Per thread: the last instant it had a core (`NEVER` before its first turn), for the
     /// balancer's cache-hot rule.
     ran_at: Vec<Nanos>,
+    /// Per thread: its load average (the fraction of time it was runnable, decaying as
+    /// Linux's PELT: halved over 32 ms) as of an instant.
+    avg: Vec<(f64, Nanos)>,
     /// When the balancer tries again after finding only cache-hot jobs to move (the next
     /// tick), and how many ticks in a row it has failed so.
     retry: Option<Nanos>,
     failed: u32,
+    /// Balancing while no core is idle: when it is due next, when it last ran, and its
+    /// interval (from `busy_interval(k)` to twice that).
+    busy_due: Option<Nanos>,
+    busy_last: Nanos,
+    busy_interval: Nanos,
     /// The scheduler's slice (`base_slice`), and where the ticks fall: at `phase + k · TICK`.
     slice: Nanos,
     phase: Nanos,
@@ -190,8 +233,12 @@ impl Cores {
             core: Vec::new(),
             ended_at: Vec::new(),
             ran_at: Vec::new(),
+            avg: Vec::new(),
             retry: None,
             failed: 0,
+            busy_due: None,
+            busy_last: 0,
+            busy_interval: busy_interval(k.max(1)),
             slice: base_slice(k),
             phase: phase % TICK,
             prio: None,
@@ -273,6 +320,7 @@ impl Cores {
             if now == self.last {
                 return;
             }
+            self.decay_util(now - self.last);
             if self.jobs > 0 {
                 let dt = now - self.last;
                 let mut used = 0usize;
@@ -297,6 +345,7 @@ impl Cores {
     /// the constant-speed path stays small.
     #[inline(never)]
     fn advance_varying(&mut self, now: Nanos) {
+        self.decay_util(now - self.last);
         if self.jobs > 0 {
             let dt = (now - self.last) as f64;
             let mut used = 0usize;
@@ -319,6 +368,23 @@ impl Cores {
         self.last = now;
     }
 
+    /// The cores' utilisation averages over `dt` more of their current state (busy or idle).
+    fn decay_util(&mut self, dt: Nanos) {
+        if self.cores.len() < 2 || dt == 0 {
+            return;
+        }
+        let keep = (-(dt as f64) / PELT_TAU).exp();
+        for c in 0..self.cores.len() {
+            let busy = self.load(c) > 0;
+            let u = &mut self.cores[c].util;
+            *u = if busy {
+                1.0 - (1.0 - *u) * keep
+            } else {
+                *u * keep
+            };
+        }
+    }
+
     fn ensure(&mut self, thread: u32) {
         let t = thread as usize;
         if t >= self.left.len() {
@@ -328,6 +394,7 @@ impl Cores {
             self.core.resize(t + 1, NO_CORE);
             self.ended_at.resize(t + 1, NEVER);
             self.ran_at.resize(t + 1, NEVER);
+            self.avg.resize(t + 1, (0.0, 0));
             self.shown_on.resize(t + 1, false);
         }
     }
@@ -461,7 +528,7 @@ impl Cores {
         debug_assert!(!self.running[t], "thread {thread} already on a core");
         self.work[t] = work;
         self.left[t] = work as f64;
-        self.running[t] = true;
+        self.set_running(thread, true);
         self.started(thread);
         if self.ended_at[t] == now && self.core[t] != NO_CORE {
             // Its last job ended at this instant: the thread never left its core and keeps its
@@ -515,7 +582,7 @@ impl Cores {
         }
         self.work[t] = work;
         self.left[t] = work as f64;
-        self.running[t] = true;
+        self.set_running(thread, true);
         self.started(thread);
         self.set_core(thread, c);
         let end = if self.cores[c].speed == 1.0 {
@@ -541,7 +608,7 @@ impl Cores {
         self.jobs -= 1;
         self.moved = true;
         let i = t as usize;
-        self.running[i] = false;
+        self.set_running(t, false);
         self.delivered += self.work[i] - left;
         t
     }
@@ -587,7 +654,7 @@ impl Cores {
                 return left;
             }
         }
-        self.running[t] = false;
+        self.set_running(thread, false);
         let c = self.core[t] as usize;
         let q = &mut self.cores[c].queue;
         let i = q.iter().position(|&x| x == thread).expect("a queued job");
@@ -603,6 +670,25 @@ impl Cores {
         let left = (self.left[t].max(0.0).round() as Nanos).min(self.work[t]);
         self.delivered += self.work[t] - left;
         left
+    }
+
+    /// `thread`'s load average at the current instant.
+    fn load_avg(&self, thread: u32) -> f64 {
+        let t = thread as usize;
+        let (avg, at) = self.avg[t];
+        let keep = (-((self.last - at) as f64) / PELT_TAU).exp();
+        if self.running[t] {
+            1.0 - (1.0 - avg) * keep
+        } else {
+            avg * keep
+        }
+    }
+
+    /// `thread` becomes runnable (it has a job) or not; its load average is brought up to now.
+    fn set_running(&mut self, thread: u32, on: bool) {
+        let t = thread as usize;
+        self.avg[t] = (self.load_avg(thread), self.last);
+        self.running[t] = on;
     }
 
     pub fn is_running(&self, thread: u32) -> bool {
@@ -626,7 +712,7 @@ impl Cores {
                     let core = &mut self.cores[c];
                     core.queue.pop_front();
                     core.ended = Some((t, now, core.picked, core.turn_end));
-                    self.running[t as usize] = false;
+                    self.set_running(t, false);
                     self.ran_at[t as usize] = now;
                     self.delivered += self.work[t as usize];
                     self.jobs -= 1;
@@ -653,24 +739,53 @@ impl Cores {
         at != NEVER && self.last < at + MIGRATION_COST
     }
 
-    /// The load balancer: while two cores' job counts differ by two or more, the busiest
-    /// core's latest waiting job that is not cache-hot (`hot`) moves to the least busy core,
-    /// keeping the work it has left. If every waiting job there is hot, it tries again at each
-    /// scheduler tick (`retry`: Linux balances an idle core at the busy core's tick), and once
-    /// more than `CACHE_NICE_TRIES` ticks have failed it moves a hot one anyway. Runs when the
-    /// jobs of an instant are settled (before the next finish is computed), so a thread that
-    /// ends one op and starts the next at the same instant keeps its core.
+    /// The load balancer, run when the jobs of an instant are settled (before the next finish
+    /// is computed), so a thread that ends one op and starts the next at the same instant
+    /// keeps its core. An idle core pulls work at once (`idle_balance`); while no core is idle
+    /// the cores balance every `busy_interval` (`busy_balance`).
     fn balance(&mut self) {
         let at_tick = self.retry.is_some_and(|at| at <= self.last);
         if at_tick {
             self.retry = None;
             self.moved = true;
         }
+        let at_busy = self.busy_due.is_some_and(|at| at <= self.last);
+        if at_busy {
+            self.busy_due = None;
+            self.moved = true;
+        }
+        let none_idle =
+            self.jobs >= self.cores.len() && (0..self.cores.len()).all(|c| self.load(c) > 0);
+        if !none_idle {
+            // An idle core balances at once (below): no periodic balancing is due.
+            self.busy_due = None;
+        }
         // Nothing to even out: one core, fewer than two jobs, or no change since last time.
         if self.cores.len() < 2 || self.jobs < 2 || !std::mem::take(&mut self.moved) {
             return;
         }
         self.retry = None;
+        if !none_idle {
+            self.idle_balance(at_tick);
+        } else if at_busy {
+            self.busy_last = self.last;
+            self.busy_balance();
+        }
+        if none_idle && self.busy_due.is_none() {
+            let due = self.tick_at_or_after((self.busy_last + self.busy_interval).max(self.last));
+            self.busy_due = Some(due);
+            if due == self.last {
+                self.moved = true;
+            }
+        }
+    }
+
+    /// An idle core pulls work at once: while the least busy core has no job and another has
+    /// two or more, that core's latest waiting job that is not cache-hot (`hot`) moves to it,
+    /// keeping the work it has left. If every waiting job there is hot, it tries again at each
+    /// scheduler tick (`retry`: Linux balances an idle core at the busy core's tick), and once
+    /// more than `CACHE_NICE_TRIES` ticks have failed it moves a hot one anyway.
+    fn idle_balance(&mut self, at_tick: bool) {
         loop {
             let (mut hi, mut lo) = (0, 0);
             for c in 1..self.cores.len() {
@@ -681,7 +796,7 @@ impl Cores {
                     lo = c;
                 }
             }
-            if self.load(hi) < self.load(lo) + 2 {
+            if self.load(lo) > 0 || self.load(hi) < 2 {
                 self.failed = 0;
                 return;
             }
@@ -706,9 +821,117 @@ impl Cores {
                 }
             };
             self.failed = 0;
-            let t = self.cores[hi].queue.remove(i).expect("a waiting job");
-            self.jobs -= 1;
-            self.enqueue(self.last, lo, t);
+            self.migrate(hi, i, lo);
+        }
+    }
+
+    /// Moves the job at `i` in core `from`'s queue (a waiting one) to core `to`.
+    fn migrate(&mut self, from: usize, i: usize, to: usize) {
+        let t = self.cores[from].queue.remove(i).expect("a waiting job");
+        self.jobs -= 1;
+        self.enqueue(self.last, to, t);
+    }
+
+    /// Core `c`'s load: its threads' load averages, the sleeping ones' included (Linux keeps a
+    /// blocked task's decaying load on its last core).
+    fn core_load(&self, c: usize) -> f64 {
+        (0..self.core.len())
+            .filter(|&t| self.core[t] == c as u32)
+            .map(|t| self.load_avg(t as u32))
+            .sum()
+    }
+
+    /// How busy core `c` counts for the balancer (Linux's `group_classify` for a core):
+    /// overloaded with more than one job and a load or utilisation above its capacity by the
+    /// margin, fully busy with one such or one job and no spare capacity, else with spare.
+    fn classify(&self, c: usize, load: f64) -> Busy {
+        let util = self.cores[c].util;
+        let full = load > IMBALANCE_PCT || util * IMBALANCE_PCT >= 1.0;
+        match self.load(c) {
+            0 => Busy::Spare,
+            1 if full => Busy::Full,
+            1 => Busy::Spare,
+            _ if full => Busy::Overloaded,
+            _ => Busy::Full,
+        }
+    }
+
+    /// Balancing while no core is idle (Linux's periodic `sched_balance_rq` on a busy core,
+    /// reduced to a domain of single cores sharing a cache): the least loaded core pulls from
+    /// the most loaded, but only if that one is overloaded, it is not overloaded itself or
+    /// the other's load exceeds its own by the margin, and its load is below the average.
+    /// Then it moves waiting jobs, the one whose thread ran longest ago first, while the load
+    /// it has taken is short of the imbalance (the smaller of the two cores' distances to the
+    /// average): a job whose load exceeds what is left of it stays, the bound doubling at
+    /// each failed attempt (`nr_balance_failed`); a cache-hot one (`hot`) stays until more
+    /// than `CACHE_NICE_TRIES` attempts have failed; after two more failures one waiting job
+    /// moves whatever its load (active balancing). A balanced check doubles the interval, up
+    /// to twice `busy_interval`; an imbalance resets it.
+    fn busy_balance(&mut self) {
+        let k = self.cores.len();
+        let loads: Vec<f64> = (0..k).map(|c| self.core_load(c)).collect();
+        let (mut hi, mut lo) = (0, 0);
+        for c in 1..k {
+            if loads[c] > loads[hi] {
+                hi = c;
+            }
+            if loads[c] < loads[lo] {
+                lo = c;
+            }
+        }
+        let avg = loads.iter().sum::<f64>() / k as f64;
+        let (local, busiest) = (self.classify(lo, loads[lo]), self.classify(hi, loads[hi]));
+        let balanced = hi == lo
+            || busiest != Busy::Overloaded
+            || local == Busy::Spare
+            || loads[lo] >= avg
+            || (local == Busy::Overloaded && loads[hi] <= IMBALANCE_PCT * loads[lo]);
+        if balanced {
+            self.failed = 0;
+            self.busy_interval = (self.busy_interval * 2).min(2 * busy_interval(k as u32));
+            return;
+        }
+        self.busy_interval = busy_interval(k as u32);
+        let mut imbalance = (loads[hi] - avg).min(avg - loads[lo]);
+        let first_waiting = usize::from(!self.prio_on(hi));
+        let mut waiting: Vec<u32> = self.cores[hi]
+            .queue
+            .range(first_waiting..)
+            .copied()
+            .collect();
+        waiting.sort_by_key(|&t| self.ran_at[t as usize].wrapping_add(1));
+        let bound = f64::from(1u32 << self.failed.min(16));
+        let mut moved = false;
+        for t in waiting {
+            let load = self.load_avg(t);
+            if load / bound > imbalance || (self.hot(t) && self.failed <= CACHE_NICE_TRIES) {
+                continue;
+            }
+            let i = self.cores[hi]
+                .queue
+                .iter()
+                .position(|&x| x == t)
+                .expect("a waiting job");
+            self.migrate(hi, i, lo);
+            moved = true;
+            imbalance -= load;
+            if imbalance <= 0.0 {
+                break;
+            }
+        }
+        if moved {
+            self.failed = 0;
+            return;
+        }
+        self.failed += 1;
+        if self.failed > CACHE_NICE_TRIES + 2 && self.cores[hi].queue.len() > first_waiting {
+            // Active balancing: the waiting job that ran longest ago moves.
+            let q = &self.cores[hi].queue;
+            let i = (first_waiting..q.len())
+                .min_by_key(|&i| self.ran_at[q[i] as usize].wrapping_add(1))
+                .expect("a waiting job");
+            self.migrate(hi, i, lo);
+            self.failed = 0;
         }
     }
 
@@ -718,7 +941,7 @@ impl Cores {
         let mut next = self
             .prio
             .map(|(_, end, c)| end.min(self.cores[c].change_at));
-        if let Some(at) = self.retry {
+        for at in [self.retry, self.busy_due].into_iter().flatten() {
             next = Some(next.map_or(at, |x: Nanos| x.min(at)));
         }
         if self.jobs == usize::from(self.prio.is_some()) {
@@ -980,6 +1203,39 @@ mod tests {
         );
         assert_eq!(c.migrations, 1);
         assert_eq!(c.busy, 44.2e6);
+    }
+
+    /// Runs `c` through every finish and turn up to `until`.
+    fn run_until(c: &mut Cores, until: Nanos) {
+        while let Some(t) = c.next_finish().filter(|&t| t <= until) {
+            c.finished(t, &mut Vec::new());
+        }
+    }
+
+    #[test]
+    fn busy_cores_balance_by_load_averages_at_their_interval() {
+        // Core 0 runs one long job; core 1 four, whose threads last ran there (each ran a
+        // 10 ns job on it first). No core is idle, so nothing moves at once, nor at the
+        // ticks. At 32 ms the load averages are building up: core 0's utilisation (49 %)
+        // leaves it spare capacity, and a busy core with spare capacity pulls nothing; the
+        // interval doubles to 64 ms. At 96 ms core 0 is fully busy (utilisation 87 %), its
+        // load (0.87) below the average (2.17): it pulls one job, whose load (0.87) fits the
+        // imbalance (1.30), but not a second (0.43 left).
+        let mut c = Cores::new(2, 0, None);
+        c.add(0, 0, 1_000_000_000);
+        for t in 1..=4u32 {
+            let at = Nanos::from(t) * 10;
+            c.add(at, t, 10);
+            run_until(&mut c, at + 10);
+        }
+        for t in 1..=4 {
+            c.add(100, t, 1_000_000_000);
+        }
+        assert_eq!((c.load(0), c.load(1)), (1, 4));
+        run_until(&mut c, 96_000_000 - 1);
+        assert_eq!((c.load(0), c.load(1), c.migrations), (1, 4, 0));
+        run_until(&mut c, 96_000_000);
+        assert_eq!((c.load(0), c.load(1), c.migrations), (2, 3, 1));
     }
 
     #[test]

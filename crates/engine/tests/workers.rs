@@ -349,33 +349,42 @@ fn keep_alive_asked_of_servers_that_close_every_connection() {
 }
 
 #[test]
-fn ab_on_four_sync_workers_leaves_them_on_their_cores() {
-    // gunicorn -w 4 (sync, its default costs) under `ab -n 2000 -c 100` on two cores. The
-    // balancer leaves a job whose thread ran within the last 0.5 ms where it is (Linux's
-    // `task_hot`), so the workers stay put, two on each core, and the two sharing ab's core
-    // take turns with it and serve more. On this machine kind the real run changed cores ~20
-    // times in 2 000 requests (`perf sched`), one worker serving 1.2–1.8 × each of the
-    // others; a balancer evening the job counts at once moved jobs ~2 300 times and split
-    // the requests evenly.
-    for seed in 1..=3 {
+fn ab_on_four_sync_workers_leaves_one_alone_with_ab() {
+    // gunicorn -w 4 (sync, its default costs) under `ab -c 100` on two cores. Early on, one
+    // worker shares ab's core and three the other; no core is idle, so the balancer waits for
+    // the load averages to build up (busy cores balance every 32–64 ms, by PELT loads), and
+    // that placement holds for ~100 ms. In eight runs traced with `perf sched` on this machine
+    // kind it held 110–180 ms, the lone worker serving the most; the tasks changed cores
+    // ~20–30 times in 2 000 requests. A balancer evening the job counts at once moved jobs
+    // ~2 300 times; one waiting only for the cache-hot time split two and two at once.
+    let served = |seed: u64, requests: u32| {
         let r = run(json!({
             "version": 1,
             "seed": seed,
             "server": {"kind": "gunicorn_sync", "cores": 2, "workers": 4},
             "handler": {"route": "def", "steps": []},
-            "load": {"kind": "closed", "requests": 2000, "concurrency": 100, "client_cpu_us": 54}
+            "load": {"kind": "closed", "requests": requests, "concurrency": 100,
+                     "client_cpu_us": 54}
         }));
-        assert_eq!(r.summary.completed, 2000);
-        assert!(
-            r.summary.core_migrations <= 20,
-            "seed {seed}: {} migrations",
-            r.summary.core_migrations
-        );
+        assert_eq!(r.summary.completed, u64::from(requests));
         let mut served: Vec<u64> = r.workers.iter().map(|w| w.responses).collect();
         served.sort_unstable();
+        (served, r.summary.core_migrations)
+    };
+    for seed in 1..=3 {
+        // ~100 ms: the worker alone with ab gets most of a core, the other three a third each.
+        let (s, migrations) = served(seed, 500);
+        assert!(migrations <= 10, "seed {seed}: {migrations} migrations");
         assert!(
-            served[2] * 10 >= served[1] * 13,
-            "seed {seed}: the two busiest serve ≥ 1.3 × the others: {served:?}"
+            s[3] * 10 >= s[2] * 15,
+            "seed {seed}: the busiest serves ≥ 1.5 × each other: {s:?}"
+        );
+        // The whole run: still few moves, and one worker ahead of the rest.
+        let (s, migrations) = served(seed, 2000);
+        assert!(migrations <= 20, "seed {seed}: {migrations} migrations");
+        assert!(
+            s[3] * 100 >= s[2] * 105,
+            "seed {seed}: the busiest serves ≥ 1.05 × each other: {s:?}"
         );
     }
 }
