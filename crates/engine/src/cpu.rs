@@ -754,16 +754,20 @@ impl Cores {
             self.busy_due = None;
             self.moved = true;
         }
+        // Nothing changed since last time, or one core: nothing to even out.
+        if self.cores.len() < 2 || !self.moved {
+            return;
+        }
         let none_idle =
             self.jobs >= self.cores.len() && (0..self.cores.len()).all(|c| self.load(c) > 0);
         if !none_idle {
             // An idle core balances at once (below): no periodic balancing is due.
             self.busy_due = None;
         }
-        // Nothing to even out: one core, fewer than two jobs, or no change since last time.
-        if self.cores.len() < 2 || self.jobs < 2 || !std::mem::take(&mut self.moved) {
+        if self.jobs < 2 {
             return;
         }
+        self.moved = false;
         self.retry = None;
         if !none_idle {
             self.idle_balance(at_tick);
