@@ -776,11 +776,8 @@ impl Cores {
             self.busy_balance();
         }
         if none_idle && self.busy_due.is_none() {
-            let due = self.tick_at_or_after((self.busy_last + self.busy_interval).max(self.last));
-            self.busy_due = Some(due);
-            if due == self.last {
-                self.moved = true;
-            }
+            let due = self.busy_last + self.busy_interval;
+            self.busy_due = Some(self.tick_at_or_after(due.max(self.last)));
         }
     }
 
@@ -791,15 +788,7 @@ impl Cores {
     /// more than `CACHE_NICE_TRIES` ticks have failed it moves a hot one anyway.
     fn idle_balance(&mut self, at_tick: bool) {
         loop {
-            let (mut hi, mut lo) = (0, 0);
-            for c in 1..self.cores.len() {
-                if self.load(c) > self.load(hi) {
-                    hi = c;
-                }
-                if self.load(c) < self.load(lo) {
-                    lo = c;
-                }
-            }
+            let (hi, lo) = self.extremes(|c| self.load(c));
             if self.load(lo) > 0 || self.load(hi) < 2 {
                 self.failed = 0;
                 return;
@@ -825,13 +814,29 @@ impl Cores {
                 }
             };
             self.failed = 0;
-            self.migrate(hi, i, lo);
+            self.migrate(hi, self.cores[hi].queue[i], lo);
         }
     }
 
-    /// Moves the job at `i` in core `from`'s queue (a waiting one) to core `to`.
-    fn migrate(&mut self, from: usize, i: usize, to: usize) {
-        let t = self.cores[from].queue.remove(i).expect("a waiting job");
+    /// The cores with the most and the least of `key` (the first of equals).
+    fn extremes<T: PartialOrd>(&self, key: impl Fn(usize) -> T) -> (usize, usize) {
+        let (mut hi, mut lo) = (0, 0);
+        for c in 1..self.cores.len() {
+            if key(c) > key(hi) {
+                hi = c;
+            }
+            if key(c) < key(lo) {
+                lo = c;
+            }
+        }
+        (hi, lo)
+    }
+
+    /// Moves `thread`'s job, waiting in core `from`'s queue, to core `to`.
+    fn migrate(&mut self, from: usize, thread: u32, to: usize) {
+        let q = &mut self.cores[from].queue;
+        let i = q.iter().position(|&x| x == thread).expect("a waiting job");
+        let t = q.remove(i).expect("a waiting job");
         self.jobs -= 1;
         self.enqueue(self.last, to, t);
     }
@@ -874,15 +879,7 @@ impl Cores {
     fn busy_balance(&mut self) {
         let k = self.cores.len();
         let loads: Vec<f64> = (0..k).map(|c| self.core_load(c)).collect();
-        let (mut hi, mut lo) = (0, 0);
-        for c in 1..k {
-            if loads[c] > loads[hi] {
-                hi = c;
-            }
-            if loads[c] < loads[lo] {
-                lo = c;
-            }
-        }
+        let (hi, lo) = self.extremes(|c| loads[c]);
         let avg = loads.iter().sum::<f64>() / k as f64;
         let (local, busiest) = (self.classify(lo, loads[lo]), self.classify(hi, loads[hi]));
         let balanced = hi == lo
@@ -906,17 +903,12 @@ impl Cores {
         waiting.sort_by_key(|&t| self.ran_at[t as usize].wrapping_add(1));
         let bound = f64::from(1u32 << self.failed.min(16));
         let mut moved = false;
-        for t in waiting {
+        for &t in &waiting {
             let load = self.load_avg(t);
             if load / bound > imbalance || (self.hot(t) && self.failed <= CACHE_NICE_TRIES) {
                 continue;
             }
-            let i = self.cores[hi]
-                .queue
-                .iter()
-                .position(|&x| x == t)
-                .expect("a waiting job");
-            self.migrate(hi, i, lo);
+            self.migrate(hi, t, lo);
             moved = true;
             imbalance -= load;
             if imbalance <= 0.0 {
@@ -928,13 +920,12 @@ impl Cores {
             return;
         }
         self.failed += 1;
-        if self.failed > CACHE_NICE_TRIES + 2 && self.cores[hi].queue.len() > first_waiting {
+        if let Some(&t) = waiting
+            .first()
+            .filter(|_| self.failed > CACHE_NICE_TRIES + 2)
+        {
             // Active balancing: the waiting job that ran longest ago moves.
-            let q = &self.cores[hi].queue;
-            let i = (first_waiting..q.len())
-                .min_by_key(|&i| self.ran_at[q[i] as usize].wrapping_add(1))
-                .expect("a waiting job");
-            self.migrate(hi, i, lo);
+            self.migrate(hi, t, lo);
             self.failed = 0;
         }
     }
