@@ -240,15 +240,24 @@ MECHANISMS = {
         "waiting job was cold (the three on one core wait ~680 µs for their turns, more than "
         "the 0.5 ms cache-hot time), so its busy cores settled at two and two within ~3 ms "
         "(568–586 for each of the two busiest). `cpu.rs` now balances busy cores as above "
-        "(item 11): one worker stays alone with ab's core until ~130 ms, and the busiest "
-        "serves 549–585 of 2 000 over seeds 1–6 (the others 398–521; at 15:48 real 741–869 "
-        "against 370–442). After that loopsim stays at two and two: its ab, "
-        "never kept waiting, is runnable 28 % of the time against 55 % in the trace (where it "
-        "waited a mean 56 µs at each wake-up: 16 % of its wake-ups waited for the worker to "
-        "sleep), so ab's core weighs 2.22 against 1.91, inside Linux's 17 % margin, and "
-        "nothing moves again. Modelling ab's waits (EEVDF's lag and deadlines on a core "
-        "shared with a worker) is what is left "
-        "(open). The 10:24 run's makespan "
+        "(item 11): one worker stays alone with ab's core until ~130 ms. Its ab, though, "
+        "was never kept waiting, so after that it stayed at two and two (the busiest 549–585 "
+        "of 2 000 over seeds 1–6, the others 398–521; at 15:48 real 741–869 against "
+        "370–442): ab was runnable 28 % of the time against 55 % in the trace, so ab's core "
+        "weighed 2.22 against 1.91, inside Linux's 17 % margin, and nothing moved again. In "
+        "the trace ab waited at 16–29 % of its wake-ups onto a worker's core, a median "
+        "341 µs (p90 470), until the worker slept, and those were the wake-ups after its "
+        "longer runs (its previous run a median 90 µs against 25 µs when it preempted at "
+        "once): EEVDF's lag. A task that ran ahead of the others on its core owes them that "
+        "time and is not eligible until it has paid it back, which it does while they run, "
+        "asleep too (`DELAY_DEQUEUE` keeps it queued until its lag is 0). `cpu.rs` now keeps "
+        "ab's lag (item 12): loopsim's ab waits at 16–21 % of those wake-ups, a median "
+        "322–330 µs (p90 348–357) over seeds 1–3, its core's load keeps ab moving between "
+        "the cores (18–39 core changes in 2 000 requests), and the busiest worker serves "
+        "582–677 of 2 000 over seeds 1–6 (the others 432–523), the makespan unchanged. The "
+        "real busiest served 741–869 at 15:48 and 599–822 in the traced runs: loopsim's "
+        "lone phases are shorter (the other tasks' lags, which shift the average as they "
+        "come and go, are not modelled). The 10:24 run's makespan "
         "was 17 % over loopsim's: the server used 390 µs per request (calibrated 340) and ab "
         "82 (calibrated 57.6) while one worker and ab took turns on one core, each switch "
         "costing both their caches; loopsim charges neither (open).",
@@ -573,8 +582,9 @@ varying speed).
    it finishes reading a response and writes at its next poll: item 3), ahead of the server's threads on its
    core (`cpu.rs::Cores::add_priority`) while it has slept within the last scheduler slice
    (`cpu.rs::base_slice`, 1.5 ms on 2 cores), as Linux runs a process waking from
-   `epoll_wait` ahead of CPU-bound workers; a client that has run a whole slice without
-   sleeping takes turns on its core like any task (item 11). With plain processor sharing
+   `epoll_wait` ahead of CPU-bound workers (unless it owes its core time: item 12); a client
+   that has run a whole slice without sleeping takes turns on its core like any task
+   (item 11). With plain processor sharing
    ab, one of five runnable processes on 2 cores next to 4 sync workers, got 0.4 of a core
    for its ~0.45 core of work and kept ~47 of its 100 requests waiting in itself: the same
    throughput as the real run, but a median of 12 ms against the real 23 ms.
@@ -714,10 +724,28 @@ varying speed).
     ~20-30). And while no core is idle, the cores balance only every 32–64 ms (the busy
     interval), by load averages (PELT), which `cpu.rs` models since 28 Nov 15:45: loopsim's
     sync workers keep one alone with ab's core for ~130 ms, as the traced runs do (110–180
-    ms), then settle at two and two (see ab-gunicorn-sync-4-workers). The client's priority on its core lasts
+    ms), then, with ab's waits (item 12), two and two with ab moving between the cores (see
+    ab-gunicorn-sync-4-workers). The client's priority on its core lasts
     only while it keeps sleeping (item 6): the harness's Python client sends a burst
     without sleeping, so after one slice it takes turns with the loop on its core; with the client always first, the 100-request burst on two workers
     split 87 + 13 and ended in three waves.
+
+12. **Fixed: ab waits when it owes its core time.** ab ran first on its core whenever it woke
+    (item 6), so it was never kept waiting. In a run traced with `perf sched` (ab -n 2000
+    -c 100 on gunicorn's four sync workers, 28 Nov 15:23) 29 % of ab's wake-ups onto a
+    worker's core waited for the worker to sleep, a median 341 µs (p90 470), and those
+    followed its longer runs (a median 90 µs against 25 µs). Linux 6.18's EEVDF picks only
+    an eligible task: one whose lag (the average virtual time of its core's queue less its
+    own) is not negative. A task that runs while `n − 1` others wait loses `(n − 1) / n` of
+    that time in lag; it gains `1 / n` of the time another runs while it waits, and, asleep
+    with a negative lag, stays queued and gains it back the same way (`DELAY_DEQUEUE`, its
+    lag then 0: `DELAY_ZERO`). `cpu.rs` keeps that lag for the client (`Cores::age_lag`,
+    bounded by ±max(2 slices, a tick) as Linux does): waking with a negative lag onto a
+    busy core, it waits next in line until the running job sleeps or its turn ends (that
+    job's slice starting afresh if it had run). loopsim's ab then waits at 16–21 % of those
+    wake-ups, a median 322–330 µs; the split of gunicorn's sync workers follows
+    (ab-gunicorn-sync-4-workers). The presets' results are unchanged; the other tasks'
+    lags are not modelled.
 
 **Noise floor.** This VM's speed drifts: the CPU loop ran at 11–20 M iterations/s over the day
 (up to 2 × between runs a few seconds apart), and the calibrated hello-world CPU per request

@@ -50,8 +50,9 @@ pub(crate) enum Send {
 ///
 /// On the cores it runs ahead of the server's threads while it has slept within the last
 /// scheduler slice (`cpu::base_slice`): a task waking from `epoll_wait` preempts CPU-bound
-/// ones, as ab's short bursts do. Once it has run a whole slice without sleeping (a Python
-/// client sending a burst) it takes turns on its core like any other task (`cpu.rs`).
+/// ones, as ab's short bursts do, unless it still owes its core the time it ran ahead (its
+/// EEVDF lag, `cpu.rs`). Once it has run a whole slice without sleeping (a Python client
+/// sending a burst) it takes turns on its core like any other task (`cpu.rs`).
 pub(crate) struct ClientProc {
     pub thread: u32,
     pub cost: Nanos,

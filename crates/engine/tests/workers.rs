@@ -354,9 +354,12 @@ fn ab_on_four_sync_workers_leaves_one_alone_with_ab() {
     // worker shares ab's core and three the other; no core is idle, so the balancer waits for
     // the load averages to build up (busy cores balance every 32–64 ms, by PELT loads), and
     // that placement holds for ~100 ms. In eight runs traced with `perf sched` on this machine
-    // kind it held 110–180 ms, the lone worker serving the most; the tasks changed cores
-    // ~20–30 times in 2 000 requests. A balancer evening the job counts at once moved jobs
-    // ~2 300 times; one waiting only for the cache-hot time split two and two at once.
+    // kind it held 110–180 ms, the lone worker serving the most; then two and two, ab moving
+    // between the cores (its waits on a shared core weigh on its core's load). The tasks
+    // changed cores ~20–30 times in 2 000 requests, ab most of them. A balancer evening the
+    // job counts at once moved jobs ~2 300 times; one waiting only for the cache-hot time
+    // split two and two at once; with an ab never kept waiting, the cores stayed two and two
+    // after ~130 ms (the busiest 549–585 of 2 000).
     let served = |seed: u64, requests: u32| {
         let r = run(json!({
             "version": 1,
@@ -379,12 +382,13 @@ fn ab_on_four_sync_workers_leaves_one_alone_with_ab() {
             s[3] * 10 >= s[2] * 15,
             "seed {seed}: the busiest serves ≥ 1.5 × each other: {s:?}"
         );
-        // The whole run: still few moves, and one worker ahead of the rest.
+        // The whole run: still few moves (31–40 over seeds 1–6, most of them ab's), and one
+        // worker well ahead of the rest (584–666 of 2 000).
         let (s, migrations) = served(seed, 2000);
-        assert!(migrations <= 20, "seed {seed}: {migrations} migrations");
+        assert!(migrations <= 50, "seed {seed}: {migrations} migrations");
         assert!(
-            s[3] * 100 >= s[2] * 105,
-            "seed {seed}: the busiest serves ≥ 1.05 × each other: {s:?}"
+            s[3] * 100 >= s[2] * 110 && s[3] >= 580,
+            "seed {seed}: the busiest serves ≥ 580 and ≥ 1.1 × each other: {s:?}"
         );
     }
 }
