@@ -233,8 +233,12 @@ class Server:
         self.logf = open(self.log_path, "w")
         if kind in ("flask_dev", "waitress"):
             env["LOOPSIM_SIGTERM_EXIT"] = "1"  # flask_app: SIGTERM -> sys.exit (atexit runs)
+        # Its own process group (killed as one), but the harness's session: with Linux's
+        # autogroups (`kernel.sched_autogroup_enabled`) each session is a task group of its
+        # own, and loopsim models the server and its client (ab, client.py, both run from
+        # this session) in one group (docs/fidelity.md, ab-gunicorn-sync-4-workers).
         self.proc = subprocess.Popen(self.argv, cwd=APPS, env=env, stdout=self.logf,
-                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     stderr=subprocess.STDOUT, process_group=0,
                                      preexec_fn=_default_signals)
         self._wait_ready()
 
@@ -1982,6 +1986,9 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
     w(f"- Packages: {versions()}.")
     w(f"- Durations scaled down from the original question: sleeps of {SLEEP_S:g} s, CPU work of "
       f"{CPU_S:g} s, the same in the simulated scenarios.")
+    w("- Each server is started in a process group of its own from the harness's session, where "
+      "ab and client.py run too: with Linux's autogroups (`kernel.sched_autogroup_enabled`) a "
+      "session is a task group, and loopsim models the client and the server in one.")
     w(f"- Each scenario ran {repeat} time{'s' if repeat != 1 else ''} against a freshly started "
       "server, warmed up first with 4 requests per worker to an uncounted route (and 4 through "
       "the threadpool on the ASGI servers), then a burst of as many to the uncounted route as "

@@ -52,7 +52,10 @@
 //! while they run, asleep too (`DELAY_DEQUEUE`). The client's lag is kept (`age_lag`); waking
 //! with a negative lag onto a busy core it waits next in line until the running job sleeps or
 //! its turn ends. So under `ab -c 100` on gunicorn's sync workers ab waits at 16–21 % of its
-//! wake-ups onto a worker's core, ~330 µs (traced: 16–29 %, a median 341 µs).
+//! wake-ups onto a worker's core, ~330 µs (traced: 16–29 %, a median 341 µs). That is the
+//! client in the server's task group (started from one session); from a session of its own
+//! (Linux's autogroups) it weighs a whole share on its core and seldom waits (2 % traced):
+//! not modelled.
 //!
 //! A core's speed may vary over time (`server.cpu_speed`: a VM whose host is shared, frequency
 //! scaling): each core holds a speed factor for an exponentially distributed time, then draws a
