@@ -563,10 +563,16 @@ impl Cores {
 
     /// Puts `thread`'s job on core `c`'s queue: at the back, or alone at the front.
     fn enqueue(&mut self, now: Nanos, c: usize, thread: u32) {
+        self.enqueue_at(now, c, thread, usize::MAX);
+    }
+
+    /// Puts `thread`'s job on core `c`'s queue at position `at` (at most the back).
+    fn enqueue_at(&mut self, now: Nanos, c: usize, thread: u32, at: usize) {
         self.freshen(c);
         self.set_core(thread, c);
-        self.cores[c].queue.push_back(thread);
-        if self.cores[c].queue.len() == 1 {
+        let q = &mut self.cores[c].queue;
+        q.insert(at.min(q.len()), thread);
+        if q.len() == 1 {
             self.start_turn(c, now);
         } else {
             // It waits behind the running job.
@@ -642,29 +648,22 @@ impl Cores {
             self.lag = 0.0;
         }
         let c = self.place(thread);
-        self.freshen(c);
+        self.work[t] = work;
+        self.left[t] = work as f64;
+        self.set_running(thread, true);
+        self.started(thread);
         if self.ended_at[t] != now && self.lag < 0.0 && self.load(c) > 0 {
-            self.work[t] = work;
-            self.left[t] = work as f64;
-            self.set_running(thread, true);
-            self.started(thread);
-            self.set_core(thread, c);
-            self.touched.push(thread);
-            self.cores[c].queue.insert(1, thread);
-            self.jobs += 1;
-            self.moved = true;
+            // Not eligible: next in line behind the running job.
+            self.enqueue_at(now, c, thread, 1);
             if now >= self.cores[c].picked + self.slice {
                 self.start_turn(c, now);
             }
             return;
         }
+        self.freshen(c);
         if self.ended_at[t] != now {
             self.prio_since = now;
         }
-        self.work[t] = work;
-        self.left[t] = work as f64;
-        self.set_running(thread, true);
-        self.started(thread);
         self.set_core(thread, c);
         let end = if self.cores[c].speed == 1.0 {
             now + work
@@ -877,8 +876,7 @@ impl Cores {
             // The latest to arrive of the jobs not running (a job paused by the priority job
             // on its core waits too) that is not cache-hot.
             let q = &self.cores[hi].queue;
-            let first_waiting = usize::from(!self.prio_on(hi));
-            let waiting = first_waiting..q.len();
+            let waiting = self.first_waiting(hi)..q.len();
             if waiting.is_empty() {
                 return;
             }
@@ -897,6 +895,12 @@ impl Cores {
             self.failed = 0;
             self.migrate(hi, self.cores[hi].queue[i], lo);
         }
+    }
+
+    /// Where core `c`'s waiting jobs start in its queue: the front one runs unless the
+    /// priority job is on the core (then it waits too).
+    fn first_waiting(&self, c: usize) -> usize {
+        usize::from(!self.prio_on(c))
     }
 
     /// The cores with the most and the least of `key` (the first of equals).
@@ -975,10 +979,9 @@ impl Cores {
         }
         self.busy_interval = busy_interval(k as u32);
         let mut imbalance = (loads[hi] - avg).min(avg - loads[lo]);
-        let first_waiting = usize::from(!self.prio_on(hi));
         let mut waiting: Vec<u32> = self.cores[hi]
             .queue
-            .range(first_waiting..)
+            .range(self.first_waiting(hi)..)
             .copied()
             .collect();
         waiting.sort_by_key(|&t| self.ran_at[t as usize].wrapping_add(1));
