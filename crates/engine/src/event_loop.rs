@@ -5,7 +5,7 @@
 //! `async def`) stops every other request of the process, and nothing is accepted meanwhile.
 
 use crate::queue::Ev;
-use crate::record::{LaneKind, ACT_ACCEPT, ACT_GC, ACT_OVERHEAD, ACT_PARSE, ACT_POLL};
+use crate::record::{LaneKind, ACT_ACCEPT, ACT_FD_GROW, ACT_GC, ACT_OVERHEAD, ACT_PARSE, ACT_POLL};
 use crate::recv::Reader;
 use crate::sim::{Cat, Cb, Role, Simulation, NONE};
 use crate::time::Nanos;
@@ -268,7 +268,9 @@ impl Simulation {
 
     /// asyncio's accept loop: `sock.accept()` once per connection, up to the batch, while
     /// connections are queued; the `accept()` that finds none ends it (`loop_accept_fails`).
-    /// The accept's CPU runs first and the connection is taken as it ends (`loop_accepted`): a
+    /// Each `accept()` first takes a descriptor, which may wait for its table to grow
+    /// (`fds.rs`: nothing else runs on the loop meanwhile, and other workers accept). The
+    /// accept's CPU runs next and the connection is taken as it ends (`loop_accepted`): a
     /// worker that was woken but waits for a core takes nothing meanwhile, and other woken
     /// workers accept in parallel.
     fn loop_accept_next(&mut self, p: u32) -> bool {
@@ -278,6 +280,12 @@ impl Simulation {
                 || self.accept_room(p) == 0
             {
                 return false;
+            }
+            let wait = self.fd_alloc_wait(p);
+            if wait > 0 {
+                self.procs[p as usize].lp.fd_growing = true;
+                self.thread_block(t, wait, ACT_FD_GROW, NONE);
+                return true;
             }
             if self.listener.is_empty() {
                 return self.loop_accept_fails(p, self.cfg.accept_call);
@@ -330,6 +338,13 @@ impl Simulation {
     pub(crate) fn loop_op_done(&mut self, p: u32) {
         if std::mem::take(&mut self.procs[p as usize].lp.polling) {
             self.loop_next(p);
+            return;
+        }
+        if std::mem::take(&mut self.procs[p as usize].lp.fd_growing) {
+            // The table has grown: the `accept()` goes on.
+            if !self.loop_accept_next(p) {
+                self.loop_next(p);
+            }
             return;
         }
         let cur = self.procs[p as usize].lp.cur;

@@ -145,6 +145,33 @@ opt_number_field!(client_cold_send_us, "client_cold_send_us", l::COST_US);
 opt_number_field!(to_thread_us, "to_thread_us", l::COST_US);
 opt_number_field!(close_wait_us, "close_wait_us", l::COST_US);
 opt_number_field!(kernel_share, "kernel_share", l::KERNEL_SHARE);
+opt_number_field!(fd_grow_us, "fd_grow_us", l::COST_US);
+opt_number_field!(fd_grow_sigma, "fd_grow_sigma", l::FD_GROW_SIGMA);
+opt_whole_field!(open_fds, "open", l::OPEN_FDS);
+opt_whole_field!(warm_threads, "warm_threads", l::THREADS);
+
+/// `server.fds.table`: a list of whole numbers (each checked by `validate`).
+pub(crate) fn fd_table<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u32>>, D::Error> {
+    let v = Value::deserialize(d)?;
+    let list = v.as_array().and_then(|a| {
+        a.iter()
+            .map(|x| match x.as_f64() {
+                Some(f) if f.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&f) => {
+                    Some(f as u32)
+                }
+                _ => None,
+            })
+            .collect::<Option<Vec<u32>>>()
+    });
+    list.map(Some).ok_or_else(|| {
+        D::Error::custom(format!(
+            "table{SEP}must be a list of powers of two between {} and {}, one per worker (got {})",
+            l::FD_TABLE.0,
+            l::FD_TABLE.1,
+            shown(&v)
+        ))
+    })
+}
 whole_field!(objects_per_request, "objects_per_request", l::GC_OBJECTS);
 whole_field!(garbage_per_request, "garbage_per_request", l::GC_OBJECTS);
 whole_field!(objects_on_read, "objects_on_read", l::GC_OBJECTS);

@@ -20,6 +20,7 @@ pub mod time;
 
 mod cpu;
 mod event_loop;
+mod fds;
 mod field;
 mod gc;
 mod gil;

@@ -54,6 +54,8 @@ impl Simulation {
             on_cpu: 0,
             off_cpu_since: None,
             cold_debt: 0,
+            // Forked by the master (gunicorn restarts its workers so).
+            fd_table: crate::fds::FORKED_TABLE,
         }
     }
 

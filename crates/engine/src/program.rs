@@ -7,8 +7,8 @@
 
 use crate::dist::Dist;
 use crate::record::{
-    Activity, Origin, ACT_ACCEPT, ACT_CLIENT, ACT_CLOSE_WAIT, ACT_FIRST_STEP, ACT_GC, ACT_HANDOFF,
-    ACT_IDLE, ACT_KERNEL, ACT_OVERHEAD, ACT_PARSE, ACT_POLL, ACT_RESPOND, ACT_SPAWN,
+    Activity, Origin, ACT_ACCEPT, ACT_CLIENT, ACT_CLOSE_WAIT, ACT_FD_GROW, ACT_FIRST_STEP, ACT_GC,
+    ACT_HANDOFF, ACT_IDLE, ACT_KERNEL, ACT_OVERHEAD, ACT_PARSE, ACT_POLL, ACT_RESPOND, ACT_SPAWN,
 };
 use crate::rng::Rng;
 use crate::scenario::{Offload, Route, Runtime, Scenario, ServerConfig, Step, StepKind};
@@ -97,6 +97,10 @@ fn server_activities() -> Vec<Activity> {
         a("kernel (system calls, GIL released)", Origin::Server),
         a("garbage collector (GIL held)", Origin::Server),
         a("event loop iteration (poll)", Origin::Server),
+        a(
+            "kernel: growing the descriptor table (RCU grace period)",
+            Origin::Server,
+        ),
     ];
     debug_assert_eq!(v.len(), ACT_FIRST_STEP as usize);
     debug_assert_eq!(
@@ -112,9 +116,10 @@ fn server_activities() -> Vec<Activity> {
             ACT_CLIENT,
             ACT_KERNEL,
             ACT_GC,
-            ACT_POLL
+            ACT_POLL,
+            ACT_FD_GROW
         ],
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
     );
     v
 }
@@ -524,6 +529,12 @@ impl Simulation {
         let lane = self.lane(p, crate::record::LaneKind::Threadpool, idx);
         let gil = self.procs[p as usize].gil;
         self.spawn_thread(p, Role::Anyio, lane, gil)
+    }
+
+    /// An AnyIO worker thread worker `p` started before the run: idle, reused first.
+    pub(crate) fn warm_anyio_thread(&mut self, p: u32) {
+        let t = self.new_anyio_thread(p);
+        self.procs[p as usize].lp.anyio_idle.push(t);
     }
 
     fn dispatch_anyio(&mut self, p: u32, slot: u32, route: bool) {

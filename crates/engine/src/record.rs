@@ -257,8 +257,9 @@ pub const ACT_CLIENT: u16 = 8;
 pub const ACT_KERNEL: u16 = 9;
 pub const ACT_GC: u16 = 10;
 pub const ACT_POLL: u16 = 11;
+pub const ACT_FD_GROW: u16 = 12;
 /// Index of the first handler step in the activity list.
-pub const ACT_FIRST_STEP: u16 = 12;
+pub const ACT_FIRST_STEP: u16 = 13;
 
 /// Per-lane time totals by state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -333,7 +334,17 @@ pub struct WorkerStats {
     pub close_lingers: u64,
     #[serde(default)]
     pub close_linger_total: Nanos,
+    /// How many times its descriptor table grew, and how long its threads waited in the
+    /// kernel for that in all (`fds.rs`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fd_table_grows: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fd_grow_wait: Nanos,
     pub loop_stats: Option<LoopStats>,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 /// The garbage collections of every worker: per generation, the pauses in all, the longest.

@@ -38,6 +38,12 @@ pub mod limits {
     pub const DEEP_IDLE_MS: (f64, f64) = (0.01, 60_000.0);
     pub const WAKE_SIGMA: (f64, f64) = (0.0, 2.0);
     pub const COLD_TASK_DECAY: (f64, f64) = (0.0, 0.99);
+    /// Descriptors a worker holds besides its connections.
+    pub const OPEN_FDS: (u32, u32) = (0, 100_000);
+    /// A descriptor table's size: a power of two from Linux's first (64) to its default
+    /// `fs.nr_open`.
+    pub const FD_TABLE: (u32, u32) = (64, 1_048_576);
+    pub const FD_GROW_SIGMA: (f64, f64) = (0.0, 2.0);
     /// Below the scheduler's tick (`cpu::TICK`).
     pub const TICK_PHASE_US: (f64, f64) = (0.0, 3_999.0);
     pub const STEPS: usize = 32;
@@ -265,8 +271,24 @@ impl ServerKind {
                 // a thread waiting for the GIL needs longer than that to wake, so the caller
                 // takes the GIL back first; the harness's ab runs confirm it (docs/fidelity.md).
                 kernel_share: Some(0.0),
+                // Not modelled by default (an RCU grace period: 4–22 ms on the harness's VM,
+                // docs/fidelity.md).
+                fd_grow_us: Some(0.0),
+                fd_grow_sigma: Some(0.0),
             },
             framework_overhead_ms: if self.is_asgi() { 0.22 } else { 0.11 },
+            // Counted by the harness in idle workers (`/proc/PID/fd`): the standard streams,
+            // the listen socket, and uvicorn's epoll instance and self-pipe (a socket pair),
+            // gunicorn's heartbeat file and signal pipe, waitress's trigger pipe. gthread's
+            // is not counted: the sync worker's and its poller's epoll instance.
+            open_fds: match self {
+                ServerKind::Uvicorn => 7,
+                ServerKind::GunicornUvicorn => 10,
+                ServerKind::GunicornSync => 7,
+                ServerKind::GunicornGthread => 8,
+                ServerKind::FlaskDev => 4,
+                ServerKind::Waitress => 7,
+            },
         }
     }
 }
@@ -281,6 +303,8 @@ pub struct KindDefaults {
     pub connection_limit: Option<u32>,
     pub costs: Costs,
     pub framework_overhead_ms: f64,
+    /// Descriptors a worker holds besides its connections (`server.fds.open`).
+    pub open_fds: u32,
 }
 
 /// The server deployment. Absent fields take the server kind's defaults.
@@ -377,6 +401,46 @@ pub struct Server {
     /// seed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tick_phase_us: Option<f64>,
+    /// Each worker's file descriptors as the run starts (absent: the kind's, `fds.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fds: Option<Fds>,
+    /// AnyIO worker threads each worker has already started, idle, as the run starts (a
+    /// server that has served `def` routes before): they are reused without a thread start.
+    /// ASGI servers only; at most `threads`. Absent: 0 (a fresh worker).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::warm_threads"
+    )]
+    pub warm_threads: Option<u32>,
+}
+
+/// Each worker's file descriptors (Linux) as the run starts: how many it holds besides its
+/// clients' connections, and how large its descriptor table is. A table grows when a new
+/// descriptor finds every slot taken, and in a process with more than one thread that waits
+/// for `costs.fd_grow_us` (`fds.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fds {
+    /// Descriptors each worker holds besides its clients' connections (standard streams, the
+    /// listen socket, the epoll instance, pipes). Absent: the kind's, as the harness counted
+    /// them in idle workers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::open_fds"
+    )]
+    pub open: Option<u32>,
+    /// Each worker's table size as the run starts, in worker order (the last entry stands for
+    /// the workers after it): a power of two from 64. Absent: 64 for workers a master process
+    /// forked (gunicorn, `uvicorn --workers`), 256 for a single process started from a shell
+    /// (bash holds descriptor 255, and a child inherits its parent's table size).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::fd_table"
+    )]
+    pub table: Option<Vec<u32>>,
 }
 
 /// The host's CPU speed varying over time, as on a VM whose host runs other VMs (or with
@@ -677,6 +741,24 @@ pub struct Costs {
         deserialize_with = "crate::field::kernel_share"
     )]
     pub kernel_share: Option<f64>,
+    /// How long a new descriptor (an `accept()`) waits in the kernel when it grows the
+    /// descriptor table of a process with more than one thread: an RCU grace period
+    /// (`expand_fdtable` → `synchronize_rcu`), off the CPU (`fds.rs`). Default 0 (4–22 ms on
+    /// the harness's VM: docs/fidelity.md).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::fd_grow_us"
+    )]
+    pub fd_grow_us: Option<f64>,
+    /// How much that wait varies: the log-standard deviation of a lognormal factor of mean 1,
+    /// drawn per wait from the seed. Default 0 (every wait takes `fd_grow_us`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::field::fd_grow_sigma"
+    )]
+    pub fd_grow_sigma: Option<f64>,
 }
 
 impl Server {
@@ -699,7 +781,29 @@ impl Server {
             gc: None,
             cpu_speed: None,
             tick_phase_us: None,
+            fds: None,
+            warm_threads: None,
         }
+    }
+
+    /// Each worker's descriptor table size as the run starts (`fds.table`; its last entry
+    /// for the workers after it), else the default: 64 for workers a master forked (its
+    /// children get a table sized to its few open descriptors), 256 for a single process
+    /// started from a shell, which inherits bash's (bash holds descriptor 255).
+    pub fn fd_tables(&self) -> Vec<u32> {
+        let workers = self.workers.unwrap_or(1);
+        let fallback = if self.kind.is_gunicorn() || workers > 1 {
+            crate::fds::FORKED_TABLE
+        } else {
+            crate::fds::SHELL_TABLE
+        };
+        let given = self.fds.as_ref().and_then(|f| f.table.as_deref());
+        (0..workers as usize)
+            .map(|p| match given {
+                Some(t) if !t.is_empty() => t[p.min(t.len() - 1)],
+                _ => fallback,
+            })
+            .collect()
     }
 
     /// Every setting made concrete: the scenario's value or the kind's default.
@@ -762,6 +866,15 @@ impl Server {
             to_thread: us(|c| c.to_thread_us),
             close_wait: us(|c| c.close_wait_us),
             kernel_share: num(|c| c.kernel_share, limits::KERNEL_SHARE),
+            fd_grow: us(|c| c.fd_grow_us),
+            fd_grow_sigma: num(|c| c.fd_grow_sigma, limits::FD_GROW_SIGMA),
+            open_fds: self.fds.as_ref().and_then(|f| f.open).unwrap_or(d.open_fds),
+            fd_tables: self.fd_tables(),
+            warm_threads: if self.kind.is_asgi() {
+                self.warm_threads.unwrap_or(0)
+            } else {
+                0
+            },
             // asyncio's accept loop takes up to the server's `backlog` per wake-up
             // (`_accept_connection(..., backlog)`; 100 only when none is given); uvicorn passes
             // its --backlog.
@@ -836,6 +949,16 @@ pub struct ServerConfig {
     pub close_wait: Nanos,
     /// The kernel's share of the server costs (run without the GIL), 0 … 0.9.
     pub kernel_share: f64,
+    /// The wait of a descriptor that grows a multi-threaded process's table (`fd_grow_us`),
+    /// and its spread (`fd_grow_sigma`).
+    pub fd_grow: Nanos,
+    pub fd_grow_sigma: f64,
+    /// Descriptors each worker holds besides its connections (`fds.open`).
+    pub open_fds: u32,
+    /// Each worker's descriptor table size as the run starts (`fds.table`).
+    pub fd_tables: Vec<u32>,
+    /// AnyIO threads each worker has started before the run (`warm_threads`).
+    pub warm_threads: u32,
     /// Connections an asyncio loop accepts per wake-up of the listening socket (its backlog).
     pub accept_batch: u32,
     /// The garbage collector, if modelled.
@@ -1390,6 +1513,7 @@ impl Scenario {
                 ("server.costs.cold_cpu_us", c.cold_cpu_us),
                 ("server.costs.to_thread_us", c.to_thread_us),
                 ("server.costs.close_wait_us", c.close_wait_us),
+                ("server.costs.fd_grow_us", c.fd_grow_us),
             ] {
                 v.opt_f64(path, x, limits::COST_US);
             }
@@ -1399,6 +1523,11 @@ impl Scenario {
                 limits::DEEP_IDLE_MS,
             );
             v.opt_f64("server.costs.wake_sigma", c.wake_sigma, limits::WAKE_SIGMA);
+            v.opt_f64(
+                "server.costs.fd_grow_sigma",
+                c.fd_grow_sigma,
+                limits::FD_GROW_SIGMA,
+            );
             v.opt_f64(
                 "server.costs.cold_task_decay",
                 c.cold_task_decay,
@@ -1412,6 +1541,47 @@ impl Scenario {
         }
         if let Some(g) = &s.gc {
             v.validate_gc(g);
+        }
+        if let Some(f) = &s.fds {
+            v.opt_u32("server.fds.open", f.open, limits::OPEN_FDS);
+            if let Some(t) = &f.table {
+                let workers = s.workers.unwrap_or(1) as usize;
+                if t.is_empty() || t.len() > workers {
+                    v.fail(
+                        "server.fds.table",
+                        format!(
+                            "must list 1 to {workers} table sizes, one per worker (got {})",
+                            t.len()
+                        ),
+                    );
+                }
+                let (lo, hi) = limits::FD_TABLE;
+                for (i, &x) in t.iter().enumerate() {
+                    if !x.is_power_of_two() || x < lo || x > hi {
+                        v.fail(
+                            &format!("server.fds.table[{i}]"),
+                            format!("must be a power of two between {lo} and {hi} (got {x})"),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(w) = s.warm_threads {
+            let tokens = s.threads.unwrap_or(kind.defaults().threads);
+            if !kind.is_asgi() {
+                v.fail(
+                    "server.warm_threads",
+                    format!(
+                        "only an ASGI server's AnyIO threadpool starts its threads on demand; {} does not",
+                        kind.title()
+                    ),
+                );
+            } else if w > tokens {
+                v.fail(
+                    "server.warm_threads",
+                    format!("must be between 0 and the {tokens} threadpool tokens (got {w})"),
+                );
+            }
         }
         v.opt_f64(
             "server.tick_phase_us",

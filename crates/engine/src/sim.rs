@@ -139,6 +139,8 @@ pub(crate) enum Job {
     Code(u32),
     /// An `accept()` (the connection is taken as its CPU ends).
     Accept,
+    /// An `accept()` waiting in the kernel while its descriptor table grows (`fds.rs`).
+    FdGrow,
     Spawn(u32),
     Read(u32),
     Write(u32),
@@ -229,6 +231,8 @@ pub(crate) struct LoopState {
     /// The current callback first pays for running cold (`cold_accept_us`, `cold_setup_us`,
     /// `cold_read_us`, `cold_task_us`).
     pub warming: bool,
+    /// The accept callback's `accept()` waits while the descriptor table grows (`fds.rs`).
+    pub fd_growing: bool,
     /// The loop runs its iteration's own CPU (`iteration_us`) before the batch.
     pub polling: bool,
     pub anyio_idle: Vec<u32>,
@@ -276,6 +280,8 @@ pub(crate) struct Proc {
     pub off_cpu_since: Option<Nanos>,
     /// The extra CPU it still owes after waking cold (`idle.rs`).
     pub cold_debt: Nanos,
+    /// Its descriptor table's size (`fds.rs`).
+    pub fd_table: u32,
 }
 
 pub(crate) struct ProcStats {
@@ -349,6 +355,8 @@ pub struct Simulation {
     pub(crate) rng_gc: Rng,
     /// How long each idle worker's wake-up takes (`server.costs.wake_sigma`).
     pub(crate) rng_wake: Rng,
+    /// How long each growth of a descriptor table waits (`server.costs.fd_grow_sigma`).
+    pub(crate) rng_fd: Rng,
     /// ab's own process, when its CPU is modelled.
     pub(crate) client_proc: Option<crate::load::ClientProc>,
     pub(crate) load: LoadState,
@@ -416,6 +424,7 @@ impl Simulation {
             rng_accept: Rng::new(scenario.seed, 3),
             rng_gc: Rng::new(scenario.seed, 4),
             rng_wake: Rng::new(scenario.seed, 7),
+            rng_fd: Rng::new(scenario.seed, 8),
             client_proc: None,
             load: LoadState::new(&scenario.load),
             timeout: scenario.load.timeout(),
@@ -449,9 +458,14 @@ impl Simulation {
                 loop_blocked: vec![0; n_act],
                 loop_cpu: vec![0; n_act],
             });
-            let proc = sim.fresh_proc();
+            let mut proc = sim.fresh_proc();
+            // As the scenario found it (a restarted worker starts afresh).
+            proc.fd_table = sim.cfg.fd_tables[p as usize];
             sim.procs.push(proc);
             sim.start_proc(p);
+            for _ in 0..sim.cfg.warm_threads {
+                sim.warm_anyio_thread(p);
+            }
         }
         sim.start_client_proc();
         sim.start_load();

@@ -512,6 +512,10 @@ impl Simulation {
             Role::Main => self.main_op_done(p, t),
             Role::Sync => match th.job {
                 Job::Accept => self.sync_accepted(p, t),
+                Job::FdGrow => {
+                    self.threads[t as usize].job = Job::None;
+                    self.sync_next(p);
+                }
                 _ => self.run_code(t),
             },
             Role::Anyio | Role::Pool | Role::Conn => self.run_code(t),

@@ -10,7 +10,7 @@
 //! - gunicorn sync: one thread per process accepts, handles and closes, one request at a time.
 
 use crate::queue::Ev;
-use crate::record::{LaneKind, ACT_ACCEPT, ACT_PARSE, ACT_RESPOND, ACT_SPAWN};
+use crate::record::{LaneKind, ACT_ACCEPT, ACT_FD_GROW, ACT_PARSE, ACT_RESPOND, ACT_SPAWN};
 use crate::recv::Reader;
 use crate::scenario::Runtime;
 use crate::sim::{Cat, Job, MainJob, Role, Simulation, NONE};
@@ -171,6 +171,8 @@ impl Simulation {
                     }
                 }
             }
+            // The table has grown: it looks for a connection again.
+            Job::FdGrow => {}
             Job::Spawn(slot) => self.spawn_conn_thread(p, slot),
             Job::Read(slot) => self.enqueue_task(p, slot),
             Job::Write(slot) => self.main_wrote(slot),
@@ -293,8 +295,15 @@ impl Simulation {
 
     /// Thread `t` of worker `p` accepts a queued connection: with an accept cost it starts the
     /// accept's CPU (`None`: the connection is taken as it ends, `accept_ends`); without, it
-    /// takes the oldest one at once.
+    /// takes the oldest one at once. The descriptor comes first: if its table must grow
+    /// (`fds.rs`) the thread waits in the kernel (`None`), then looks again for a connection.
     fn thread_accept(&mut self, p: u32, t: u32) -> Option<u32> {
+        let wait = self.fd_alloc_wait(p);
+        if wait > 0 {
+            self.threads[t as usize].job = Job::FdGrow;
+            self.thread_block(t, wait, ACT_FD_GROW, NONE);
+            return None;
+        }
         if self.cfg.accept > 0 {
             self.threads[t as usize].job = Job::Accept;
             self.server_cpu(t, self.cfg.accept, ACT_ACCEPT, NONE);
