@@ -277,6 +277,17 @@ class Server:
     def worker_pids(self):
         return sorted(int(p.rsplit("-", 1)[1]) for p in glob.glob(os.path.join(self.dir, "ready-*")))
 
+    def fd_state(self):
+        """Each worker as it is now: the descriptors it holds, its descriptor table's size
+        and its threads (`/proc/PID/fd`, `FDSize` and `Threads` of `/proc/PID/status`)."""
+        out = []
+        for pid in self.worker_pids():
+            with open(f"/proc/{pid}/status") as f:
+                st = dict(line.split(":", 1) for line in f if ":" in line)
+            out.append({"pid": pid, "open": len(os.listdir(f"/proc/{pid}/fd")),
+                        "table": int(st["FDSize"]), "threads": int(st["Threads"])})
+        return out
+
     def cpu_seconds(self):
         """CPU time (user, system) of the worker processes so far."""
         tck = os.sysconf("SC_CLK_TCK")
@@ -667,6 +678,68 @@ def measure_gil_handoff(rounds=5):
             "rounds": [[round(a[1], 1), round(b[1], 1)] for a, b in zip(alone, two)],
             "handoff_us": round(max(0.0, cpu2 - cpu1), 1),
             "held_idle_us": round(max(0.0, wall2 - cpu1), 1)}
+
+
+# The helper `measure_fd_grow` runs: forks children that each start a thread (or not), take
+# descriptors until the one that finds their table full, and report how long that one took.
+FD_GROW_SCRIPT = r"""
+import json, os, sys, threading, time
+def fdsize():
+    with open("/proc/self/status") as f:
+        return int(next(l.split()[1] for l in f if l.startswith("FDSize")))
+n, threaded = int(sys.argv[1]), sys.argv[2] == "1"
+out = []
+for _ in range(n):
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        if threaded:
+            ev = threading.Event()
+            th = threading.Thread(target=ev.wait)
+            th.start()
+        base = os.open("/dev/null", os.O_RDONLY)
+        size = fdsize()
+        while True:
+            t0 = time.perf_counter_ns()
+            fd = os.dup(base)
+            t1 = time.perf_counter_ns()
+            if fd >= size:
+                break
+        os.write(w, f"{(t1 - t0) / 1e3} {size} {fdsize()}".encode())
+        if threaded:
+            ev.set()
+            th.join()
+        os._exit(0)
+    os.close(w)
+    us, before, after = os.read(r, 200).split()
+    out.append([float(us), int(before), int(after)])
+    os.close(r)
+    os.waitpid(pid, 0)
+    time.sleep(0.05)
+print(json.dumps(out))
+"""
+
+
+def measure_fd_grow(n=15):
+    """How long a new descriptor waits when it grows the descriptor table of a process with
+    two threads (`server.costs.fd_grow_us`, `fd_grow_sigma`: the mean and the lognormal
+    sigma), against one with a single thread: children of a helper Python each take
+    descriptors (`os.dup`) until one finds the table full (`FDSize`), and time that one. The
+    kernel waits for an RCU grace period only when the table is shared by threads."""
+    def run(threaded):
+        out = subprocess.run([sys.executable, "-c", FD_GROW_SCRIPT, str(n), "1" if threaded else "0"],
+                             capture_output=True, text=True, check=True)
+        return json.loads(out.stdout)
+    threads, single = run(True), run(False)
+    us = [x[0] for x in threads]
+    logs = [math.log(max(u, 1.0)) for u in us]
+    sigma = statistics.stdev(logs) if len(logs) > 1 else 0.0
+    return {"samples_us": [round(u) for u in us], "single_us": [round(x[0], 1) for x in single],
+            "tables": sorted({(x[1], x[2]) for x in threads}),
+            "fd_grow_us": round(statistics.mean(us), 1),
+            "fd_grow_sigma": round(min(sigma, 2.0), 3),
+            "median_us": round(statistics.median(us), 1)}
 
 
 def apply_gil_handoff(kind, cal, handoff):
@@ -1410,11 +1483,14 @@ def sim_gc(sc, cal, gc_start=None, pending=None):
     return gc
 
 
-def sim_scenario(sc, cal, gc_start=None, pending=None, speed=None):
+def sim_scenario(sc, cal, gc_start=None, pending=None, speed=None, fds=None):
     """The scenario for loopsim, with the calibrated costs, and for one real run its inputs:
-    the collector's counters and the cores' varying speed measured just before it."""
+    the collector's counters, the cores' varying speed and the workers' descriptors and
+    threads measured just before it."""
     c = cal[sc["kind"]]
     server = {"kind": sc["kind"], "cores": CORES, "costs": c["costs"]}
+    if fds:
+        server.update(sim_fds(sc, fds))
     gc = sim_gc(sc, cal, gc_start, pending)
     if gc:
         server["gc"] = gc
@@ -1453,6 +1529,19 @@ def sim_scenario(sc, cal, gc_start=None, pending=None, speed=None):
             "server": server, "handler": handler, "load": load}
 
 
+def sim_fds(sc, fds):
+    """A real run's workers as the load began (`Server.fd_state`), for loopsim: the
+    descriptors they held besides connections (the fewest: any more were connections the
+    warm-up left), each one's descriptor table, and on an ASGI server the AnyIO threads
+    they had started (the fewest; every thread but the main one is AnyIO's)."""
+    out = {"fds": {"open": min(w["open"] for w in fds),
+                   "table": [w["table"] for w in fds][:sc.get("workers", 1)]}}
+    if sc["kind"] in ASGI:
+        tokens = sc.get("threads") or 40
+        out["warm_threads"] = min(tokens, max(0, min(w["threads"] for w in fds) - 1))
+    return out
+
+
 def at_real_sends(scen, sent_ms):
     """`scen` with the real client's send times instead of "all at once". No `client_cpu_us`:
     the real send times already include the client's work before each send, and the sends
@@ -1460,11 +1549,11 @@ def at_real_sends(scen, sent_ms):
     return dict(scen, load={"kind": "burst", "offsets_ms": [round(x, 4) for x in sent_ms]})
 
 
-def sim_at_arrivals(sc, cal, sent_ms, gc_start=None, speed=None):
+def sim_at_arrivals(sc, cal, sent_ms, gc_start=None, speed=None, fds=None):
     """The scenario simulated with the real client's send times instead of "all at once": the
     client's own spread (its Python threads connect over a few ms), as an input, not a fit.
     Returns (median, max, makespan) in ms."""
-    scen = at_real_sends(sim_scenario(sc, cal, gc_start, speed=speed), sent_ms)
+    scen = at_real_sends(sim_scenario(sc, cal, gc_start, speed=speed, fds=fds), sent_ms)
     _, res, _ = run_loopsim(scen, f"{sc['name']}-real-arrivals")
     lat = ok_latencies(res)
     return pct(lat, .5), max(lat), res["summary"]["makespan_ms"]
@@ -1473,14 +1562,17 @@ def sim_at_arrivals(sc, cal, sent_ms, gc_start=None, speed=None):
 SPLIT_SEEDS = range(1, 7)
 
 
-def splits_over_seeds(sc, cal, sent_ms, gc_start=None, speed=None):
+def splits_over_seeds(sc, cal, sent_ms, gc_start=None, speed=None, states=()):
     """A burst on several workers: the split (requests per worker, largest first) for seeds
     1–6, with loopsim's client model (`load.client_cpu_us`) and with the real send times. The
     split follows the order the connections come in, so this separates the server's race
-    from the client's pattern of sends."""
-    base = sim_scenario(sc, cal, gc_start, speed=speed)
+    from the client's pattern of sends. Seed k starts from the k-th real run's workers
+    (`states`: their descriptors and threads, `Server.fd_state`), as each run started from
+    its own."""
     out = {"client": [], "real_sends": [], "client_waves": [], "client_times": []}
-    for seed in SPLIT_SEEDS:
+    for i, seed in enumerate(SPLIT_SEEDS):
+        fds = states[i % len(states)] if states else None
+        base = sim_scenario(sc, cal, gc_start, speed=speed, fds=fds)
         for case, scen in (("client", base), ("real_sends", at_real_sends(base, sent_ms))):
             _, res, _ = run_loopsim(dict(scen, seed=seed), f"{sc['name']}-split-{case}")
             ok = [r for r in res["requests"] if r["status"] == "ok"]
@@ -1564,7 +1656,7 @@ def run_loopsim(scen, name):
     return path, json.loads(out.stdout), out.stdout
 
 
-def sim_gc_bounds(sc, cal, gc_start, speed=None):
+def sim_gc_bounds(sc, cal, gc_start, speed=None, fds=None):
     """The scenario simulated with the real run's collector counters and the two extremes of
     the part Python does not show (`pending`): none (no full collection can be due) and a
     quarter of the heap (one is due as soon as the oldest counter allows). Per case: median,
@@ -1572,7 +1664,7 @@ def sim_gc_bounds(sc, cal, gc_start, speed=None):
     heap = cal[sc["kind"]]["gc"]["heap_objects"]
     out = {}
     for case, pending in (("none", 0), ("due", heap // 4)):
-        _, res, _ = run_loopsim(sim_scenario(sc, cal, gc_start, pending, speed),
+        _, res, _ = run_loopsim(sim_scenario(sc, cal, gc_start, pending, speed, fds),
                                 f"{sc['name']}-gc-{case}")
         lat = ok_latencies(res)
         out[case] = (pct(lat, .5), max(lat), res["summary"]["makespan_ms"], gc_counts(res))
@@ -1602,8 +1694,9 @@ def sim_calibration(kind, cal, conc=CAL_C, route=None):
             "iterations": round(ls["iterations"] / n, 3) if ls.get("iterations") else None}
 
 
-def run_sim(sc, cal, gc_start=None, speed=None):
-    path, res, raw = run_loopsim(sim_scenario(sc, cal, gc_start, speed=speed), sc["name"])
+def run_sim(sc, cal, gc_start=None, speed=None, fds=None):
+    path, res, raw = run_loopsim(sim_scenario(sc, cal, gc_start, speed=speed, fds=fds),
+                                 sc["name"])
     with open(os.path.join(RESULTS, "runs", sc["name"], "sim.json"), "w") as f:
         f.write(raw)
     trace = None
@@ -1735,6 +1828,9 @@ def real_run(sc, cpu_iters, rep, loop_rate):
         if sc["kind"] in ASGI and workers == 1:
             # The collector's counters as the load starts (loopsim starts from them).
             real["gc_start"] = http_json(srv.port, "/gc-state")
+        # The workers' descriptors and threads as the load begins (loopsim starts from them:
+        # whether a worker's table is full decides when its `accept()` waits, `fds.rs`).
+        real["fds"] = srv.fd_state()
         busy0, srv0, (me0, ch0), w0 = machine_busy_s(), srv.cpu_seconds(), own_cpu_s(), time.time()
         if ld["kind"] == "burst":
             ccpu = []
@@ -1807,7 +1903,8 @@ def simulate_row(row, cal):
     workers = sc.get("workers", 1)
     ld = sc["load"]
     gc_start, speed = real.get("gc_start"), real.get("cpu_speed")
-    sim_path, sim, trace = run_sim(sc, cal, gc_start, speed)
+    fds = real.get("fds")
+    sim_path, sim, trace = run_sim(sc, cal, gc_start, speed, fds)
     sreqs = sim["requests"]
     sim_ok = [r for r in sreqs if r["status"] == "ok"]
     row["sim_path"] = os.path.relpath(sim_path, REPO)
@@ -1836,16 +1933,18 @@ def simulate_row(row, cal):
         simd["waves"] = None
     row["simd"] = simd
     if real.get("sent_ms") and not ld.get("offsets_ms"):
-        row["sim_arrivals"] = sim_at_arrivals(sc, cal, real["sent_ms"], gc_start, speed)
+        row["sim_arrivals"] = sim_at_arrivals(sc, cal, real["sent_ms"], gc_start, speed, fds)
         if workers > 1:
-            row["seed_splits"] = splits_over_seeds(sc, cal, real["sent_ms"], gc_start, speed)
+            states = [x["fds"] for x in real.get("runs", []) if x.get("fds")]
+            row["seed_splits"] = splits_over_seeds(sc, cal, real["sent_ms"], gc_start, speed,
+                                                   states)
     if gc_start and cal[sc["kind"]].get("gc"):
         # Every run from its own counters: does the collector predict its full collections?
         row["gc_runs"] = [
             {"count": x["gc_start"]["count"],
              "real_full": (x.get("gc") or {}).get("2", [0])[0],
              "makespan": x["makespan"],
-             "sim": sim_gc_bounds(sc, cal, x["gc_start"], x.get("cpu_speed"))}
+             "sim": sim_gc_bounds(sc, cal, x["gc_start"], x.get("cpu_speed"), x.get("fds"))}
             for x in real["runs"] if x.get("gc_start")]
         # The compared run's (the same counters).
         row["sim_gc"] = next(g["sim"] for g in row["gc_runs"] if g["count"] == gc_start["count"])
@@ -1967,7 +2066,7 @@ def display(cmd):
 
 
 def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loop_end, note="",
-           gil_handoff=None, burst_client=None, started=None, cpu_speed=None):
+           gil_handoff=None, burst_client=None, started=None, cpu_speed=None, fd_grow=None):
     L = []
     w = L.append
     w("# Fidelity: loopsim against real Python servers")
@@ -2387,6 +2486,21 @@ def report(rows, cal, loop, cpu_iters, route_check, elapsed_s, path, repeat, loo
                  f"; at c=100 {hi:g} times: {(hi - c['gil_handoffs_cal']) * g['handoff_us']:+.0f} µs "
                  f"per request{real}") + ".")
         w("")
+    if fd_grow:
+        g = fd_grow
+        w(f"Descriptor table growth: children of a helper Python with a second thread took "
+          f"descriptors until one found the table full (`FDSize` "
+          f"{', '.join(f'{a} → {b}' for a, b in g['tables'])}); that one waited "
+          f"{', '.join(map(str, g['samples_us']))} µs (mean {g['fd_grow_us']:g}, median "
+          f"{g['median_us']:g}, lognormal sigma {g['fd_grow_sigma']:g}), against "
+          f"{', '.join(f'{x:g}' for x in g['single_us'])} µs with one thread. The kernel waits "
+          "for an RCU grace period before it grows a table that threads share "
+          "(`expand_fdtable`: `synchronize_rcu()`): `server.costs.fd_grow_us` and "
+          "`fd_grow_sigma`, passed to every scenario. Each real run also reads its workers' "
+          "descriptors, table sizes and threads just before the load (`/proc/PID`), and loopsim "
+          "starts from them (`server.fds`, `server.warm_threads`; for a race, seed k from the "
+          "k-th run's).")
+        w("")
     if burst_client:
         w(f"Burst client: the harness's client is Python on the same two cores; inside a burst of 50 "
           f"hellos to a warm uvicorn (from the moment the requests leave to the last response) it "
@@ -2646,7 +2760,7 @@ def main():
                d["path"], d["repeat"], d["loop_end"], d["note"],
                # Runs saved before the hand-off's CPU was timed kept a `gil_wake` pair.
                d.get("gil_handoff", d.get("gil_wake")),
-               d.get("burst_client"), d.get("started"), d.get("cpu_speed"))
+               d.get("burst_client"), d.get("started"), d.get("cpu_speed"), d.get("fd_grow"))
         return
     started = time.time()
     os.makedirs(RESULTS, exist_ok=True)
@@ -2675,9 +2789,15 @@ def main():
     gil_handoff = measure_gil_handoff()
     log(f"   GIL hand-off to a sleeping thread: {gil_handoff['handoff_us']:.1f} µs CPU "
         f"({gil_handoff['cpu_alone_us']} µs per iteration alone, {gil_handoff['cpu_two_us']} two at a time)")
+    fd_grow = measure_fd_grow()
+    log(f"   descriptor table growth with two threads: mean {fd_grow['fd_grow_us']:.0f} µs, "
+        f"sigma {fd_grow['fd_grow_sigma']} (µs: {', '.join(map(str, fd_grow['samples_us']))}); "
+        f"one thread: {', '.join(map(str, fd_grow['single_us']))} µs")
     cal = {}
     for k in kinds:
         c = calibrate_server(k, n=300 if a.smoke else 500, loop_rate=loop[0])
+        c["costs"]["fd_grow_us"] = fd_grow["fd_grow_us"]
+        c["costs"]["fd_grow_sigma"] = fd_grow["fd_grow_sigma"]
         # An asyncio worker's accept callback runs cold before it takes the connection.
         wake = measure_idle_wake(k, c["costs"]["accept_us"] + c["costs"].get("cold_accept_us", 0))
         if wake:
@@ -2729,9 +2849,10 @@ def main():
         json.dump({"rows": rows, "cal": cal, "loop": loop, "cpu_iters": cpu_iters,
                    "route_check": route_check, "elapsed_s": elapsed, "path": path,
                    "repeat": repeat, "loop_end": loop_end, "note": note, "gil_handoff": gil_handoff,
-                   "burst_client": burst_client, "started": started, "cpu_speed": cpu_speed}, f)
+                   "burst_client": burst_client, "started": started, "cpu_speed": cpu_speed,
+                   "fd_grow": fd_grow}, f)
     report(rows, cal, loop, cpu_iters, route_check, elapsed, path, repeat, loop_end, note, gil_handoff,
-           burst_client, started, cpu_speed)
+           burst_client, started, cpu_speed, fd_grow)
     flagged = sum(1 for r in rows if r["diffs"])
     log(f"done in {(time.time() - started) / 60:.1f} min: {len(rows)} scenarios, "
         f"{flagged} with differences beyond tolerance")
