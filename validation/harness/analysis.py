@@ -135,8 +135,20 @@ MECHANISMS = {
         "same with the client's lag (item 12) or without it. At 18:05 the real runs gave 54, "
         "54, 54, 70, 78, 87 and the seeds 78, 80, 81, 81, 87, 100 (flagged). Since the "
         "server shares the harness's session the mode at 54 came in 7 of 12 real runs, and "
-        "the seeds lie above it: the first worker's batches after its first are larger in "
-        "loopsim than in the traced runs (open).",
+        "the seeds lie above it. **Fixed since (item 13): the descriptor table.** Traced "
+        "again with every loop callback timed (28 Nov 19:05, twelve runs), the first worker "
+        "took its connections in two or three callbacks of any sizes (31 + 23, 13 + 34 + 7) "
+        "and stopped at exactly 54 whenever its descriptor table held 64 slots: 10 "
+        "descriptors and 54 connections fill it, and its next `accept()` slept 4–20 ms in the "
+        "kernel (state D, woken by `rcu_preempt`: an RCU grace period, as its AnyIO threads "
+        "share the table), while the other worker took the rest. A worker whose table the "
+        "warm-up burst had grown to 128 went on: 63, 65, 74, 79, 82, 89. loopsim now starts "
+        "each run from its workers' tables and threads (`server.fds`, `server.warm_threads`, "
+        "read from `/proc` just before the load) and makes that `accept()` wait "
+        "(`fds.rs`, `costs.fd_grow_us` calibrated): in an `--only` run the real runs gave 52, "
+        "54, 54, 54, 54, 89 and the seeds 54, 54, 54, 54, 54, 82; in the 19:15 full run 52, "
+        "54, 54, 54, 80, 92 (the two above 54 from a first worker with 128 slots) against "
+        "54, 54, 54, 54, 59, 62.",
     "ab-uvicorn":
         "one loop on one core, so the throughput is 1 / (CPU per request). The server's CPU per "
         "request during the run differed from the calibration by 0.64–1.11 × across runs, "
@@ -301,14 +313,14 @@ over gunicorn's uvicorn workers, and the ApacheBench throughput of all five serv
 ~10 % once the real run is put at the calibrated CPU per request.
 
 Where the real and simulated numbers differ beyond ±10 %, it is one of the following. Each
-names the engine code that changed (items 1, 2, 5, 6, 7, 8, 9, 10, 11: fixed) or what is
+names the engine code that changed (items 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13: fixed) or what is
 still open (3: not measurable above this VM's noise; and where Linux places a task woken by
 another, which in some runs leaves one of gunicorn's sync workers alone with ab's core under
 load: ab-gunicorn-sync-4-workers); none fits a
 mechanism
 to outputs: every parameter is a cost or a property of the machine that the harness
-measures and prints (the calibration, and per run its collector counters and the cores'
-varying speed).
+measures and prints (the calibration, and per run its collector counters, the cores'
+varying speed and its workers' descriptor tables and threads).
 
 1. **Fixed: the accept race.** loopsim used to hand a simultaneous burst to the first worker
    awake (one accept op for the whole queue). Now every idle worker is woken (the kernel's
@@ -776,6 +788,25 @@ varying speed).
     harness runs them since 28 Nov 17:30); a client started from another session is in a
     group of its own (autogroups), weighs a whole share on its core, and waited at only 2 %
     of those wake-ups: not modelled (open).
+
+13. **Fixed: a full descriptor table makes an `accept()` sleep.** The 100-request race on
+    two uvicorn workers came out at exactly 54 for the busiest worker in most real runs,
+    whatever sizes its accept callbacks took (gunicorn-uvicorn-2w-def-sleep-100). Every
+    `accept()` takes a descriptor before it looks for a connection (`__sys_accept4_file`:
+    `get_unused_fd_flags`, then `do_accept`); a worker forked by gunicorn's master starts
+    with a table of 64 slots and holds 10 descriptors, so its 55th connection finds the
+    table full. Linux then grows it to the next power of two (it never shrinks) and, as the
+    table is shared by threads (the AnyIO threads the warm-up started), first waits for an
+    RCU grace period (`expand_fdtable`: `synchronize_rcu()` when `files->count > 1`): the
+    traced worker slept 4–20 ms in state D, and its loop ran nothing meanwhile. Timed in
+    isolation (a helper's children taking descriptors until one grows the table): 7–19 ms
+    with a second thread, ~2 µs without. `fds.rs` models it: each worker's open
+    descriptors and table (`server.fds`), the AnyIO threads it has already started
+    (`server.warm_threads`), and the wait (`costs.fd_grow_us`, `fd_grow_sigma`: not
+    modelled by default, so the presets are unchanged). The harness reads every worker's
+    `/proc/PID/fd`, `FDSize` and `Threads` just before each run's load and simulates the
+    run from them; a single process started from a shell (uvicorn, Flask's dev server,
+    waitress here) inherits bash's table of 256 and never filled it in these scenarios.
 
 **Noise floor.** This VM's speed drifts: the CPU loop ran at 11–20 M iterations/s over the day
 (up to 2 × between runs a few seconds apart), and the calibrated hello-world CPU per request

@@ -252,8 +252,9 @@ class Server:
                 # Warm up (not counted by the apps): for FastAPI, also the threadpool, whose
                 # first uses import and start things (~20 ms, then ~10 ms: one-offs, not a
                 # mechanism). On `workers` connections at once, so that each worker likely
-                # gets some. It leaves an idle AnyIO thread or a few per worker, where loopsim
-                # starts with none (one thread start, ~0.1 ms, for the first call: spawn_us).
+                # gets some. It leaves an idle AnyIO thread or a few per worker, which each run
+                # counts before its load and passes to loopsim (`server.warm_threads`); and the
+                # burst below may grow a worker's descriptor table (`fd_state`, `fds.rs`).
                 for path in ["/warmup"] + (["/warmup-def"] if self.kind in ASGI else []):
                     client.closed(self.port, path, 4 * self.workers, self.workers)
                 # And a burst as large as the scenario's, to a route off the threadpool: the
