@@ -336,15 +336,11 @@ pub struct WorkerStats {
     pub close_linger_total: Nanos,
     /// How many times its descriptor table grew, and how long its threads waited in the
     /// kernel for that in all (`fds.rs`).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub fd_table_grows: u64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub fd_grow_wait: Nanos,
     pub loop_stats: Option<LoopStats>,
-}
-
-fn is_zero(x: &u64) -> bool {
-    *x == 0
 }
 
 /// The garbage collections of every worker: per generation, the pauses in all, the longest.
