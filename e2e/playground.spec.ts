@@ -312,6 +312,44 @@ test.describe('the playground', () => {
     expect(problems).toEqual([]);
   });
 
+  test("a full descriptor table stalls a loop with threads, and its settings are checked", async ({ page }) => {
+    const problems = watchForProblems(page);
+    await loadPreset(page, 'fastapi-async-asyncio-sleep');
+    const slowest = async () => latencies(await page.getByTestId('ab-report').innerText()).at(-1)!;
+    const run = async () => {
+      await page.getByTestId('run-button').click();
+      await expect(page.getByTestId('run-status')).toHaveText('');
+    };
+    await page.locator('#f-clients').fill('60');
+    await page.locator('#f-clients').blur();
+    await run();
+    const before = await slowest();
+    await page.locator('summary', { hasText: 'File descriptors' }).click();
+    // A single process started from a shell: 256 slots; uvicorn holds 7 besides connections.
+    await expect(page.locator('#f-fds-table')).toHaveAttribute('placeholder', '256');
+    await expect(page.locator('#f-fds-open')).toHaveAttribute('placeholder', '7');
+    const table = page.locator('#f-fds-table');
+    await table.fill('100');
+    await table.blur();
+    await expect(page.getByTestId('run-button')).toBeDisabled();
+    await expect(page.locator('#f-fds-table-error')).toContainText('power of two between 64 and 1048576');
+    // 64 slots: 7 + 57 connections fill them, and the 58th accept() grows the table, at once
+    // in a single-threaded process (an `async def` route starts no thread).
+    await table.fill('64');
+    await table.blur();
+    await page.locator('#f-cost-fd_grow_us').fill('20000');
+    await page.locator('#f-cost-fd_grow_us').blur();
+    await run();
+    expect(await slowest()).toBe(before);
+    // With an AnyIO thread started earlier the accept() waits 20 ms, and the loop with it.
+    await page.locator('#f-warm-threads').fill('1');
+    await page.locator('#f-warm-threads').blur();
+    await run();
+    await expect.poll(slowest, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 20);
+    await refuseCost(page, 'fd_grow_sigma', '2.5', 'between 0 and 2');
+    expect(problems).toEqual([]);
+  });
+
   test("a worker idle long wakes later still, reached over the idle time to go cold, which is checked", async ({ page }) => {
     const problems = watchForProblems(page);
     // 400 ms more: the loop is idle since before the run for the connections, and again for

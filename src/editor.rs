@@ -44,6 +44,10 @@ pub enum CostField {
     ToThread,
     CloseWait,
     KernelShare,
+    /// The wait of an `accept()` that grows a multi-threaded worker's descriptor table (µs),
+    /// and its spread (a lognormal sigma).
+    FdGrow,
+    FdGrowSigma,
 }
 
 /// An edit of the garbage collector's settings (`server.gc`).
@@ -156,6 +160,12 @@ pub enum Edit {
     WorkerTimeout(Option<f64>),
     ConnectionLimit(Option<u32>),
     ProcessPool(Option<u32>),
+    /// Descriptors each worker holds besides its connections (`server.fds.open`).
+    FdOpen(Option<u32>),
+    /// Every worker's descriptor table size as the run starts (`server.fds.table`).
+    FdTable(Option<u32>),
+    /// AnyIO threads each worker has started before the run (`server.warm_threads`).
+    WarmThreads(Option<u32>),
     Cost(CostField, Option<f64>),
     Gc(GcEdit),
     CpuSpeed(SpeedEdit),
@@ -262,6 +272,13 @@ fn timeout_of(load: &Load) -> Option<f64> {
     }
 }
 
+/// `server.fds` with nothing set is left out.
+fn tidy_fds(s: &mut Scenario) {
+    if s.server.fds == Some(Default::default()) {
+        s.server.fds = None;
+    }
+}
+
 /// Applies one edit. Edits that do not fit the scenario (a step index out of range) do nothing.
 pub fn apply(s: &mut Scenario, edit: Edit) {
     match edit {
@@ -289,6 +306,15 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
         Edit::WorkerTimeout(v) => s.server.worker_timeout_s = v,
         Edit::ConnectionLimit(v) => s.server.connection_limit = v,
         Edit::ProcessPool(v) => s.server.process_pool = v,
+        Edit::FdOpen(v) => {
+            s.server.fds.get_or_insert_with(Default::default).open = v;
+            tidy_fds(s);
+        }
+        Edit::FdTable(v) => {
+            s.server.fds.get_or_insert_with(Default::default).table = v.map(|t| vec![t]);
+            tidy_fds(s);
+        }
+        Edit::WarmThreads(v) => s.server.warm_threads = v,
         Edit::Cost(field, v) => {
             let c = s.server.costs.get_or_insert_with(Costs::default);
             match field {
@@ -314,6 +340,8 @@ pub fn apply(s: &mut Scenario, edit: Edit) {
                 CostField::ToThread => c.to_thread_us = v,
                 CostField::CloseWait => c.close_wait_us = v,
                 CostField::KernelShare => c.kernel_share = v,
+                CostField::FdGrow => c.fd_grow_us = v,
+                CostField::FdGrowSigma => c.fd_grow_sigma = v,
             }
             if *c == Costs::default() {
                 s.server.costs = None;
@@ -688,6 +716,61 @@ mod tests {
             apply(&mut s, Edit::Cost(field, None));
             assert_eq!(s.server.costs, None);
         }
+    }
+
+    #[test]
+    fn the_descriptor_tables_are_edited_checked_and_cleared() {
+        let mut s = preset("fastapi-def-time-sleep");
+        // A single uvicorn process started from a shell: bash's 256 slots.
+        assert_eq!(s.server.resolve().fd_tables, vec![256]);
+        apply(&mut s, Edit::FdTable(Some(100)));
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.0[0].path, "server.fds.table[0]");
+        assert!(e.0[0]
+            .message
+            .contains("power of two between 64 and 1048576"));
+        apply(&mut s, Edit::FdTable(Some(64)));
+        apply(&mut s, Edit::FdOpen(Some(12)));
+        apply(&mut s, Edit::WarmThreads(Some(41)));
+        assert_eq!(s.validate().unwrap_err().0[0].path, "server.warm_threads");
+        apply(&mut s, Edit::WarmThreads(Some(2)));
+        apply(&mut s, Edit::Cost(CostField::FdGrow, Some(2e6)));
+        assert_eq!(
+            s.validate().unwrap_err().0[0].path,
+            "server.costs.fd_grow_us"
+        );
+        apply(&mut s, Edit::Cost(CostField::FdGrow, Some(8000.0)));
+        apply(&mut s, Edit::Cost(CostField::FdGrowSigma, Some(2.5)));
+        assert_eq!(
+            s.validate().unwrap_err().0[0].path,
+            "server.costs.fd_grow_sigma"
+        );
+        apply(&mut s, Edit::Cost(CostField::FdGrowSigma, Some(0.3)));
+        s.validate().unwrap();
+        let cfg = s.server.resolve();
+        assert_eq!(
+            (cfg.fd_tables, cfg.open_fds, cfg.warm_threads),
+            (vec![64], 12, 2)
+        );
+        assert_eq!((cfg.fd_grow, cfg.fd_grow_sigma), (8_000_000, 0.3));
+        apply(&mut s, Edit::FdTable(None));
+        apply(&mut s, Edit::FdOpen(None));
+        apply(&mut s, Edit::WarmThreads(None));
+        apply(&mut s, Edit::Cost(CostField::FdGrow, None));
+        apply(&mut s, Edit::Cost(CostField::FdGrowSigma, None));
+        assert_eq!(
+            (
+                s.server.fds.clone(),
+                s.server.warm_threads,
+                s.server.costs.clone()
+            ),
+            (None, None, None)
+        );
+        // Another server kind starts from its own defaults: nothing carried over.
+        apply(&mut s, Edit::FdTable(Some(128)));
+        apply(&mut s, Edit::ServerKind(ServerKind::GunicornUvicorn));
+        assert_eq!(s.server.fds, None);
+        assert_eq!(s.server.resolve().fd_tables, vec![64]);
     }
 
     #[test]

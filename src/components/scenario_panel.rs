@@ -7,7 +7,7 @@ use std::rc::Rc;
 use loopsim_engine::dist::Dist;
 use loopsim_engine::presets::PRESETS;
 use loopsim_engine::scenario::{
-    Arrivals, Load, Offload, Route, Scenario, ScenarioError, ServerKind, Step, StepKind,
+    Arrivals, Load, Offload, Route, Scenario, ScenarioError, Server, ServerKind, Step, StepKind,
     GC_THRESHOLDS,
 };
 use yew::prelude::*;
@@ -41,6 +41,13 @@ pub struct ScenarioPanelProps {
     pub errors: Errors,
     pub on_edit: Callback<Edit>,
     pub on_preset: Callback<String>,
+}
+
+/// Every worker's descriptor table as the run starts when the scenario does not say.
+fn default_fd_table(s: &Server) -> u32 {
+    let mut plain = s.clone();
+    plain.fds = None;
+    plain.fd_tables()[0]
 }
 
 fn opt_u32(cb: &Callback<Edit>, f: fn(Option<u32>) -> Edit) -> Callback<Option<f64>> {
@@ -249,6 +256,29 @@ fn ServerForm(p: &FormProps) -> Html {
                     placeholder={d.framework_overhead_ms.to_string()} hint="routing, validation, serialisation"
                     error={e.at("handler.overhead.ms")}
                     on_change={cb.reform(|v: Option<f64>| Edit::Overhead(v.map(Dist::constant_ms)))} />
+            </details>
+            <details class="advanced" open={s.fds.is_some() || s.warm_threads.is_some() || costs.fd_grow_us.is_some()}>
+                <summary>{ "File descriptors" }</summary>
+                <p class="hint">{ "Each connection holds a descriptor of its worker, and every accept() takes one first. When the worker's table is full, Linux doubles it; in a process with more than one thread the accept() first sleeps for an RCU grace period (milliseconds), and an event loop runs nothing meanwhile. A worker gunicorn forked starts with 64 slots, a process started from a shell with 256." }</p>
+                <div class="row">
+                    <NumberField id="f-fds-open" label="Descriptors besides connections" value={s.fds.as_ref().and_then(|f| f.open).map(f64::from)}
+                        integer=true optional=true placeholder={d.open_fds.to_string()} hint="per worker: stdio, sockets, pipes"
+                        error={e.at("server.fds.open")} on_change={opt_u32(cb, Edit::FdOpen)} />
+                    <NumberField id="f-fds-table" label="Descriptor table at start" value={s.fds.as_ref().and_then(|f| f.table.as_ref()).and_then(|t| t.first()).map(|&t| f64::from(t))}
+                        integer=true optional=true placeholder={default_fd_table(s).to_string()} hint="slots, every worker: 64, 128, 256, …"
+                        error={e.at("server.fds.table[0]").or_else(|| e.at("server.fds.table"))} on_change={opt_u32(cb, Edit::FdTable)} />
+                    if kind.is_asgi() {
+                        <NumberField id="f-warm-threads" label="AnyIO threads already started" value={s.warm_threads.map(f64::from)}
+                            integer=true optional=true placeholder="0" hint="per worker, from earlier def routes"
+                            error={e.at("server.warm_threads")} on_change={opt_u32(cb, Edit::WarmThreads)} />
+                    }
+                    { cost(CostField::FdGrow, "f-cost-fd_grow_us", "Growing a shared table (grace period)", costs.fd_grow_us, d.costs.fd_grow_us) }
+                    <NumberField id="f-cost-fd_grow_sigma" label="… its spread (lognormal sigma)" value={costs.fd_grow_sigma}
+                        optional=true placeholder={d.costs.fd_grow_sigma.map(|v| AttrValue::from(v.to_string()))}
+                        hint="0 … 2: each growth draws its own wait"
+                        error={e.at("server.costs.fd_grow_sigma")}
+                        on_change={cb.reform(|v| Edit::Cost(CostField::FdGrowSigma, v))} />
+                </div>
             </details>
             <details class="advanced" open={s.gc.is_some()}>
                 <summary>{ "Garbage collector" }</summary>
