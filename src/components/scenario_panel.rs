@@ -47,7 +47,7 @@ pub struct ScenarioPanelProps {
 fn default_fd_table(s: &Server) -> u32 {
     let mut plain = s.clone();
     plain.fds = None;
-    plain.fd_tables()[0]
+    plain.fd_tables().first().copied().unwrap_or_default()
 }
 
 fn opt_u32(cb: &Callback<Edit>, f: fn(Option<u32>) -> Edit) -> Callback<Option<f64>> {
@@ -149,6 +149,20 @@ fn ServerForm(p: &FormProps) -> Html {
                 on_change={cb.reform(move |v| Edit::Cost(field, v))} />
         }
     };
+    // A cost setting not in µs (a time constant in ms, a share, a sigma), with its own hint.
+    let number = |field: CostField,
+                  id: &'static str,
+                  label: &'static str,
+                  hint: &'static str,
+                  value: Option<f64>,
+                  default: Option<f64>| {
+        html! {
+            <NumberField id={id} label={label} value={value} optional=true
+                placeholder={default.map(|v| AttrValue::from(v.to_string()))} hint={hint}
+                error={e.at(&format!("server.costs.{}", id.trim_start_matches("f-cost-")))}
+                on_change={cb.reform(move |v| Edit::Cost(field, v))} />
+        }
+    };
     html! {
         <fieldset class="group">
             <legend>{ "Server" }</legend>
@@ -212,11 +226,7 @@ fn ServerForm(p: &FormProps) -> Html {
                         { cost(CostField::ColdSetup, "f-cost-cold_setup_us", "Set-up stage run cold (extra)", costs.cold_setup_us, d.costs.cold_setup_us) }
                         { cost(CostField::ColdRead, "f-cost-cold_read_us", "Read run cold (extra)", costs.cold_read_us, d.costs.cold_read_us) }
                         { cost(CostField::ColdTask, "f-cost-cold_task_us", "Task step run cold (extra)", costs.cold_task_us, d.costs.cold_task_us) }
-                        <NumberField id="f-cost-cold_task_decay" label="… share each further step of a run pays" value={costs.cold_task_decay}
-                            optional=true placeholder={d.costs.cold_task_decay.map(|v| AttrValue::from(v.to_string()))}
-                            hint="0 … 0.99: the k-th in a row pays this^(k − 1)"
-                            error={e.at("server.costs.cold_task_decay")}
-                            on_change={cb.reform(|v| Edit::Cost(CostField::ColdTaskDecay, v))} />
+                        { number(CostField::ColdTaskDecay, "f-cost-cold_task_decay", "… share each further step of a run pays", "0 … 0.99: the k-th in a row pays this^(k − 1)", costs.cold_task_decay, d.costs.cold_task_decay) }
                         { cost(CostField::Iteration, "f-cost-iteration_us", "Loop iteration (poll)", costs.iteration_us, d.costs.iteration_us) }
                     }
                     { cost(CostField::Parse, "f-cost-parse_us", "Read & parse", costs.parse_us, d.costs.parse_us) }
@@ -235,21 +245,9 @@ fn ServerForm(p: &FormProps) -> Html {
                     { cost(CostField::IdleWake, "f-cost-idle_wake_us", "An idle worker's wake-up", costs.idle_wake_us, d.costs.idle_wake_us) }
                     { cost(CostField::DeepWake, "f-cost-deep_wake_us", "… more after a long idle", costs.deep_wake_us, d.costs.deep_wake_us) }
                     { cost(CostField::ColdCpu, "f-cost-cold_cpu_us", "Extra CPU after a long idle", costs.cold_cpu_us, d.costs.cold_cpu_us) }
-                    <NumberField id="f-cost-deep_idle_ms" label="Idle time to go cold (ms)" value={costs.deep_idle_ms}
-                        optional=true placeholder={d.costs.deep_idle_ms.map(|v| AttrValue::from(v.to_string()))}
-                        hint="time constant: workers and the client"
-                        error={e.at("server.costs.deep_idle_ms")}
-                        on_change={cb.reform(|v| Edit::Cost(CostField::DeepIdle, v))} />
-                    <NumberField id="f-cost-wake_sigma" label="Wake-up spread (lognormal sigma)" value={costs.wake_sigma}
-                        optional=true placeholder={d.costs.wake_sigma.map(|v| AttrValue::from(v.to_string()))}
-                        hint="0 … 2: each wake-up draws its own length"
-                        error={e.at("server.costs.wake_sigma")}
-                        on_change={cb.reform(|v| Edit::Cost(CostField::WakeSigma, v))} />
-                    <NumberField id="f-cost-kernel_share" label="Kernel share of these costs" value={costs.kernel_share}
-                        optional=true placeholder={d.costs.kernel_share.map(|v| AttrValue::from(v.to_string()))}
-                        hint="0 … 0.9: system calls, run without the GIL"
-                        error={e.at("server.costs.kernel_share")}
-                        on_change={cb.reform(|v| Edit::Cost(CostField::KernelShare, v))} />
+                    { number(CostField::DeepIdle, "f-cost-deep_idle_ms", "Idle time to go cold (ms)", "time constant: workers and the client", costs.deep_idle_ms, d.costs.deep_idle_ms) }
+                    { number(CostField::WakeSigma, "f-cost-wake_sigma", "Wake-up spread (lognormal sigma)", "0 … 2: each wake-up draws its own length", costs.wake_sigma, d.costs.wake_sigma) }
+                    { number(CostField::KernelShare, "f-cost-kernel_share", "Kernel share of these costs", "0 … 0.9: system calls, run without the GIL", costs.kernel_share, d.costs.kernel_share) }
                 </div>
                 <NumberField id="f-overhead" label="Framework overhead (ms)" optional=true
                     value={match p.scenario.handler.overhead { Some(Dist::Constant { ms }) => Some(ms), _ => None }}
@@ -273,11 +271,7 @@ fn ServerForm(p: &FormProps) -> Html {
                             error={e.at("server.warm_threads")} on_change={opt_u32(cb, Edit::WarmThreads)} />
                     }
                     { cost(CostField::FdGrow, "f-cost-fd_grow_us", "Growing a shared table (grace period)", costs.fd_grow_us, d.costs.fd_grow_us) }
-                    <NumberField id="f-cost-fd_grow_sigma" label="… its spread (lognormal sigma)" value={costs.fd_grow_sigma}
-                        optional=true placeholder={d.costs.fd_grow_sigma.map(|v| AttrValue::from(v.to_string()))}
-                        hint="0 … 2: each growth draws its own wait"
-                        error={e.at("server.costs.fd_grow_sigma")}
-                        on_change={cb.reform(|v| Edit::Cost(CostField::FdGrowSigma, v))} />
+                    { number(CostField::FdGrowSigma, "f-cost-fd_grow_sigma", "… its spread (lognormal sigma)", "0 … 2: each growth draws its own wait", costs.fd_grow_sigma, d.costs.fd_grow_sigma) }
                 </div>
             </details>
             <details class="advanced" open={s.gc.is_some()}>

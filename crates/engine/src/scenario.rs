@@ -791,7 +791,12 @@ impl Server {
     /// children get a table sized to its few open descriptors), 256 for a single process
     /// started from a shell, which inherits bash's (bash holds descriptor 255).
     pub fn fd_tables(&self) -> Vec<u32> {
-        let workers = self.workers.unwrap_or(1);
+        // Within the workers' range even for a scenario not validated yet (the editor shows
+        // defaults while a field is out of range).
+        let workers = self
+            .workers
+            .unwrap_or(1)
+            .clamp(limits::WORKERS.0, limits::WORKERS.1);
         let fallback = if self.kind.is_gunicorn() || workers > 1 {
             crate::fds::FORKED_TABLE
         } else {

@@ -133,6 +133,16 @@ fn the_defaults_follow_how_the_process_was_started() {
     let mut v = base("gunicorn_uvicorn", 3);
     v["server"]["fds"] = json!({"table": [128, 64]});
     assert_eq!(s(v).fd_tables, vec![128, 64, 64]);
+    // Out of range (not validated yet, as the editor shows it): one table per allowed worker.
+    let mut v = base("gunicorn_uvicorn", 1);
+    v["server"]["workers"] = json!(4_000_000_000u32);
+    let server: loopsim_engine::scenario::Server =
+        serde_json::from_value(v["server"].clone()).unwrap();
+    assert_eq!(server.fd_tables().len(), 64);
+    v["server"]["workers"] = json!(0);
+    let server: loopsim_engine::scenario::Server =
+        serde_json::from_value(v["server"].clone()).unwrap();
+    assert_eq!(server.fd_tables(), vec![64]);
     // Not modelled by default: growing costs nothing.
     assert_eq!(s(base("uvicorn", 1)).fd_grow, 0);
 }
