@@ -102,6 +102,8 @@ pub mod ids {
     pub const BACKGROUND_TASKS: &str = "background_tasks";
     /// The garbage collector paused worker processes.
     pub const GC_PAUSES: &str = "gc_pauses";
+    /// An `accept()` waited for a worker's descriptor table to grow.
+    pub const FD_TABLE_GROWN: &str = "fd_table_grown";
     /// Nothing held requests up.
     pub const ALL_GOOD: &str = "all_good";
 }
@@ -126,6 +128,7 @@ pub fn advise(r: &RunResult) -> Vec<Finding> {
     a.client_timeouts(&mut out);
     a.connect_failures(&mut out);
     a.gc_pauses(&mut out);
+    a.fd_table_grown(&mut out);
     a.background_tasks(&mut out);
     if out.iter().all(|f| f.severity == Severity::Info) {
         out.push(a.all_good());
@@ -1069,6 +1072,34 @@ impl<'a> Run<'a> {
             title,
             detail,
             fix: (n[2] > 0).then(|| "Call `gc.freeze()` once the app has started (its long-lived heap then leaves the collector's generations), allocate fewer objects per request, or raise `gc.set_threshold(...)` to collect less often.".to_string()),
+        });
+    }
+
+    fn fd_table_grown(&self, out: &mut Vec<Finding>) {
+        let waited: Vec<&crate::record::WorkerStats> = self
+            .r
+            .workers
+            .iter()
+            .filter(|w| w.fd_grow_wait > 0)
+            .collect();
+        if waited.is_empty() {
+            return;
+        }
+        let total: Nanos = waited.iter().map(|w| w.fd_grow_wait).sum();
+        let longest = waited.iter().map(|w| w.fd_grow_wait).max().unwrap_or(0);
+        let workers = count(waited.len() as u64, "worker", "workers");
+        out.push(Finding {
+            id: ids::FD_TABLE_GROWN.to_string(),
+            severity: Severity::Info,
+            title: format!(
+                "A full descriptor table held up the accept() of {workers} for {} in all",
+                fmt_duration(total)
+            ),
+            detail: format!(
+                "Each connection holds a descriptor of its worker, and every accept() takes one first. When a worker's table was full, Linux grew it, and as other threads of the process share the table it first waited for an RCU grace period: the accepting thread slept {} at most, and an event loop ran nothing meanwhile (while other workers took the connections that came). The table keeps its new size, so this happens once per size.",
+                fmt_duration(longest)
+            ),
+            fix: Some("Grow the table while the worker still has one thread: at its start (gunicorn: a `post_fork` hook) `os.dup2(0, 1023); os.close(1023)` gives it 1024 slots at no wait.".to_string()),
         });
     }
 

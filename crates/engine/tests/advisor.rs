@@ -698,3 +698,29 @@ fn a_full_garbage_collection_is_a_warning_with_its_pause() {
         ids::GC_PAUSES
     ));
 }
+
+#[test]
+fn a_full_descriptor_table_is_explained_with_its_fix() {
+    // uvicorn with 10 descriptors in 64 slots and an AnyIO thread started: the 55th of 60
+    // connections grows the table, and the accept() waits 5 ms.
+    let fds = |warm: u32| {
+        json!({"version": 1,
+               "server": {"kind": "uvicorn", "fds": {"open": 10, "table": [64]}, "warm_threads": warm,
+                          "costs": {"accept_us": 0, "parse_us": 0, "respond_us": 0, "fd_grow_us": 5000.0}},
+               "handler": {"route": "async_def", "overhead": constant(0.0),
+                           "steps": [{"kind": "await_io", "duration": constant(100.0)}]},
+               "load": {"kind": "burst", "clients": 60}})
+    };
+    let fs = advise(&run_json(fds(1)));
+    check_shape(&fs);
+    let f = get(&fs, ids::FD_TABLE_GROWN);
+    assert_eq!(f.severity, Severity::Info, "{}", show(&fs));
+    assert_eq!(
+        f.title,
+        "A full descriptor table held up the accept() of 1 worker for 5 ms in all"
+    );
+    assert!(f.detail.contains("RCU grace period"), "{}", f.detail);
+    assert!(f.fix.as_deref().unwrap().contains("os.dup2(0, 1023)"));
+    // A single thread grows it at once: nothing to say.
+    assert!(!has(&advise(&run_json(fds(0))), ids::FD_TABLE_GROWN));
+}
