@@ -1550,7 +1550,10 @@ impl Scenario {
         if let Some(f) = &s.fds {
             v.opt_u32("server.fds.open", f.open, limits::OPEN_FDS);
             if let Some(t) = &f.table {
-                let workers = s.workers.unwrap_or(1) as usize;
+                let workers =
+                    s.workers
+                        .unwrap_or(1)
+                        .clamp(limits::WORKERS.0, limits::WORKERS.1) as usize;
                 if t.is_empty() || t.len() > workers {
                     v.fail(
                         "server.fds.table",
@@ -1561,7 +1564,8 @@ impl Scenario {
                     );
                 }
                 let (lo, hi) = limits::FD_TABLE;
-                for (i, &x) in t.iter().enumerate() {
+                // Each entry, of a list no longer than the workers (at most 64 messages).
+                for (i, &x) in t.iter().enumerate().take(workers) {
                     if !x.is_power_of_two() || x < lo || x > hi {
                         v.fail(
                             &format!("server.fds.table[{i}]"),

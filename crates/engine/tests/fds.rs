@@ -166,6 +166,11 @@ fn bad_settings_are_refused_by_name() {
         e.contains("server.fds.table: must list 1 to 1 table sizes, one per worker (got 2)"),
         "{e}"
     );
+    // A hostile list: one message for its length, and entries checked only as far as the
+    // workers go (one here).
+    let e = with(json!({"fds": {"table": vec![3; 100_000]}}));
+    assert!(e.contains("(got 100000)"), "{e}");
+    assert!(e.contains("table[0]") && !e.contains("table[1]"), "{e}");
     let e = with(json!({"fds": {"table": "big"}}));
     assert!(
         e.contains("server.fds.table: must be a list of powers of two"),
