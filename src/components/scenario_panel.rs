@@ -7,7 +7,7 @@ use std::rc::Rc;
 use loopsim_engine::dist::Dist;
 use loopsim_engine::presets::PRESETS;
 use loopsim_engine::scenario::{
-    Arrivals, Load, Offload, Route, Scenario, ScenarioError, Server, ServerKind, Step, StepKind,
+    Arrivals, Load, Offload, Route, Scenario, ScenarioError, ServerKind, Step, StepKind,
     GC_THRESHOLDS,
 };
 use yew::prelude::*;
@@ -41,13 +41,6 @@ pub struct ScenarioPanelProps {
     pub errors: Errors,
     pub on_edit: Callback<Edit>,
     pub on_preset: Callback<String>,
-}
-
-/// Every worker's descriptor table as the run starts when the scenario does not say.
-fn default_fd_table(s: &Server) -> u32 {
-    let mut plain = s.clone();
-    plain.fds = None;
-    plain.fd_tables().first().copied().unwrap_or_default()
 }
 
 fn opt_u32(cb: &Callback<Edit>, f: fn(Option<u32>) -> Edit) -> Callback<Option<f64>> {
@@ -137,19 +130,7 @@ fn ServerForm(p: &FormProps) -> Html {
         Edit::ServerKind(ServerKind::from_id(&v).unwrap_or(ServerKind::Uvicorn))
     });
     let costs = s.costs.clone().unwrap_or_default();
-    let cost = |field: CostField,
-                id: &'static str,
-                label: &'static str,
-                value: Option<f64>,
-                default: Option<f64>| {
-        html! {
-            <NumberField id={id} label={label} value={value} optional=true
-                placeholder={default.map(|v| AttrValue::from(v.to_string()))} hint="µs"
-                error={e.at(&format!("server.costs.{}", id.trim_start_matches("f-cost-")))}
-                on_change={cb.reform(move |v| Edit::Cost(field, v))} />
-        }
-    };
-    // A cost setting not in µs (a time constant in ms, a share, a sigma), with its own hint.
+    // A cost setting, with its hint (its unit or range).
     let number = |field: CostField,
                   id: &'static str,
                   label: &'static str,
@@ -163,6 +144,12 @@ fn ServerForm(p: &FormProps) -> Html {
                 on_change={cb.reform(move |v| Edit::Cost(field, v))} />
         }
     };
+    // A cost in µs.
+    let cost = |field: CostField,
+                id: &'static str,
+                label: &'static str,
+                value: Option<f64>,
+                default: Option<f64>| number(field, id, label, "µs", value, default);
     html! {
         <fieldset class="group">
             <legend>{ "Server" }</legend>
@@ -263,7 +250,7 @@ fn ServerForm(p: &FormProps) -> Html {
                         integer=true optional=true placeholder={d.open_fds.to_string()} hint="per worker: stdio, sockets, pipes"
                         error={e.at("server.fds.open")} on_change={opt_u32(cb, Edit::FdOpen)} />
                     <NumberField id="f-fds-table" label="Descriptor table at start" value={s.fds.as_ref().and_then(|f| f.table.as_ref()).and_then(|t| t.first()).map(|&t| f64::from(t))}
-                        integer=true optional=true placeholder={default_fd_table(s).to_string()} hint="slots, every worker: 64, 128, 256, …"
+                        integer=true optional=true placeholder={s.default_fd_table().to_string()} hint="slots, every worker: 64, 128, 256, …"
                         error={e.at("server.fds.table[0]").or_else(|| e.at("server.fds.table"))} on_change={opt_u32(cb, Edit::FdTable)} />
                     if kind.is_asgi() {
                         <NumberField id="f-warm-threads" label="AnyIO threads already started" value={s.warm_threads.map(f64::from)}

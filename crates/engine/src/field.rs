@@ -19,15 +19,22 @@ fn shown(v: &Value) -> String {
     }
 }
 
+/// A JSON number that is a whole `u32` (ranges are checked by `validate`).
+fn as_whole(v: &Value) -> Option<u32> {
+    v.as_f64()
+        .filter(|x| x.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(x))
+        .map(|x| x as u32)
+}
+
 pub(crate) fn whole<'de, D: Deserializer<'de>>(
     d: D,
     field: &str,
     range: (u32, u32),
 ) -> Result<u32, D::Error> {
     let v = Value::deserialize(d)?;
-    match v.as_f64() {
-        Some(x) if x.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&x) => Ok(x as u32),
-        _ => Err(D::Error::custom(format!(
+    match as_whole(&v) {
+        Some(x) => Ok(x),
+        None => Err(D::Error::custom(format!(
             "{field}{SEP}must be a whole number between {} and {} (got {})",
             range.0,
             range.1,
@@ -153,16 +160,9 @@ opt_whole_field!(warm_threads, "warm_threads", l::THREADS);
 /// `server.fds.table`: a list of whole numbers (each checked by `validate`).
 pub(crate) fn fd_table<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u32>>, D::Error> {
     let v = Value::deserialize(d)?;
-    let list = v.as_array().and_then(|a| {
-        a.iter()
-            .map(|x| match x.as_f64() {
-                Some(f) if f.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&f) => {
-                    Some(f as u32)
-                }
-                _ => None,
-            })
-            .collect::<Option<Vec<u32>>>()
-    });
+    let list = v
+        .as_array()
+        .and_then(|a| a.iter().map(as_whole).collect::<Option<Vec<u32>>>());
     list.map(Some).ok_or_else(|| {
         D::Error::custom(format!(
             "table{SEP}must be a list of powers of two between {} and {}, one per worker (got {})",

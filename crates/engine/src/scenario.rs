@@ -791,24 +791,31 @@ impl Server {
     /// children get a table sized to its few open descriptors), 256 for a single process
     /// started from a shell, which inherits bash's (bash holds descriptor 255).
     pub fn fd_tables(&self) -> Vec<u32> {
-        // Within the workers' range even for a scenario not validated yet (the editor shows
-        // defaults while a field is out of range).
-        let workers = self
-            .workers
-            .unwrap_or(1)
-            .clamp(limits::WORKERS.0, limits::WORKERS.1);
-        let fallback = if self.kind.is_gunicorn() || workers > 1 {
+        let given = self.fds.as_ref().and_then(|f| f.table.as_deref());
+        (0..self.valid_workers() as usize)
+            .map(|p| match given {
+                Some(t) if !t.is_empty() => t[p.min(t.len() - 1)],
+                _ => self.default_fd_table(),
+            })
+            .collect()
+    }
+
+    /// A worker's descriptor table when `fds.table` does not say: 64 forked by a master, 256
+    /// for a single process started from a shell.
+    pub fn default_fd_table(&self) -> u32 {
+        if self.kind.is_gunicorn() || self.valid_workers() > 1 {
             crate::fds::FORKED_TABLE
         } else {
             crate::fds::SHELL_TABLE
-        };
-        let given = self.fds.as_ref().and_then(|f| f.table.as_deref());
-        (0..workers as usize)
-            .map(|p| match given {
-                Some(t) if !t.is_empty() => t[p.min(t.len() - 1)],
-                _ => fallback,
-            })
-            .collect()
+        }
+    }
+
+    /// The workers, within their range even for a scenario not validated yet (the editor
+    /// shows defaults while a field is out of range).
+    fn valid_workers(&self) -> u32 {
+        self.workers
+            .unwrap_or(1)
+            .clamp(limits::WORKERS.0, limits::WORKERS.1)
     }
 
     /// Every setting made concrete: the scenario's value or the kind's default.
